@@ -1,0 +1,54 @@
+"""`trainer` command line: a thin shell over library functions.
+
+Each subcommand lives in `trainer/commands/<name>.py` and exposes `register(subparsers)`; its handler
+returns an exit code. Exit codes: 0 success, 1 failure (a UserError or a failed check), 2 usage error
+(argparse). Modules are imported lazily per command so `trainer check` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from trainer import __version__
+from trainer.errors import UserError
+
+# One line per subcommand module; order is the order shown in --help.
+COMMANDS: list[str] = [
+    "trainer.commands.annotate",
+    "trainer.commands.check",
+    "trainer.commands.preview",
+    "trainer.commands.merge",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trainer",
+        description="Synthetic instance-segmentation datasets: annotate, check, preview, merge.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
