@@ -220,6 +220,8 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
     if opts.segmentation not in SEGMENTATION_MODES:
         raise UserError(f"--segmentation must be one of {', '.join(SEGMENTATION_MODES)}")
     src = Path(src)
+    if not src.is_dir():
+        raise UserError("no such folder", src)
     out = Path(out) if out is not None else src
     existing = [p for p in annotation_paths(out) if p.exists()]
     if existing and not opts.overwrite:

@@ -26,7 +26,7 @@ def annotation_paths(out_dir: Path) -> list[Path]:
     return [out_dir / "annotations" / name for name in ANNOTATION_FILES] + [out_dir / "preview.png"]
 
 
-def _find_annotation_file(directory: Path) -> Path:
+def find_annotation_file(directory: Path) -> Path:
     for name in ANNOTATION_FILES:
         candidate = directory / "annotations" / name
         if candidate.is_file():
@@ -38,7 +38,7 @@ def _find_annotation_file(directory: Path) -> Path:
                        "via_regions.json)", directory)
 
 
-def _default_images_dir(json_path: Path) -> Path:
+def default_images_dir(json_path: Path) -> Path:
     parent = json_path.parent
     root = parent.parent if parent.name == "annotations" else parent
     return root / "images" if (root / "images").is_dir() else root
@@ -49,8 +49,8 @@ def load_dataset(path: str | Path, images_dir: str | Path | None = None) -> Data
     path = Path(path)
     if not path.exists():
         raise DatasetError("no such file or folder", path)
-    json_path = _find_annotation_file(path) if path.is_dir() else path
-    root = Path(images_dir) if images_dir is not None else _default_images_dir(json_path)
+    json_path = find_annotation_file(path) if path.is_dir() else path
+    root = Path(images_dir) if images_dir is not None else default_images_dir(json_path)
     obj = read_json(json_path)
     if isinstance(obj, dict) and "images" in obj and "categories" in obj:
         return from_coco(obj, json_path, root)
