@@ -21,6 +21,9 @@ COMMANDS: list[str] = [
     "trainer.commands.check",
     "trainer.commands.preview",
     "trainer.commands.merge",
+    "trainer.commands.fit",
+    "trainer.commands.evaluate",
+    "trainer.commands.predict",
 ]
 
 
