@@ -59,3 +59,9 @@ def make_shapes_dataset(root: Path, n_images: int = 4, size: tuple[int, int] = (
 @pytest.fixture(scope="session")
 def shapes_dataset(tmp_path_factory) -> Path:
     return make_shapes_dataset(tmp_path_factory.mktemp("shapes"), n_images=4, empty_images=1, portrait=1)
+
+
+@pytest.fixture(scope="session")
+def make_dataset():
+    """The dataset maker itself, for tests that need their own variant."""
+    return make_shapes_dataset

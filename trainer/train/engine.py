@@ -89,8 +89,9 @@ def versions() -> dict[str, str]:
 
     from trainer import __version__
 
-    return {"trainer": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "numpy": numpy.__version__,
+    # str(): torch.__version__ is a TorchVersion object, which weights_only loading refuses.
+    return {"trainer": __version__, "python": platform.python_version(), "torch": str(torch.__version__),
+            "torchvision": str(torchvision.__version__), "numpy": str(numpy.__version__),
             "cuda": str(torch.version.cuda), "platform": platform.platform()}
 
 
