@@ -1,7 +1,8 @@
 """The training loop, shaped like torchvision's references/detection (train.py + engine.py).
 
 `train_step` is the unit `bench/train.py` times against the reference loop; `fit` adds what a long
-run needs: resume, checkpoints, validation, logs.
+run needs: resume, checkpoints, validation, logs. Module-level imports are torch/torchvision only, so
+the benchmark runs on a GPU box that has nothing else installed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 
 import torch
 from torch.utils.data import BatchSampler, DataLoader, DistributedSampler
-from tqdm import tqdm
 
 from trainer.errors import UserError
 from trainer.train.config import TrainConfig
@@ -134,6 +134,8 @@ def resume_config(run_dir: Path, trust: bool) -> dict[str, Any]:
 def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_dir: str | Path, *,
         resume: bool = False, trust_checkpoint: bool = False) -> dict[str, Any]:
     """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0)."""
+    from tqdm import tqdm
+
     from trainer.annotation import load_dataset
     from trainer.annotation.io import write_json_atomic
     from trainer.evaluate.inference import resolve_device
