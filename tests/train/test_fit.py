@@ -203,3 +203,55 @@ def test_nan_loss_stops_naming_the_images(shapes_dataset, tmp_path, monkeypatch,
     assert fit_cli(shapes_dataset, tmp_path / "nan", 1) == 1
     text = capsys.readouterr().err
     assert "loss became nan" in text and "img_0" in text
+
+
+def test_grouped_batches_same_count_on_every_rank():
+    from torch.utils.data import DistributedSampler
+
+    from trainer.train.data import GroupedBatchSampler
+
+    groups = [0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1]
+    for world, batch in ((2, 2), (3, 2), (2, 3)):
+        seen, counts = [], []
+        for rank in range(world):
+            sampler = DistributedSampler(range(len(groups)), num_replicas=world, rank=rank, shuffle=True, seed=1)
+            sampler.set_epoch(3)
+            batches = list(GroupedBatchSampler(sampler, groups, batch))
+            assert len(batches) == len(GroupedBatchSampler(sampler, groups, batch))
+            counts.append(len(batches))
+            seen += [i for b in batches for i in b]
+            # only the one chunk straddling the two groups' leftovers may mix aspect ratios
+            assert sum(len({groups[i] for i in b}) > 1 for b in batches) <= 1
+        assert len(set(counts)) == 1
+        assert set(seen) == set(range(len(groups)))
+
+
+@pytest.mark.parametrize("weights", ["coco", "imagenet"])
+def test_pretrained_weights_offline_is_one_clear_line(weights, monkeypatch, tmp_path):
+    """No download happens in tests: the fetch is replaced by what an offline box raises."""
+    from urllib.error import URLError
+
+    import torchvision.models._api as api
+
+    from trainer.errors import UserError
+    from trainer.train.model import create_model, make_spec
+
+    def offline(url, *args, **kwargs):
+        raise URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(api, "load_state_dict_from_url", offline)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    with pytest.raises(UserError) as info:
+        create_model(make_spec("maskrcnn_resnet50_fpn", 3, weights, -1, 64, 96), weights)
+    text = str(info.value)
+    assert "could not fetch pretrained weights https://download.pytorch.org/" in text
+    assert str(tmp_path) in text and "--weights none" in text and "\n" not in text
+
+
+def test_cli_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; from trainer.cli import build_parser; build_parser().format_help(); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

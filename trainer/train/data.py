@@ -188,7 +188,9 @@ def build_train_transforms(config: TrainConfig) -> Transform | None:
 class GroupedBatchSampler(Sampler[list[int]]):
     """Batches drawn from one aspect-ratio group at a time (less padding), in the sampler's order.
 
-    Leftovers of each group are yielded as smaller final batches, so every image is seen once per epoch.
+    The groups' leftovers are chunked together at the end, so there are always ceil(n / batch)
+    batches and every image is seen once per epoch. Equal counts on every rank matter under DDP:
+    a rank with one batch more would wait forever for the others' gradients.
     """
 
     def __init__(self, sampler: Sampler[int], group_ids: list[int], batch_size: int):
@@ -204,15 +206,12 @@ class GroupedBatchSampler(Sampler[list[int]]):
             if len(bucket) == self.batch_size:
                 yield list(bucket)
                 bucket.clear()
-        for bucket in buckets.values():
-            if bucket:
-                yield list(bucket)
+        rest = [idx for group in sorted(buckets) for idx in buckets[group]]
+        for i in range(0, len(rest), self.batch_size):
+            yield rest[i:i + self.batch_size]
 
     def __len__(self) -> int:
-        counts: dict[int, int] = defaultdict(int)
-        for idx in self.sampler:
-            counts[self.group_ids[idx]] += 1
-        return sum(math.ceil(c / self.batch_size) for c in counts.values())
+        return math.ceil(len(self.sampler) / self.batch_size)
 
 
 def collate(batch: list) -> tuple:

@@ -135,7 +135,9 @@ def create_model(spec: ModelSpec, weights: str, *, trust_checkpoint: bool = Fals
     if weights == "none":
         return build_model(spec)
     if weights == "imagenet":
-        return build_model(spec, backbone_weights=_backbone_weights(spec.name))
+        backbone = _backbone_weights(spec.name)
+        fetch_state_dict(backbone)  # download (or find in the cache) here, where failure gets a clear message
+        return build_model(spec, backbone_weights=backbone)
     if weights == "coco":
         coco = _coco_weights(spec.name)
         state = fetch_state_dict(coco)
