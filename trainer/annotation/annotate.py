@@ -263,7 +263,6 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
     info = dict(opts.info)
     info["filters"] = {"min_pixels": opts.min_pixels, "min_visible_fraction": opts.min_visible_fraction,
                        "min_extent": opts.min_extent, "segmentation": opts.segmentation}
-    info["dropped"] = dict(sorted(summary.dropped.items()))
     dataset = Dataset(images=records, categories=categories, images_dir=out / "images", info=info)
     write_dataset(dataset, out, segmentation=opts.segmentation, preview=opts.preview)
     return summary
