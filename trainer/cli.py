@@ -30,7 +30,8 @@ COMMANDS: list[str] = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainer",
-        description="Synthetic instance-segmentation datasets: annotate, check, preview, merge.",
+        description="Synthetic instance-segmentation datasets: annotate, check, preview, merge; "
+        "train and evaluate Mask R-CNN: fit, evaluate, predict.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
