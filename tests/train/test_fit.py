@@ -255,3 +255,41 @@ def test_cli_help_does_not_import_torch():
     code = ("import sys; from trainer.cli import build_parser; build_parser().format_help(); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_via_and_coco_give_the_same_training_targets(shapes_dataset):
+    from trainer.annotation import load_dataset
+    from trainer.train.data import DetectionDataset
+
+    coco = DetectionDataset(load_dataset(shapes_dataset / "annotations" / "coco.json"), ["disc", "box"])
+    via = DetectionDataset(load_dataset(shapes_dataset / "annotations" / "via_project.json"), ["disc", "box"])
+    assert len(coco) == len(via)
+    for i in range(len(coco)):
+        _, a = coco[i]
+        _, b = via[i]
+        assert torch.equal(a["labels"], b["labels"])
+        assert torch.equal(a["masks"], b["masks"])  # VIA polygons are pixel outlines: the same pixels
+
+
+def test_config_layers_and_schedule(tmp_path):
+    from trainer.errors import UserError
+    from trainer.train.config import TrainConfig, apply, load_toml, parse_set
+    from trainer.train.engine import lr_factor
+
+    toml = tmp_path / "run.toml"
+    toml.write_text('[train]\nmodel = "maskrcnn_resnet18_fpn"\nepochs = 12\nlr = 0.01\nmilestones = [8, 11]\n')
+    config = apply(TrainConfig(), load_toml(toml), str(toml))
+    config = apply(config, {**parse_set(["amp=false", "jitter=0"]), "epochs": 3}, "command line")
+    assert (config.model, config.epochs, config.lr, config.milestones, config.amp, config.jitter) == \
+        ("maskrcnn_resnet18_fpn", 3, 0.01, [8, 11], "false", 0.0)
+    assert TrainConfig().base_lr(world_size=4) == pytest.approx(0.02 * 8 / 16)
+    with pytest.raises(UserError, match="'epochs' should be int"):
+        apply(config, {"epochs": "many"}, "x")
+    with pytest.raises(UserError, match="schedule"):
+        apply(config, {"schedule": "linear"}, "x")
+
+    f = lr_factor(TrainConfig(warmup_iters=10, warmup_factor=0.001, milestones=[2, 3], gamma=0.1), 100)
+    assert f(0) == pytest.approx(0.001) and f(5) == pytest.approx(0.001 * 0.5 + 0.5) and f(10) == 1.0
+    assert f(199) == 1.0 and f(200) == pytest.approx(0.1) and f(300) == pytest.approx(0.01)
+    c = lr_factor(TrainConfig(schedule="cosine", warmup_iters=0, epochs=2), 50)
+    assert c(0) == 1.0 and c(50) == pytest.approx(0.5) and c(100) == pytest.approx(0.0, abs=1e-12)

@@ -56,8 +56,9 @@ def usable_annotations(dataset: Dataset, skipped: Skipped) -> list[list[int]]:
                 skipped.add("unknown category")
             elif not (w > 0 and h > 0) or not all(math.isfinite(v) for v in ann.bbox):
                 skipped.add("zero-area box")
-            elif ann.area <= 0 or (not ann.polygons and ann.rle is None):
-                skipped.add("empty mask")
+            elif (not ann.polygons and ann.rle is None) or (
+                    ann.area <= 0 and not ann.to_mask(record.height, record.width).any()):
+                skipped.add("empty mask")  # area 0 may just be missing from a foreign COCO file: rasterise to know
             elif x >= record.width or y >= record.height or x + w <= 0 or y + h <= 0:
                 skipped.add("box outside image")
             else:
