@@ -293,3 +293,23 @@ def test_config_layers_and_schedule(tmp_path):
     assert f(199) == 1.0 and f(200) == pytest.approx(0.1) and f(300) == pytest.approx(0.01)
     c = lr_factor(TrainConfig(schedule="cosine", warmup_iters=0, epochs=2), 50)
     assert c(0) == 1.0 and c(50) == pytest.approx(0.5) and c(100) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_torchrun_two_processes_on_cpu(shapes_dataset, tmp_path):
+    """DDP path (gloo on CPU): two ranks, rank 0 writes; the checkpoint is a normal one."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "trainer",
+           "fit", "--train", str(shapes_dataset), "--val", str(shapes_dataset), "--out", str(out), "--epochs", "1",
+           *TINY]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = json.loads((out / "run.json").read_text())
+    assert run["world_size"] == 2 and run["lr"] == 0.01
+    ckpt = torch.load(out / "last.pt", weights_only=True)
+    assert ckpt["epoch"] == 1 and ckpt["step"] == 2  # 6 images / (2 ranks x 2 per batch), rounded up per rank
+    assert not any(k.startswith("module.") for k in ckpt["model"])
