@@ -313,3 +313,16 @@ def test_torchrun_two_processes_on_cpu(shapes_dataset, tmp_path):
     ckpt = torch.load(out / "last.pt", weights_only=True)
     assert ckpt["epoch"] == 1 and ckpt["step"] == 2  # 6 images / (2 ranks x 2 per batch), rounded up per rank
     assert not any(k.startswith("module.") for k in ckpt["model"])
+
+
+def test_weights_path_fine_tunes_from_a_checkpoint(runs, capsys):
+    from trainer.train.model import create_model, make_spec
+
+    best = runs / "straight" / "best.pt"
+    trained = torch.load(best, weights_only=True)["model"]
+    # a different number of classes: everything but the class-specific predictors carries over
+    model = create_model(make_spec("maskrcnn_mobilenet_v3_large_fpn", 5, str(best), -1, 64, 96), str(best))
+    state = model.state_dict()
+    assert torch.equal(state["backbone.fpn.inner_blocks.0.0.weight"], trained["backbone.fpn.inner_blocks.0.0.weight"])
+    assert state["roi_heads.box_predictor.cls_score.weight"].shape[0] == 5
+    assert "left at their initial values" in capsys.readouterr().out
