@@ -173,6 +173,8 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
         raise UserError(f"dataset has no usable annotations ({train_set.num_annotations} in the file, "
                         f"skipped: {train_ds.skipped.as_dict() or 'none'})", train_path)
     val_ds = DetectionDataset(val_set, categories)
+    if len(val_ds) == 0:
+        raise UserError("validation dataset has no images", val_path)
 
     spec = make_spec(config.model, len(categories) + 1, config.weights, config.trainable_layers,
                      config.min_size, config.max_size)
