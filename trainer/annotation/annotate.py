@@ -175,10 +175,11 @@ def _worker_init() -> None:
 
 
 def _run_frames(frames: list[FrameSource], opts: AnnotateOptions) -> list[_FrameResult]:
-    workers = opts.workers or os.cpu_count() or 1
-    # Forking a process that holds Blender is unsafe, and spawning would re-run it: stay in-process.
-    if "bpy" in sys.modules or len(frames) < 8:
+    workers = opts.workers or (1 if len(frames) < 64 else os.cpu_count() or 1)  # spawning costs ~0.5 s
+    # Inside Blender, spawned workers would start Blender again: stay in-process.
+    if "bpy" in sys.modules:
         workers = 1
+    workers = max(1, min(workers, len(frames)))
     bar = tqdm(total=len(frames), desc="annotate", unit="frame", disable=not opts.progress or None,
                file=sys.stderr)
     try:
@@ -188,7 +189,8 @@ def _run_frames(frames: list[FrameSource], opts: AnnotateOptions) -> list[_Frame
                 results.append(_annotate_frame(frame, opts))
                 bar.update()
             return results
-        ctx = multiprocessing.get_context("fork")
+        # spawn, not fork: a forked child can deadlock in OpenCV's thread pool (seen here).
+        ctx = multiprocessing.get_context("spawn")
         chunk = max(1, min(32, len(frames) // (workers * 8)))
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
             results = []
