@@ -33,6 +33,7 @@ def test_every_visible_object_is_annotated_exactly(frames: Path) -> None:
         for ann in record.annotations:
             assert (ann.to_mask(record.height, record.width) == (index == ann.attributes["index"])).all()
             assert 0 < ann.attributes["visible_fraction"] <= 1
+            assert ann.attributes["unoccluded_px"] >= ann.area
 
 
 def test_filters_drop_and_count(frames: Path) -> None:
