@@ -95,7 +95,7 @@ def bbox_corners(person: dict) -> np.ndarray:
     return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
-def build(person: dict) -> None:
+def build(person: dict, collection=None):
     from blender_addon.build.objects import mesh_object, principled
 
     c = person["colors"]
@@ -103,4 +103,4 @@ def build(person: dict) -> None:
             principled(f"{person['name']}_pants", c["pants"], 0.8),
             principled(f"{person['name']}_skin", c["skin"], 0.5),
             principled(f"{person['name']}_helmet", c["helmet"], 0.3)]
-    mesh_object(person["name"], body_mesh(person), mats, pass_index=person["index"])
+    return mesh_object(person["name"], body_mesh(person), mats, pass_index=person["index"], collection=collection)
