@@ -20,10 +20,10 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     d = {"condition": cond, "overcast": 0.0, "count": 0, "seed": int(rng.integers(2**31)), "ground_cover": 0.0}
     if cond == "rain":
         d.update(overcast=r5(rng.uniform(0.6, 1.0)), count=integer(rng, cfg["rain_streaks"]),
-                 streak_length=r5(rng.uniform(0.25, 0.5)), wind_deg=r5(rng.uniform(-15, 15)))
+                 streak_length=r5(rng.uniform(0.2, 0.4)), wind_deg=r5(rng.uniform(-15, 15)))
     elif cond == "snow":
         d.update(overcast=r5(rng.uniform(0.5, 0.9)), count=integer(rng, cfg["snow_flakes"]),
-                 flake_size=r5(rng.uniform(0.012, 0.025)), ground_cover=r5(rng.uniform(0.3, 0.8)))
+                 flake_size=r5(rng.uniform(0.006, 0.012)), ground_cover=r5(rng.uniform(0.3, 0.8)))
     return d
 
 
@@ -36,14 +36,14 @@ def particles(desc: dict, camera: dict) -> meshes.Mesh | None:
         return None
     rng = np.random.default_rng(desc["seed"])
     rot = quaternion_to_matrix(camera["rotation_quaternion"])
-    depth = 1.0 + 24.0 * rng.uniform(0, 1, n) ** 1.5  # denser close to the camera
+    depth = 2.0 + 23.0 * rng.uniform(0, 1, n) ** 1.5  # denser close to the camera
     half = depth * 18.0 / camera["focal_length"]  # half-width of the view at that depth (36 mm sensor)
     local = np.stack([rng.uniform(-1.2, 1.2, n) * half, rng.uniform(-1.0, 1.0, n) * half, -depth], axis=1)
     centers = local @ rot.T + np.asarray(camera["location"])
     centers[:, 2] = np.maximum(centers[:, 2], 0.05)
     if desc["condition"] == "rain":
         tilt = meshes.euler_xyz(math.radians(desc["wind_deg"]), 0.0, 0.0)
-        unit = meshes.box((0.006, 0.006, desc["streak_length"])).transformed(tilt)
+        unit = meshes.box((0.004, 0.004, desc["streak_length"])).transformed(tilt)
     else:
         unit = meshes.sphere(desc["flake_size"], 4, 3)
     nv, nt = len(unit.verts), len(unit.tris)
