@@ -93,15 +93,25 @@ def _effective_preset(opts: RenderOptions) -> Preset:
     return preset_from_dict(data, preset.path)
 
 
-def check_blender() -> str:
-    import bpy
+def version_problem(version: tuple[int, ...], text: str) -> str | None:
+    """Why this Blender cannot render, or None. Pure, so it is testable without an old Blender."""
+    if tuple(version) < MIN_BLENDER:
+        return f"Blender {text} is too old; need {'.'.join(map(str, MIN_BLENDER))} or newer"
+    if tuple(version) < COMPOSITOR_API:
+        return (f"Blender {text}: this renderer uses the Blender 5.0 compositor API; 4.2-4.5 are not "
+                "supported yet (use Blender 5.0+ or `pip install bpy==5.0.1`)")
+    return None
 
-    v = tuple(bpy.app.version)
-    if v < MIN_BLENDER:
-        raise UserError(f"Blender {bpy.app.version_string} is too old; need {'.'.join(map(str, MIN_BLENDER))} or newer")
-    if v < COMPOSITOR_API:
-        raise UserError(f"Blender {bpy.app.version_string}: this renderer uses the Blender 5.0 compositor API; "
-                        "4.2-4.5 are not supported yet (use Blender 5.0+ or `pip install bpy==5.0.1`)")
+
+def check_blender() -> str:
+    try:
+        import bpy
+    except ImportError as exc:
+        raise UserError(f"cannot import bpy ({exc}); install it with `pip install bpy==5.0.1` "
+                        "or run this script with `blender -b -P`") from None
+    problem = version_problem(tuple(bpy.app.version), bpy.app.version_string)
+    if problem:
+        raise UserError(problem)
     return bpy.app.version_string
 
 
