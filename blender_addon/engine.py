@@ -139,7 +139,7 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
     _prepare_out(out)
     version = check_blender()
 
-    from blender_addon.build import cleanup, frame, settings
+    from blender_addon.builders import cleanup, frame, settings
 
     summary = RenderSummary(out=out, indices=indices)
     todo = [i for i in indices if not frame_complete(out, frame_stem(i))]

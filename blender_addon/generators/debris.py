@@ -79,11 +79,11 @@ def procedural_mesh(d: dict) -> meshes.Mesh:
 
 
 def build(d: dict, base_dir: Path, asset_cache: dict) -> None:
-    from blender_addon.build.objects import mesh_object, principled
+    from blender_addon.builders.objects import mesh_object, principled
 
     mat = principled(d["name"], d["color"], 0.85)
     if d["kind"] == "asset":
-        from blender_addon.build.assets import asset_mesh_object
+        from blender_addon.builders.assets import asset_mesh_object
 
         asset_mesh_object(d, base_dir / d["asset"], mat, asset_cache)
         return

@@ -27,7 +27,7 @@ def build(desc: dict, weather: dict) -> None:
     """Plane + material; wet ground (rain) is glossier and darker, snow lightens it."""
     import bpy
 
-    from blender_addon.build.objects import mesh_object
+    from blender_addon.builders.objects import mesh_object
     from blender_addon.meshes import Mesh
 
     s = desc["size"] / 2

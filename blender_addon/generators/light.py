@@ -45,7 +45,7 @@ def build(desc: dict, weather: dict) -> None:
     sun and greys the sky."""
     import bpy
 
-    from blender_addon.build.objects import link
+    from blender_addon.builders.objects import link
     from blender_addon.geometry import look_at_matrix, matrix_to_quaternion
 
     sun_desc = desc["sun"]

@@ -96,7 +96,7 @@ def bbox_corners(person: dict) -> np.ndarray:
 
 
 def build(person: dict, collection=None):
-    from blender_addon.build.objects import mesh_object, principled
+    from blender_addon.builders.objects import mesh_object, principled
 
     c = person["colors"]
     mats = [principled(f"{person['name']}_jacket", c["jacket"], 0.55),

@@ -53,7 +53,7 @@ def particles(desc: dict, camera: dict) -> meshes.Mesh | None:
 
 
 def build(desc: dict, camera: dict) -> None:
-    from blender_addon.build.objects import mesh_object, principled
+    from blender_addon.builders.objects import mesh_object, principled
 
     mesh = particles(desc, camera)
     if mesh is None:
