@@ -8,19 +8,18 @@ Blender, exactly as users do. Skipped when bpy cannot be imported.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+from render_support import ROOT, blender_marks, env
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = blender_marks()
 PRESET = """
 [scene]
 name = "test_tiny"
@@ -46,26 +45,6 @@ rain_streaks = [100, 200]
 snow_flakes = [100, 200]
 """
 FRAME_FILES = ("images/{}.png", "masks/{}.png", "scenes/{}.json")
-
-
-@lru_cache(maxsize=1)
-def _bpy_problem() -> str | None:
-    try:
-        r = subprocess.run([sys.executable, "-c", "import bpy"], capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return str(exc)
-    return None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["import failed"])[-1]
-
-
-pytestmark = [pytest.mark.blender,
-              pytest.mark.skipif(_bpy_problem() is not None,
-                                 reason=f"bpy is not importable here (pip install bpy==5.0.1): {_bpy_problem()}")]
-
-
-def env() -> dict:
-    e = dict(os.environ)
-    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
-    return e
 
 
 def render_cmd(preset: Path, out: Path, *extra: str, script: bool = False) -> list[str]:
