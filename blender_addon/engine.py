@@ -9,9 +9,12 @@ Annotations (COCO, VIA, preview) are rebuilt from what exists by the annotation 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import shutil
+import signal
+import threading
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -162,7 +165,9 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
     cache: dict = {}
     t_start = time.perf_counter()
     try:
+        stop = _CtrlC()
         for n, i in enumerate(todo, 1):
+            stop.install()
             t0 = time.perf_counter()
             desc = sample_scene(preset, opts.seed, i)
             frame.render_frame(desc, out, tmp_root, preset.base_dir, cache)
@@ -174,6 +179,8 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
             log(f"[render] frame {n}/{len(todo)} ({frame_stem(i)}) {dt:.2f} s, {mean:.2f} s/frame, "
                 f"ETA {_fmt_eta(mean * (len(todo) - n))}, rss {summary.rss_mib[-1]:.0f} MiB")
             sys.stdout.flush()
+            if stop.requested and n < len(todo):
+                raise KeyboardInterrupt
     finally:
         summary.seconds = round(time.perf_counter() - t_start, 3)
         shutil.rmtree(tmp_root, ignore_errors=True)
@@ -185,6 +192,27 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
     if opts.annotate:
         summary.annotations = annotate(out, preset, opts, log)
     return summary
+
+
+class _CtrlC:
+    """Ctrl-C for batch runs. Blender's own SIGINT handler only flags 'break' (the run goes on),
+    and a KeyboardInterrupt raised inside Cycles' Python callback is swallowed after cutting the
+    render short. So: the first Ctrl-C lets the frame in flight finish cleanly and stops; a second
+    one exits at once, losing only that frame (files are renamed into place, scene JSON last)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            os._exit(130)
+        self.requested = True
+        print("[render] Ctrl-C: stopping after this frame (press again to quit now and lose it)",
+              file=sys.stderr, flush=True)  # stderr: stdout is muted while Blender renders
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._handle)
 
 
 def _run_record(opts: RenderOptions, preset: Preset, version: str, device: str, indices: list[int]) -> dict:

@@ -167,6 +167,27 @@ def test_resume_after_kill_completes_without_duplicates(reference, preset, tmp_p
     assert not (out / ".tmp").exists()
 
 
+def test_ctrl_c_stops_after_the_frame_in_flight(reference, preset, tmp_path):
+    out = tmp_path / "i"
+    proc = subprocess.Popen(render_cmd(preset, out, "--count", "40", "--seed", "5"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env())
+    deadline = time.time() + 240
+    while time.time() < deadline and not list((out / "scenes").glob("*.json")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 130, err[-1500:]
+    assert "Traceback" not in err and "stopping after this frame" in err
+    finished = sorted(p.stem for p in (out / "scenes").glob("*.json"))
+    assert 1 <= len(finished) < 40
+    assert sorted(p.stem for p in (out / "images").glob("*.png")) == finished  # nothing half-done
+    ref = files(reference)
+    for stem in finished[:4]:
+        for f in FRAME_FILES:
+            assert (out / f.format(stem)).read_bytes() == ref[f.format(stem)]
+    assert json.loads((out / "run.json").read_text())["timings"]["rendered"] == len(finished)
+
+
 def test_shards_are_disjoint_and_merge_to_one_run(reference, preset, tmp_path):
     from trainer.annotation.merge import merge_datasets
 

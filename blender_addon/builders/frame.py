@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import bpy
@@ -46,6 +49,23 @@ def _screen_box(cam: dict, verts: np.ndarray, w: int, h: int) -> tuple[float, fl
     return (float(x0) - 2, float(y0) - 2, float(x1) + 2, float(y1) + 2)
 
 
+@contextlib.contextmanager
+def quiet_stdout():
+    """Blender prints per-tile progress and 'Saved:' lines on stdout; hide them so a batch log
+    shows our one progress line per frame. stderr (warnings, errors) is untouched."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_cache: dict) -> dict:
     """Render one frame into out/{images,masks,scenes}; the scene JSON is written last, so its
     presence means the frame is complete. Returns the description with per-object stats."""
@@ -60,7 +80,8 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     layer_names = passes.setup_layers(groups, tmp)
-    bpy.ops.render.render(write_still=False)
+    with quiet_stdout():
+        bpy.ops.render.render(write_still=False)
 
     index = passes.read_index_exr(tmp / "index.exr")
     known = {o["index"] for o in desc["objects"]}
