@@ -42,8 +42,8 @@ def main() -> int:
                                              device=args.device, annotate=False), log=print)
             fs = s.frame_seconds
             rest = fs[1:] or fs
-            print(f"RESULT 640x480 (preset render settings): {len(fs)} frames, first {fs[0]:.2f} s, "
-                  f"then {sum(rest) / len(rest):.2f} s/frame; wall {time.perf_counter() - t0:.1f} s; "
+            print(f"RESULT 640x480 (preset render settings): {len(fs)} frames, mean {sum(fs) / len(fs):.2f} s/frame "
+                  f"(first {fs[0]:.2f} s, rest {sum(rest) / len(rest):.2f}); wall {time.perf_counter() - t0:.1f} s; "
                   f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         if args.soak:
             s = render_dataset(RenderOptions(preset=args.scene, out=Path(tmp) / "soak", count=args.soak,
