@@ -161,7 +161,7 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
     run_record = _run_record(opts, preset, version, device, indices)
     _check_same_run(out, run_record)
     atomic.write_json_atomic(out / "run.json", run_record)
-    tmp_root = out / ".tmp"
+    tmp_root = _private_tmp(out)
     cache: dict = {}
     t_start = time.perf_counter()
     try:
@@ -184,6 +184,10 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
     finally:
         summary.seconds = round(time.perf_counter() - t_start, 3)
         shutil.rmtree(tmp_root, ignore_errors=True)
+        try:
+            tmp_root.parent.rmdir()  # only if no other process is using it
+        except OSError:
+            pass
         run_record["timings"] = {"rendered": summary.rendered, "skipped": summary.skipped,
                                  "seconds": summary.seconds, "frame_seconds": summary.frame_seconds,
                                  "rss_mib": summary.rss_mib,
@@ -192,6 +196,29 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
     if opts.annotate:
         summary.annotations = annotate(out, preset, opts, log)
     return summary
+
+
+def _private_tmp(out: Path) -> Path:
+    """out/.tmp/<host>-<pid>: several processes (shards) may share one output folder. Leftovers
+    of dead processes on this host (a crash, kill -9) are removed."""
+    host = platform.node() or "host"
+    root = out / ".tmp"
+    if root.is_dir():
+        for d in root.iterdir():
+            h, _, pid = d.name.rpartition("-")
+            if h == host and pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(d, ignore_errors=True)
+    return root / f"{host}-{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _CtrlC:

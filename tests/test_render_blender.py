@@ -202,6 +202,18 @@ def test_shards_are_disjoint_and_merge_to_one_run(reference, preset, tmp_path):
     assert coco_by_image(tmp_path / "merged") == coco_by_image(reference)
 
 
+def test_concurrent_shards_can_share_one_folder(reference, preset, tmp_path):
+    out = tmp_path / "shared"
+    procs = [subprocess.Popen(render_cmd(preset, out, "--count", "4", "--seed", "5", "--shard", f"{i}/2"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env())
+             for i in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-1500:]
+    assert files(out) == files(reference)
+    assert not (out / ".tmp").exists()
+
+
 def test_refuses_to_mix_runs(reference, preset, tmp_path):
     r = subprocess.run(render_cmd(preset, reference, "--count", "4", "--seed", "6"), capture_output=True,
                        text=True, env=env(), timeout=300)
