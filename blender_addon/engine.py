@@ -27,7 +27,6 @@ from blender_addon.sampling import frame_stem, sample_scene
 from trainer.errors import UserError
 
 MIN_BLENDER = (4, 2, 0)
-COMPOSITOR_API = (5, 0, 0)  # scene.compositing_node_group + File Output items
 
 
 @dataclass
@@ -100,9 +99,6 @@ def version_problem(version: tuple[int, ...], text: str) -> str | None:
     """Why this Blender cannot render, or None. Pure, so it is testable without an old Blender."""
     if tuple(version) < MIN_BLENDER:
         return f"Blender {text} is too old; need {'.'.join(map(str, MIN_BLENDER))} or newer"
-    if tuple(version) < COMPOSITOR_API:
-        return (f"Blender {text}: this renderer uses the Blender 5.0 compositor API; 4.2-4.5 are not "
-                "supported yet (use Blender 5.0+ or `pip install bpy==5.0.1`)")
     return None
 
 

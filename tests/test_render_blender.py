@@ -237,8 +237,8 @@ SCRIPT = textwrap.dedent("""
     t = np.array(target["location"])
     d = (t - cam) * np.array([1.0, 1.0, 0.0]); d /= np.linalg.norm(d)
     yaw = math.atan2(d[1], d[0]) + math.pi / 2
-    wall = dict(desc["debris"][0], name="wall", kind="slab", dims=[8.0, 0.3, 6.0], squash=1.0,
-                location=(t + 2.0 * d + [0, 0, 3.0]).tolist(), rotation_euler=[0.0, 0.0, yaw])
+    wall = dict(desc["debris"][0], name="wall", kind="slab", dims=[12.0, 0.3, 8.0], squash=1.0,
+                location=(t + 2.0 * d + [0, 0, 4.0]).tolist(), rotation_euler=[0.0, 0.0, yaw])
     hidden = dict(target, index=len(desc["objects"]) + 1, name="civilian_hidden", category="civilian",
                   location=(t + 4.0 * d).tolist())
     desc["debris"] = [wall]
@@ -260,10 +260,18 @@ def test_occlusion_weather_and_coco_area(preset, tmp_path):
     rain, clear = tmp_path / "rain", tmp_path / "clear"
     stem = "frame_000000"
     assert (rain / "images" / f"{stem}.png").read_bytes() != (clear / "images" / f"{stem}.png").read_bytes()
-    assert np.array_equal(read_mask(rain / "masks" / f"{stem}.png"), read_mask(clear / "masks" / f"{stem}.png"))
+    wet, dry = read_mask(rain / "masks" / f"{stem}.png"), read_mask(clear / "masks" / f"{stem}.png")
+    assert (dry > 0).sum() > 50
+    # Rain is skipped by the index pass. The ray continued behind a drop can land a float epsilon
+    # away, so a silhouette pixel may rarely flip; anything more would mean the rain cuts labels.
+    diff = np.argwhere(wet != dry)
+    assert len(diff) <= 0.01 * (dry > 0).sum()
+    pad = np.pad(dry, 1, mode="edge")
+    for y, x in diff:
+        assert len(np.unique(pad[y:y + 3, x:x + 3])) > 1, "a non-boundary pixel changed under rain"
     desc = json.loads((rain / "scenes" / f"{stem}.json").read_text())
     target, hidden = desc["objects"]
-    assert target["visible_px"] > 0 and target["visible_px"] == target["unoccluded_px"]
+    assert target["visible_px"] > 0 and target["visible_fraction"] >= 0.98  # nothing in front but rain
     assert hidden["visible_px"] == 0 and hidden["unoccluded_px"] > 0
 
     from trainer.annotation import AnnotateOptions, annotate_directory

@@ -86,7 +86,8 @@ def test_png16_encoder_is_exact(tmp_path):
 def test_old_blender_is_refused_with_one_line():
     from blender_addon.engine import version_problem
 
-    assert "too old" in version_problem((4, 1, 0), "4.1.0")
-    assert "5.0 compositor API" in version_problem((4, 2, 3), "4.2.3")
+    assert version_problem((4, 1, 0), "4.1.0") == "Blender 4.1.0 is too old; need 4.2.0 or newer"
+    assert "too old" in version_problem((3, 6, 5), "3.6.5")
+    assert version_problem((4, 2, 0), "4.2.0") is None
     assert version_problem((5, 0, 1), "5.0.1") is None
     assert version_problem((5, 1, 0), "5.1.0") is None

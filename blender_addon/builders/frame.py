@@ -83,7 +83,7 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
     with quiet_stdout():
         bpy.ops.render.render(write_still=False)
 
-    index = passes.read_index_exr(tmp / "index.exr")
+    index = passes.read_index_exr(passes.output_file(tmp, "index", ".exr"))
     known = {o["index"] for o in desc["objects"]}
     stray = sorted(set(np.unique(index).tolist()) - known - {0})
     if stray:
@@ -91,7 +91,7 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
     counts = np.bincount(index.ravel(), minlength=max(known, default=0) + 1)
     unocc: dict[str, int] = {}
     for layer, members in zip(layer_names, groups):
-        layer_index = passes.read_index_exr(tmp / f"{layer}.exr")
+        layer_index = passes.read_index_exr(passes.output_file(tmp, layer, ".exr"))
         lc = np.bincount(layer_index.ravel(), minlength=counts.size)
         for n in members:
             unocc[n] = int(lc[next(o["index"] for o in desc["objects"] if o["name"] == n)])
@@ -105,7 +105,7 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
         o["truncated"] = geometry.truncated(desc["camera"], verts[o["name"]], w, h)
     result["unoccluded_layers"] = len(groups)
 
-    atomic.move_atomic(tmp / "rgb.png", out / "images" / f"{stem}.png")
+    atomic.move_atomic(passes.output_file(tmp, "rgb", ".png"), out / "images" / f"{stem}.png")
     atomic.write_bytes_atomic(out / "masks" / f"{stem}.png", atomic.encode_png16(index))
     atomic.write_json_atomic(out / "scenes" / f"{stem}.json", result)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -52,11 +52,19 @@ def mesh_object(name: str, mesh: Mesh, materials: list[bpy.types.Material], *,
     return link(obj, collection)
 
 
+def new_material(name: str) -> bpy.types.Material:
+    """A node material (4.x needs use_nodes switched on; 5.x always uses nodes)."""
+    mat = bpy.data.materials.new(name)
+    if not mat.use_nodes:
+        mat.use_nodes = True
+    return mat
+
+
 def principled(name: str, color, roughness: float = 0.6, *, emission: float = 0.0,
                metallic: float = 0.0, alpha: float = 1.0) -> bpy.types.Material:
     """A Principled BSDF material. alpha < 1 mixes in a Transparent BSDF, which also keeps the
     surface out of the object-index pass (see builders.passes: pass_alpha_threshold)."""
-    mat = bpy.data.materials.new(name)
+    mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
     rgba = (*color[:3], 1.0)

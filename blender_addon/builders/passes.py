@@ -6,6 +6,7 @@ pixel's first sample only, so values are exact pass indices, never blends.
 
 Weather does not cut labels: the index pass skips surfaces with alpha below the view layer's
 pass_alpha_threshold; we set it to 1.0 and give rain/snow alpha < 1 (labelled bodies are opaque).
+(The ray continued behind a drop may land a float epsilon away: a rare silhouette pixel flips.)
 
 Unoccluded pixel counts (for visible_fraction): labelled objects are grouped so that objects in a
 group have disjoint projected boxes; each group gets a view layer holding only its objects
@@ -88,7 +89,43 @@ def setup_layers(groups: list[list[str]], tmp_dir: Path) -> list[str]:
 
 
 def _compositor(unoccluded_layers: list[str], tmp_dir: Path) -> None:
-    """Blender 5.x compositor: scene.compositing_node_group + File Output items."""
+    """File Output node writing rgb.png, index.exr and <layer>.exr into tmp_dir. Blender 5.x keeps
+    the compositor in scene.compositing_node_group with File Output *items*; 4.2-4.5 use
+    scene.node_tree with file *slots* (and append the frame number to each name)."""
+    if hasattr(bpy.context.scene, "compositing_node_group"):
+        ng, out, add = _output_node_5x(tmp_dir)
+    else:
+        ng, out, add = _output_node_4x(tmp_dir)
+    fmt = out.format
+    fmt.file_format = "OPEN_EXR"
+    fmt.color_depth = "32"
+    try:
+        fmt.color_mode = "BW"  # one channel: smaller files (5.x); 4.x EXR offers RGB/RGBA only
+    except TypeError:
+        fmt.color_mode = "RGB"
+    fmt.exr_codec = "ZIP"
+    main = ng.nodes.new("CompositorNodeRLayers")
+    main.layer = MAIN_LAYER
+    rgb_socket, rgb_format = add("rgb", "RGBA", own_format=True)
+    rgb_format.file_format = "PNG"
+    rgb_format.color_mode = "RGB"
+    rgb_format.color_depth = "8"
+    rgb_format.compression = 15
+    ng.links.new(main.outputs["Image"], rgb_socket)
+    ng.links.new(_index_socket(main), add("index", "FLOAT")[0])
+    for name in unoccluded_layers:
+        rl = ng.nodes.new("CompositorNodeRLayers")
+        rl.layer = name
+        ng.links.new(_index_socket(rl), add(name, "FLOAT")[0])
+
+
+def _index_socket(render_layers):
+    """The Object Index output ('Object Index' in 5.x, 'IndexOB' in 4.x)."""
+    outputs = render_layers.outputs
+    return outputs["Object Index"] if "Object Index" in outputs else outputs["IndexOB"]
+
+
+def _output_node_5x(tmp_dir: Path):
     scene = bpy.context.scene
     old = bpy.data.node_groups.get(COMPOSITOR)
     if old is not None:
@@ -99,28 +136,48 @@ def _compositor(unoccluded_layers: list[str], tmp_dir: Path) -> None:
     out.directory = str(tmp_dir) + "/"
     out.file_name = ""
     out.format.media_type = "IMAGE"
-    out.format.file_format = "OPEN_EXR"
-    out.format.color_depth = "32"
-    out.format.color_mode = "BW"
-    out.format.exr_codec = "ZIP"
-    rgb = out.file_output_items.new("RGBA", "rgb")
-    rgb.override_node_format = True
-    rgb.save_as_render = True  # the view transform applies to the photo, never to the index data
-    rgb.format.media_type = "IMAGE"
-    rgb.format.file_format = "PNG"
-    rgb.format.color_mode = "RGB"
-    rgb.format.color_depth = "8"
-    rgb.format.compression = 15
-    main = ng.nodes.new("CompositorNodeRLayers")
-    main.layer = MAIN_LAYER
-    ng.links.new(main.outputs["Image"], out.inputs["rgb"])
-    out.file_output_items.new("FLOAT", "index")
-    ng.links.new(main.outputs["Object Index"], out.inputs["index"])
-    for name in unoccluded_layers:
-        rl = ng.nodes.new("CompositorNodeRLayers")
-        rl.layer = name
-        out.file_output_items.new("FLOAT", name)
-        ng.links.new(rl.outputs["Object Index"], out.inputs[name])
+
+    def add(name: str, socket_type: str, own_format: bool = False):
+        item = out.file_output_items.new(socket_type, name)
+        fmt = None
+        if own_format:
+            item.override_node_format = True
+            item.save_as_render = True  # the view transform applies to the photo, never to index data
+            item.format.media_type = "IMAGE"
+            fmt = item.format
+        return out.inputs[name], fmt
+
+    return ng, out, add
+
+
+def _output_node_4x(tmp_dir: Path):
+    scene = bpy.context.scene
+    scene.use_nodes = True
+    ng = scene.node_tree
+    ng.nodes.clear()
+    out = ng.nodes.new("CompositorNodeOutputFile")
+    out.base_path = str(tmp_dir) + "/"
+    out.file_slots.clear()
+
+    def add(name: str, socket_type: str, own_format: bool = False):
+        out.file_slots.new(name)  # returns the input socket; the slot is the last one
+        slot = out.file_slots[len(out.file_slots) - 1]
+        fmt = None
+        if own_format:
+            slot.use_node_format = False
+            slot.save_as_render = True
+            fmt = slot.format
+        return out.inputs[len(out.file_slots) - 1], fmt
+
+    return ng, out, add
+
+
+def output_file(tmp_dir: Path, name: str, ext: str) -> Path:
+    """The File Output node's file for `name` (4.x appends the frame number, always 1: rgb0001.png)."""
+    for candidate in (tmp_dir / f"{name}{ext}", tmp_dir / f"{name}0001{ext}"):
+        if candidate.is_file():
+            return candidate
+    raise RuntimeError(f"{tmp_dir}: the compositor did not write {name}{ext}")
 
 
 def read_index_exr(path: Path) -> np.ndarray:

@@ -25,9 +25,7 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
 
 def build(desc: dict, weather: dict) -> None:
     """Plane + material; wet ground (rain) is glossier and darker, snow lightens it."""
-    import bpy
-
-    from blender_addon.builders.objects import mesh_object
+    from blender_addon.builders.objects import mesh_object, new_material
     from blender_addon.meshes import Mesh
 
     s = desc["size"] / 2
@@ -39,7 +37,7 @@ def build(desc: dict, weather: dict) -> None:
         color, rough = color * 0.6, rough * 0.35
     elif weather["condition"] == "snow":
         color = color + (np.array([0.8, 0.82, 0.85]) - color) * weather["ground_cover"]
-    mat = bpy.data.materials.new("ground")
+    mat = new_material("ground")
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
     bsdf.inputs["Roughness"].default_value = float(rough)

@@ -71,6 +71,8 @@ def build(desc: dict, weather: dict) -> None:
 
     world = bpy.context.scene.world or bpy.data.worlds.new("world")
     bpy.context.scene.world = world
+    if not world.use_nodes:  # 4.x; always True in 5.x
+        world.use_nodes = True
     nt = world.node_tree
     nt.nodes.clear()
     out = nt.nodes.new("ShaderNodeOutputWorld")
