@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from blender_addon.engine import RenderOptions, render_dataset  # noqa: E402
+from blender_addon.engine import RenderOptions, render_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def main() -> int:
     ap.add_argument("--soak", type=int, default=300, help="frames at 64x48 for the RSS check (0 = skip)")
     ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     args = ap.parse_args()
-    quiet = lambda line: None  # noqa: E731
+    quiet = lambda line: None
     print(f"machine: {os.cpu_count()} CPUs; preset {args.scene}; device {args.device}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.frames:

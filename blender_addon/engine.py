@@ -14,12 +14,12 @@ import platform
 import resource
 import shutil
 import signal
-import threading
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from blender_addon import atomic
 from blender_addon.preset import Preset, load_preset, preset_from_dict

@@ -23,14 +23,14 @@ class Mesh:
         if self.mat is None:
             self.mat = np.zeros(len(self.tris), dtype=np.int32)
 
-    def transformed(self, rot: np.ndarray | None = None, offset=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0)) -> "Mesh":
+    def transformed(self, rot: np.ndarray | None = None, offset=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0)) -> Mesh:
         """Scale (local axes), then rotate, then translate."""
         v = self.verts * np.asarray(scale, float)
         if rot is not None:
             v = v @ np.asarray(rot, float).T
         return Mesh(v + np.asarray(offset, float), self.tris.copy(), self.mat.copy())
 
-    def with_material(self, slot: int) -> "Mesh":
+    def with_material(self, slot: int) -> Mesh:
         return Mesh(self.verts, self.tris, np.full(len(self.tris), slot, dtype=np.int32))
 
 

@@ -17,7 +17,7 @@ import sys
 if __package__ in (None, ""):  # run as a script by Blender: make the repo importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
 
 def _pair(text: str, sep: str, what: str) -> tuple[int, int]:

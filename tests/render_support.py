@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @lru_cache(maxsize=1)
 def bpy_problem() -> str | None:
     try:
-        r = subprocess.run([sys.executable, "-c", "import bpy"], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([sys.executable, "-c", "import bpy"], check=False, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
     return None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["import failed"])[-1]

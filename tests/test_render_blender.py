@@ -53,7 +53,7 @@ def render_cmd(preset: Path, out: Path, *extra: str, script: bool = False) -> li
 
 
 def run_render(preset: Path, out: Path, *extra: str, script: bool = False) -> subprocess.CompletedProcess:
-    r = subprocess.run(render_cmd(preset, out, *extra, script=script), capture_output=True, text=True,
+    r = subprocess.run(render_cmd(preset, out, *extra, script=script), check=False, capture_output=True, text=True,
                        env=env(), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     return r
@@ -215,7 +215,7 @@ def test_concurrent_shards_can_share_one_folder(reference, preset, tmp_path):
 
 
 def test_refuses_to_mix_runs(reference, preset, tmp_path):
-    r = subprocess.run(render_cmd(preset, reference, "--count", "4", "--seed", "6"), capture_output=True,
+    r = subprocess.run(render_cmd(preset, reference, "--count", "4", "--seed", "6"), check=False, capture_output=True,
                        text=True, env=env(), timeout=300)
     assert r.returncode == 1 and "different seed" in r.stderr.strip().splitlines()[-1]
 
@@ -254,7 +254,7 @@ SCRIPT = textwrap.dedent("""
 def test_occlusion_weather_and_coco_area(preset, tmp_path):
     """A person hidden behind a wall is listed (unoccluded_px > 0) but has 0 visible pixels and no
     COCO entry; rain in front of the camera changes the image, not the mask."""
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(preset), str(tmp_path)], capture_output=True,
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(preset), str(tmp_path)], check=False, capture_output=True,
                        text=True, env=env(), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     rain, clear = tmp_path / "rain", tmp_path / "clear"

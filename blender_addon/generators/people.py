@@ -23,7 +23,7 @@ MIN_GAP = 0.9  # m between people
 
 def sample_pose(rng: np.random.Generator, pose: str) -> dict:
     """Joint angles (degrees) for a pose; left/right differ a little so nobody is a statue."""
-    u = lambda a, b: round(float(rng.uniform(a, b)), 3)  # noqa: E731
+    u = lambda a, b: round(float(rng.uniform(a, b)), 3)
     j: dict = {"lean": u(-4, 6)}
     for side in ("l", "r"):
         j[side] = {"thigh": u(-8, 10), "knee": u(0, 12), "leg_abduct": u(2, 7),
