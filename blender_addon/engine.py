@@ -27,6 +27,7 @@ from blender_addon.sampling import frame_stem, sample_scene
 from trainer.errors import UserError
 
 MIN_BLENDER = (4, 2, 0)
+BPY_APT_PACKAGES = ("libx11-6", "libxrender1", "libxfixes3", "libxi6", "libxkbcommon0", "libsm6", "libice6", "libgl1")
 
 
 @dataclass
@@ -106,8 +107,10 @@ def check_blender() -> str:
     try:
         import bpy
     except ImportError as exc:
-        raise UserError(f"cannot import bpy ({exc}); install it with `pip install bpy==5.0.1` "
-                        "or run this script with `blender -b -P`") from None
+        hint = ("Blender's system libraries are missing: apt-get install -y " + " ".join(BPY_APT_PACKAGES)
+                if "shared object" in str(exc) else
+                "install it with `pip install bpy==5.0.1` or run this script with `blender -b -P`")
+        raise UserError(f"cannot import bpy ({exc}); {hint}") from None
     problem = version_problem(tuple(bpy.app.version), bpy.app.version_string)
     if problem:
         raise UserError(problem)

@@ -49,6 +49,17 @@ def test_unwritable_output(tmp_path):
     assert line.startswith(f"error: {blocker / 'out'}: output folder is not writable")
 
 
+def test_bpy_missing_libraries(tmp_path):
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "bpy.py").write_text('raise ImportError("libX11.so.6: cannot open shared object file")\n')
+    r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(ROOT / "scenes" / "default.toml"),
+                        "--count", "1", "--out", str(tmp_path / "o")], check=False, capture_output=True, text=True,
+                       env={**env(), "PYTHONPATH": f"{fake}:{env()['PYTHONPATH']}"}, timeout=120)
+    line = one_line_error(r)
+    assert "cannot import bpy" in line and "apt-get install -y libx11-6" in line
+
+
 def test_usage_errors_exit_2(tmp_path):
     r = run("--scene", "x.toml", "--count", "1", "--out", str(tmp_path), "--shard", "3")
     assert r.returncode == 2 and "--shard must look like 0/4" in r.stderr
