@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-if __package__ in (None, ""):  # run as a script by Blender: make the repo importable
+if not globals().get("__package__"):  # run as a script (blender -P): make the repo importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from pathlib import Path

@@ -60,6 +60,25 @@ def test_bpy_missing_libraries(tmp_path):
     assert "cannot import bpy" in line and "apt-get install -y libx11-6" in line
 
 
+BLENDER_P = """
+import sys
+path = sys.argv[1]
+sys.argv = ["blender", "-b", "--python-exit-code", "1", "-P", path, "--", *sys.argv[2:]]
+exec(compile(open(path).read(), path, "exec"), {"__name__": "__main__", "__file__": path})
+"""
+
+
+def test_runs_like_blender_dash_p(tmp_path):
+    """Blender runs -P scripts in a bare namespace (no __package__, repo not on sys.path) with its
+    own arguments before '--'."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[render]\nsamples = 0\n")
+    r = subprocess.run([sys.executable, "-c", BLENDER_P, str(ROOT / "blender_addon" / "render.py"), "--scene",
+                        str(bad), "--count", "1", "--out", str(tmp_path / "o")], check=False, capture_output=True,
+                       text=True, cwd=tmp_path, env={k: v for k, v in env().items() if k != "PYTHONPATH"}, timeout=120)
+    assert one_line_error(r) == f"error: {bad}: render.samples: 0 is below the minimum 1"
+
+
 def test_usage_errors_exit_2(tmp_path):
     r = run("--scene", "x.toml", "--count", "1", "--out", str(tmp_path), "--shard", "3")
     assert r.returncode == 2 and "--shard must look like 0/4" in r.stderr
