@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from trainer.annotation.io import write_bytes_atomic
+from trainer.annotation.files import write_bytes_atomic
 from trainer.errors import UserError
 
 FORMAT = "rescuesynth-maskrcnn/1"

@@ -1,9 +1,8 @@
 """Run logs: steps.csv (every `log_every` iterations), epochs.csv (one row per epoch), TensorBoard if installed.
 
 CSV because anyone can open it; the report draws loss curves from it. On resume, rows written after
-the checkpoint being resumed from are dropped, so the logs describe the run that exists. Nothing heavy
-is imported at module level: the engine (and through it bench/train.py on a bare GPU box) imports
-LOSSES from here.
+the checkpoint being resumed from are dropped, so the logs describe the run that exists. Imports are
+stdlib only: the engine (and through it bench/train.py on a bare GPU box) imports LOSSES from here.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ import csv
 import io
 from pathlib import Path
 from typing import Any
+
+from trainer.annotation.files import write_bytes_atomic  # stdlib only
 
 LOSSES = ["loss", "loss_classifier", "loss_box_reg", "loss_mask", "loss_objectness", "loss_rpn_box_reg"]
 STEP_FIELDS = ["step", "epoch", "lr", *LOSSES, "img_per_s"]
@@ -27,8 +28,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _rewrite(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
-    from trainer.annotation.io import write_bytes_atomic
-
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
