@@ -19,19 +19,29 @@ def colour(i: int) -> tuple[int, int, int]:
 
 
 def draw_prediction(image: np.ndarray, pred: ImagePrediction, categories: list[str],
-                    score_threshold: float) -> np.ndarray:
-    """RGB uint8 image with each instance above the threshold tinted, outlined and labelled."""
-    out = image.astype(np.float32).copy()
+                    score_threshold: float, *, min_side: int = 0) -> np.ndarray:
+    """RGB uint8 image with each instance above the threshold tinted, outlined and labelled.
+
+    `min_side` enlarges small images first (masks by nearest neighbour) so labels stay readable.
+    """
+    h, w = image.shape[:2]
+    s = max(1.0, min_side / min(h, w)) if min_side else 1.0
+    size = (round(w * s), round(h * s))
+    out = (cv2.resize(image, size, interpolation=cv2.INTER_LINEAR) if s > 1 else image).astype(np.float32)
     keep = pred.above(score_threshold)
     labels = []
     for n, i in enumerate(keep):
         rle = pred.rles[i]
-        mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")}).astype(bool)
+        mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")})
+        if s > 1:
+            mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+        mask = mask.astype(bool)
         c = np.array(colour(n), np.float32)
         out[mask] = out[mask] * 0.55 + c * 0.45
-        labels.append((mask, colour(n), f"{categories[int(pred.labels[i]) - 1]} {pred.scores[i]:.2f}", pred.boxes[i]))
+        labels.append((mask, colour(n), f"{categories[int(pred.labels[i]) - 1]} {pred.scores[i]:.2f}",
+                       pred.boxes[i] * s))
     out = out.clip(0, 255).astype(np.uint8)
-    scale = max(0.35, min(out.shape[:2]) / 800)
+    scale = max(0.45, min(out.shape[:2]) / 700)
     for mask, c, text, box in labels:
         contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(out, contours, -1, c, 1)

@@ -45,7 +45,8 @@ def evaluate_checkpoint(weights: str | Path, data: str | Path, out_dir: str | Pa
 
     out_dir = Path(out_dir)
     shown = np.linspace(0, len(preds) - 1, min(grid_images, len(preds))).round().astype(int) if grid_images else []
-    tiles = [draw_prediction(det.load(int(i))[0], preds[int(i)], categories, score_threshold) for i in shown]
+    tiles = [draw_prediction(det.load(int(i))[0], preds[int(i)], categories, score_threshold, min_side=320)
+             for i in shown]
     run_dir = Path(weights).parent
     info = {"checkpoint": str(weights), "dataset": str(data), "model": ckpt["model_spec"]["name"],
             "trained epochs": ckpt.get("epoch"), "categories": ", ".join(categories)}
