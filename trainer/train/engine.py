@@ -22,9 +22,6 @@ from trainer.errors import UserError
 from trainer.train.config import TrainConfig
 from trainer.train.runlog import LOSSES
 
-RunDir = Path
-
-
 class NonFiniteLoss(Exception):
     def __init__(self, value: float, losses: dict[str, float]):
         super().__init__(value)
