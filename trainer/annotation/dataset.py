@@ -1,0 +1,86 @@
+"""Reading and writing whole datasets in the shared layout (the contract between stages).
+
+    DIR/images/...                 the pictures (COCO file_name is relative to this folder)
+    DIR/masks/<stem>.png           16-bit index masks, when the dataset was made from them
+    DIR/annotations/coco.json      COCO instance segmentation
+    DIR/annotations/via_project.json   VIA 2.x project (Project > Load)
+    DIR/annotations/via_regions.json   VIA 2.x annotation export (Annotation > Import)
+    DIR/preview.png                a sheet to check the labels at a glance
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainer.annotation.coco import from_coco, to_coco
+from trainer.annotation.io import read_json, write_json_atomic
+from trainer.annotation.model import Dataset
+from trainer.annotation.via import from_via, to_via_project, to_via_regions
+from trainer.errors import DatasetError
+
+ANNOTATION_FILES = ("coco.json", "via_project.json", "via_regions.json")
+
+
+def annotation_paths(out_dir: Path) -> list[Path]:
+    """Files `write_dataset` produces, so callers can check for them before overwriting."""
+    return [out_dir / "annotations" / name for name in ANNOTATION_FILES] + [out_dir / "preview.png"]
+
+
+def find_annotation_file(directory: Path) -> Path:
+    for name in ANNOTATION_FILES:
+        candidate = directory / "annotations" / name
+        if candidate.is_file():
+            return candidate
+    found = sorted(directory.glob("*.json"))
+    if len(found) == 1:
+        return found[0]
+    raise DatasetError("no annotations found (expected annotations/coco.json, via_project.json or "
+                       "via_regions.json)", directory)
+
+
+def default_images_dir(json_path: Path) -> Path:
+    parent = json_path.parent
+    root = parent.parent if parent.name == "annotations" else parent
+    return root / "images" if (root / "images").is_dir() else root
+
+
+def load_dataset(path: str | Path, images_dir: str | Path | None = None) -> Dataset:
+    """A dataset folder or a COCO/VIA JSON file -> Dataset (format detected from the content)."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError("no such file or folder", path)
+    json_path = find_annotation_file(path) if path.is_dir() else path
+    root = Path(images_dir) if images_dir is not None else default_images_dir(json_path)
+    obj = read_json(json_path)
+    if isinstance(obj, dict) and "images" in obj and "categories" in obj:
+        return from_coco(obj, json_path, root)
+    if isinstance(obj, dict) and ("_via_img_metadata" in obj or all(
+            isinstance(v, dict) and "filename" in v for v in obj.values())):
+        return from_via(obj, json_path, root)
+    raise DatasetError("neither COCO (images/annotations/categories) nor VIA 2.x JSON", json_path)
+
+
+def write_dataset(dataset: Dataset, out_dir: str | Path, *, segmentation: str = "auto",
+                  preview: bool = True) -> list[Path]:
+    """Write COCO + both VIA files (+ preview sheet) for a dataset whose images are in out_dir/images.
+
+    Each file is written to a temp name and renamed, so a crash leaves the previous complete file.
+    """
+    out_dir = Path(out_dir)
+    if dataset.images_dir.resolve() != (out_dir / "images").resolve():
+        raise ValueError(f"images must be in {out_dir / 'images'} before writing (are in {dataset.images_dir})")
+    ann_dir = out_dir / "annotations"
+    coco = to_coco(dataset, segmentation=segmentation)
+    regions = to_via_regions(dataset)
+    project = to_via_project(dataset, regions, name=out_dir.resolve().name,
+                             default_filepath=str(dataset.images_dir.resolve()) + "/")
+    write_json_atomic(ann_dir / "coco.json", coco)
+    write_json_atomic(ann_dir / "via_regions.json", regions)
+    write_json_atomic(ann_dir / "via_project.json", project)
+    written = [ann_dir / name for name in ANNOTATION_FILES]
+    if preview and dataset.images:
+        from trainer.annotation.preview import write_preview
+
+        write_preview(dataset, out_dir / "preview.png")
+        written.append(out_dir / "preview.png")
+    return written

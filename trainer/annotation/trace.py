@@ -1,0 +1,131 @@
+"""Masks -> instances: polygons traced so that pycocotools rasterises them back to the same pixels.
+
+Tracing on pixel centres (plain `cv2.findContours`) loses about half a pixel all round: a mean IoU
+of ~0.95 on 1-5 k px blobs after pycocotools rasterises them back. Tracing the mask upsampled 2x and
+mapping contour point c to (c + 0.5) / 2 puts every vertex a quarter pixel inside the pixel edges,
+which rasterises back exactly (IoU 1.0) for occlusion splits, touching objects, thin lines and single
+pixels, and gives VIA integer points on the pixel edges after rounding. Holes cannot be polygons
+(pycocotools unions them), so objects with holes also carry an exact RLE in "auto" mode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+from pycocotools import mask as mask_utils
+from scipy import ndimage
+
+from trainer.annotation.model import Annotation
+
+SegmentationMode = Literal["auto", "polygon", "rle"]
+SEGMENTATION_MODES: tuple[str, ...] = ("auto", "polygon", "rle")
+
+
+def trace_polygons(
+    crop: np.ndarray, offset: tuple[int, int] = (0, 0), simplify: float = 0.0
+) -> tuple[list[list[float]], bool]:
+    """Outer boundaries of every connected part of `crop` (nonzero = object) as flat xy lists.
+
+    Returns (polygons, has_holes). `offset` is the crop's (x, y) in the full image; `simplify` is a
+    Douglas-Peucker tolerance in pixels (0 keeps the exact outline).
+    """
+    padded = np.pad((crop > 0).astype(np.uint8), 1)
+    up = cv2.resize(padded, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    contours, hierarchy = cv2.findContours(up, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return [], False
+    parents = hierarchy[0][:, 3]
+    polygons: list[list[float]] = []
+    shift = np.array([offset[0] - 1, offset[1] - 1], dtype=np.float64)
+    for contour, parent in zip(contours, parents):
+        if parent != -1:
+            continue
+        if simplify > 0:
+            approx = cv2.approxPolyDP(contour, 2 * simplify, True)
+            if len(approx) >= 3:
+                contour = approx
+        pts = (contour.reshape(-1, 2).astype(np.float64) + 0.5) / 2 + shift
+        polygons.append(pts.reshape(-1).tolist())
+    return polygons, bool((parents != -1).any())
+
+
+def encode_rle(crop: np.ndarray, offset: tuple[int, int], height: int, width: int) -> dict:
+    """Compressed COCO RLE of a crop placed at `offset` in a height x width frame."""
+    full = np.zeros((height, width), dtype=np.uint8, order="F")
+    x0, y0 = offset
+    full[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop > 0
+    rle = mask_utils.encode(full)
+    return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
+
+
+def annotation_from_crop(
+    crop: np.ndarray,
+    offset: tuple[int, int],
+    image_size: tuple[int, int],
+    category: str,
+    *,
+    segmentation: SegmentationMode = "auto",
+    simplify: float = 0.0,
+    attributes: dict | None = None,
+    area: int | None = None,
+) -> Annotation:
+    """Build an Annotation from a tight crop of its visible pixels (the one place that does this)."""
+    if segmentation not in SEGMENTATION_MODES:
+        raise ValueError(f"segmentation must be one of {SEGMENTATION_MODES}, not {segmentation!r}")
+    height, width = image_size
+    x0, y0 = offset
+    polygons, has_holes = trace_polygons(crop, offset, simplify)
+    rle = None
+    if segmentation == "rle" or (segmentation == "auto" and has_holes):
+        rle = encode_rle(crop, offset, height, width)
+    attrs = dict(attributes or {})
+    attrs["truncated"] = bool(x0 == 0 or y0 == 0 or x0 + crop.shape[1] == width or y0 + crop.shape[0] == height)
+    if has_holes:
+        attrs["has_holes"] = True
+    return Annotation(
+        category=category,
+        bbox=(float(x0), float(y0), float(crop.shape[1]), float(crop.shape[0])),
+        area=int(np.count_nonzero(crop)) if area is None else int(area),
+        polygons=polygons,
+        rle=rle,
+        attributes=attrs,
+    )
+
+
+def annotation_from_mask(
+    mask: np.ndarray,
+    category: str,
+    *,
+    segmentation: SegmentationMode = "auto",
+    simplify: float = 0.0,
+    attributes: dict | None = None,
+) -> Annotation | None:
+    """One full-frame binary mask (bool/uint8, HxW) -> Annotation, or None when the mask is empty."""
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return annotation_from_crop(
+        mask[y0:y1, x0:x1], (int(x0), int(y0)), mask.shape, category,
+        segmentation=segmentation, simplify=simplify, attributes=attributes,
+    )
+
+
+def index_mask_crops(index_mask: np.ndarray) -> dict[int, tuple[np.ndarray, tuple[int, int]]]:
+    """Every nonzero value k of an index mask -> (tight boolean crop of k's pixels, (x0, y0)).
+
+    One C pass (scipy's find_objects) finds all boxes, so cost does not grow with ids x image size.
+    """
+    if index_mask.ndim != 2:
+        raise ValueError(f"index mask must be 2-D, got shape {index_mask.shape}")
+    crops: dict[int, tuple[np.ndarray, tuple[int, int]]] = {}
+    for k, sl in enumerate(ndimage.find_objects(index_mask), start=1):
+        if sl is None:
+            continue
+        crops[k] = (index_mask[sl] == k, (sl[1].start, sl[0].start))
+    return crops

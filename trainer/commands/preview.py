@@ -1,0 +1,31 @@
+"""`trainer preview DATASET --out sheet.png`: draw the labels over a grid of images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preview", help="draw masks, outlines, boxes and classes over a grid of images",
+                       description="Draw what the annotation file says (masks, polygons, boxes, class names) "
+                       "over up to COUNT images spread over the dataset, as one PNG sheet.")
+    p.add_argument("dataset", type=Path, help="dataset folder or COCO/VIA JSON file")
+    p.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    p.add_argument("--count", type=int, default=16, help="images on the sheet (16)")
+    p.add_argument("--tile-width", type=int, default=320, help="width of each tile in px (320)")
+    p.add_argument("--images", type=Path, help="images folder (default: DATASET/images)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainer.annotation import load_dataset, write_preview
+    from trainer.errors import UserError
+
+    dataset = load_dataset(args.dataset, args.images)
+    if not dataset.images:
+        raise UserError("dataset has no images", args.dataset)
+    if args.count < 1 or args.tile_width < 16:
+        raise UserError("--count must be >= 1 and --tile-width >= 16")
+    print(write_preview(dataset, args.out, count=args.count, tile_width=args.tile_width))
+    return 0
