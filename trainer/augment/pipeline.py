@@ -40,6 +40,8 @@ def import_albumentations() -> Any:
 
 def _builders(A: Any, cv2: Any) -> dict[str, Callable[[dict, tuple[int, int], float], Any]]:
     """Transform name -> factory(params, (height, width), p). Names match preset.TRANSFORMS."""
+    from trainer.augment.effects import Haze
+
     geo = {"interpolation": cv2.INTER_LINEAR, "mask_interpolation": cv2.INTER_NEAREST,
            "border_mode": cv2.BORDER_CONSTANT, "fill": 0, "fill_mask": 0}
     return {
@@ -67,7 +69,7 @@ def _builders(A: Any, cv2: Any) -> dict[str, Callable[[dict, tuple[int, int], fl
                                        contrast_limit=(q["gain"][0] - 1.0, q["gain"][1] - 1.0), p=1.0),
             A.GaussNoise(std_range=q["noise"], p=1.0),
         ], p=p),
-        "fog": lambda q, hw, p: A.RandomFog(fog_coef_range=q["amount"], alpha_coef=q["alpha"], p=p),
+        "fog": lambda q, hw, p: Haze(amount=q["amount"], p=p),
         "rain": lambda q, hw, p: A.RandomRain(
             slant_range=q["slant"], rain_type=q["type"], brightness_coefficient=q["brightness"], p=p),
         "snow": lambda q, hw, p: A.RandomSnow(

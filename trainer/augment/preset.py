@@ -125,7 +125,7 @@ TRANSFORMS: dict[str, dict[str, Param]] = {
     "low_light": {"gain": Range(0.01, 1.0, (0.3, 0.6)),        # multiplies intensities (dusk, indoors)
                   "noise": Range(0.0, 1.0, (0.01, 0.03))},     # sensor noise std, fraction of 255
     # weather
-    "fog": {"amount": Range(0.0, 1.0, (0.1, 0.3)), "alpha": Number(0.0, 1.0, 0.08)},
+    "fog": {"amount": Range(0.0, 1.0, (0.1, 0.3))},                # haze density (effects.Haze)
     "rain": {"type": Choice(("drizzle", "heavy", "torrential", "default"), "drizzle"),
              "slant": Range(-45.0, 45.0, (-10.0, 10.0)),
              "brightness": Number(0.0, 1.0, 0.8)},
