@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from trainer.augment.masks import pack_masks, unpack_masks
-from trainer.augment.preset import Preset, TransformSpec, load_preset
+from trainer.augment.preset import Preset, load_preset
 from trainer.errors import UserError
 
 ALBUMENTATIONS_VERSION = "2.0.8"
@@ -164,12 +164,3 @@ def build_pipeline(preset: Preset | str | Path) -> Pipeline:
     import_albumentations()  # fail now, with the install hint, rather than on the first image
     return Pipeline(preset)
 
-
-def geometric_only(preset: Preset) -> Preset:
-    """The preset restricted to its geometric transforms (tests and debugging)."""
-    from dataclasses import replace
-
-    from trainer.augment.preset import GEOMETRIC
-
-    keep: tuple[TransformSpec, ...] = tuple(t for t in preset.transforms if t.name in GEOMETRIC)
-    return replace(preset, transforms=keep)
