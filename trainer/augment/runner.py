@@ -117,8 +117,12 @@ def plan_variants(n_images: int, *, factor: float | None = None, total: int | No
 
 
 def variant_seed(seed: int, index: int, variant: int, redraw: int = 0) -> int:
-    """A 64-bit seed from (seed, image index, variant index, redraw attempt), independent per variant."""
-    return int(np.random.SeedSequence([seed, index, variant, redraw]).generate_state(1, np.uint64)[0])
+    """A seed from (seed, image index, variant index, redraw attempt), independent per variant.
+
+    53 bits, so it survives JSON readers that hold numbers as doubles (JavaScript, VIA).
+    """
+    state = np.random.SeedSequence([seed, index, variant, redraw]).generate_state(1, np.uint64)[0]
+    return int(state) >> 11
 
 
 def variant_name(file_name: str, variant: int, suffix: str) -> str:
