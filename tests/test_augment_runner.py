@@ -164,13 +164,13 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(dataset_dir: P
         augment_dataset(dataset_dir, out, _opts())
     assert not (out / "annotations").exists()  # never a dataset that looks complete but is not
     done = sorted(p.name for p in (out / runner.STATE_DIR / "records").iterdir())
-    assert len(done) >= 5
+    assert len(done) >= 1  # finished source images (3 variants each)
     monkeypatch.setattr(runner, "_make_variant", real)
 
     with pytest.raises(UserError, match="different options"):
         augment_dataset(dataset_dir, out, _opts(seed=99))
     summary = augment_dataset(dataset_dir, out, _opts())
-    assert summary.resumed == len(done)
+    assert summary.resumed == 3 * len(done)
     assert _files(out) .keys() == _files(reference).keys()
     assert all(v == _files(reference)[k] for k, v in _files(out).items() if k != "annotations/via_project.json")
 
