@@ -71,3 +71,13 @@ def test_bad_presets_give_one_line_naming_the_file(tmp_path: Path, text: str, fr
 def test_unknown_preset_name_lists_the_shipped_ones():
     with pytest.raises(UserError, match="unknown augment preset 'nope'.*default"):
         load_preset("nope")
+
+
+def test_missing_albumentations_is_one_line_with_the_install_command(monkeypatch):
+    import sys
+
+    from trainer.augment import pipeline
+
+    monkeypatch.setitem(sys.modules, "albumentations", None)  # makes `import albumentations` fail
+    with pytest.raises(UserError, match=r"pip install 'albumentations==2\.0\.8'"):
+        pipeline.build_pipeline("default")
