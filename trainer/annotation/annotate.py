@@ -26,7 +26,7 @@ from trainer.annotation.dataset import annotation_paths, write_dataset
 from trainer.annotation.io import image_size, link_or_copy, read_json, read_mask
 from trainer.annotation.model import Annotation, Dataset, ImageRecord
 from trainer.annotation.sources import FrameSource, class_from_mask_name, discover_frames
-from trainer.annotation.trace import SEGMENTATION_MODES, annotation_from_crop, annotation_from_mask, index_mask_crops
+from trainer.annotation.trace import EXACT_SIMPLIFY, SEGMENTATION_MODES, annotation_from_crop, annotation_from_mask, index_mask_crops
 from trainer.errors import DatasetError, UserError
 
 
@@ -36,7 +36,7 @@ class AnnotateOptions:
     min_pixels: int = 16  # drop instances with fewer visible pixels
     min_visible_fraction: float = 0.0  # drop instances less visible than this (needs unoccluded_px)
     min_extent: int = 2  # drop slivers: visible box narrower or shorter than this (pixels)
-    simplify: float = 0.0  # Douglas-Peucker tolerance for polygons, pixels (0 = exact outline)
+    simplify: float = EXACT_SIMPLIFY  # polygon tolerance, px; above EXACT_SIMPLIFY trades pixels for size
     categories: list[str] | None = None  # fixes category order (ids); others are appended
     default_category: str = "object"  # for masks without metadata
     ignore_value: int | None = None  # mask value that is not an object (e.g. 255 borders in VOC)
@@ -175,10 +175,11 @@ def _worker_init() -> None:
 
 
 def _run_frames(frames: list[FrameSource], opts: AnnotateOptions) -> list[_FrameResult]:
-    workers = opts.workers or os.cpu_count() or 1
-    # Forking a process that holds Blender is unsafe, and spawning would re-run it: stay in-process.
-    if "bpy" in sys.modules or len(frames) < 8:
+    workers = opts.workers or (1 if len(frames) < 64 else os.cpu_count() or 1)  # spawning costs ~0.5 s
+    # Inside Blender, spawned workers would start Blender again: stay in-process.
+    if "bpy" in sys.modules:
         workers = 1
+    workers = max(1, min(workers, len(frames)))
     bar = tqdm(total=len(frames), desc="annotate", unit="frame", disable=not opts.progress or None,
                file=sys.stderr)
     try:
@@ -188,7 +189,8 @@ def _run_frames(frames: list[FrameSource], opts: AnnotateOptions) -> list[_Frame
                 results.append(_annotate_frame(frame, opts))
                 bar.update()
             return results
-        ctx = multiprocessing.get_context("fork")
+        # spawn, not fork: a forked child can deadlock in OpenCV's thread pool (seen here).
+        ctx = multiprocessing.get_context("spawn")
         chunk = max(1, min(32, len(frames) // (workers * 8)))
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
             results = []
@@ -263,7 +265,6 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
     info = dict(opts.info)
     info["filters"] = {"min_pixels": opts.min_pixels, "min_visible_fraction": opts.min_visible_fraction,
                        "min_extent": opts.min_extent, "segmentation": opts.segmentation}
-    info["dropped"] = dict(sorted(summary.dropped.items()))
     dataset = Dataset(images=records, categories=categories, images_dir=out / "images", info=info)
     write_dataset(dataset, out, segmentation=opts.segmentation, preview=opts.preview)
     return summary

@@ -21,6 +21,8 @@ from PIL import Image, UnidentifiedImageError
 from trainer.errors import DatasetError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
@@ -29,6 +31,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared datasets
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

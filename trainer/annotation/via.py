@@ -25,7 +25,7 @@ VIA_FORMAT_VERSION = "2.0.10"  # what VIA 2.0.11 writes into project files
 
 
 def _region_points(polygon: list[float], width: int, height: int) -> tuple[list[int], list[int]] | None:
-    """Round to VIA's integer points inside [0, W] x [0, H], dropping repeats; None if < 3 remain."""
+    """Round to VIA's integer points inside [0, W] x [0, H], dropping repeats; None if no area remains."""
     pts = np.rint(np.asarray(polygon, dtype=np.float64).reshape(-1, 2)).astype(np.int64)
     pts[:, 0] = np.clip(pts[:, 0], 0, width)
     pts[:, 1] = np.clip(pts[:, 1], 0, height)
@@ -34,7 +34,10 @@ def _region_points(polygon: list[float], width: int, height: int) -> tuple[list[
     pts = pts[keep]
     if len(pts) > 1 and (pts[0] == pts[-1]).all():
         pts = pts[:-1]
-    if len(np.unique(pts, axis=0)) < 3:
+    if len(pts) < 3:
+        return None
+    x, y = pts[:, 0], pts[:, 1]
+    if np.dot(x, np.roll(y, 1)) == np.dot(y, np.roll(x, 1)):  # zero shoelace area: a line, not a region
         return None
     return pts[:, 0].tolist(), pts[:, 1].tolist()
 

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-visible-fraction", type=float, default=0.0,
                    help="drop instances less visible than this, when frames record unoccluded_px (0)")
     p.add_argument("--min-extent", type=int, default=2, help="drop slivers narrower/shorter than this in px (2)")
-    p.add_argument("--simplify", type=float, default=0.0, help="polygon simplification tolerance in px (0 = exact)")
+    p.add_argument("--simplify", type=float, default=0.24,
+                   help="polygon simplification in px (0.24, the most that keeps every pixel; more = smaller files)")
     p.add_argument("--categories", help="comma-separated category order (fixes COCO ids)")
     p.add_argument("--class", dest="default_class", default="object", help="class for masks without metadata")
     p.add_argument("--ignore-value", type=int, help="mask value that is not an object (e.g. 255 in VOC)")
