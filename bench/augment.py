@@ -14,7 +14,8 @@ encoding alone costs ~15 ms per noisy 640x480 frame here, more than everything e
 ours once more with lossless PNG for reference. The input is made (untimed) from the core's
 synthetic frames.
 
-    PYTHONPATH=. python bench/augment.py [--images 100] [--total 1000] [--objects 5] [--workdir DIR] [--skip-baseline] [--skip-png]
+    PYTHONPATH=. python bench/augment.py [--images 100] [--total 1000] [--objects 5] [--workdir DIR]
+                                         [--skip-baseline] [--skip-png]
 """
 
 from __future__ import annotations
@@ -150,8 +151,8 @@ def main() -> int:
         rows.append(timed(f"ours: albumentations + bit planes, {cores} processes", lambda: ours(cores, "ours")))
 
         instances = load_dataset(src).num_annotations / args.images
-        print(f"job: {args.images} images 640x480, {instances:.1f} instances each -> {args.total} images, labels traced, "
-              "COCO + VIA + preview written")
+        print(f"job: {args.images} images 640x480, {instances:.1f} instances each -> {args.total} images, "
+              "labels traced, COCO + VIA + preview written")
         print(f"machine: {platform.processor() or platform.machine()}, {cores} cores (shared: timings vary), "
               f"python {platform.python_version()}")
         print(f"load average before: {load[0]:.1f} (1 min) - other users' work slows the wall times")
@@ -161,8 +162,8 @@ def main() -> int:
         base = rows[0][1] if not args.skip_baseline else None
         best, one = rows[-1][1], rows[-2][1]
         if base:
-            print(f"speed-up vs baseline (wall): {base / best:.1f}x with {cores} processes, {base / one:.1f}x in 1 process;"
-                  f" CPU time ratio {rows[0][2] / rows[-1][2]:.2f}")
+            print(f"speed-up vs baseline (wall): {base / best:.1f}x with {cores} processes, "
+                  f"{base / one:.1f}x in 1 process; CPU time ratio {rows[0][2] / rows[-1][2]:.2f}")
         print(f"seed paper: {SEED_PAPER_SECONDS} s for 1000 images (their machine) -> ours "
               f"{best * 1000 / args.total:.1f} s per 1000 here; goal < 10 s on 2 cores")
     finally:
