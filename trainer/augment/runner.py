@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import platform
 import shutil
+import signal
 import sys
 import time
 from collections import Counter
@@ -201,6 +202,11 @@ def _init_worker(job: _Job) -> None:
     # pool threads, which do not exist there (reproduced: hangs after the parent ran cv2 ops).
     global _JOB
     _JOB = job
+
+
+def _init_pool_worker(job: _Job) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (cancel, keep records)
+    _init_worker(job)
 
 
 def _encode(image_rgb: np.ndarray, suffix: str, opts: AugmentOptions) -> bytes:
@@ -385,12 +391,19 @@ def _run(tasks: list[_Task], job: _Job, workers: int, bar: tqdm) -> list[_Done]:
         return results
     ctx = multiprocessing.get_context("fork")  # workers inherit imported albumentations: fast start
     results = []
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(job,)) as pool:
         futures = [pool.submit(_run_task, task) for task in tasks]
-        for future in as_completed(futures):
-            done = future.result()
-            results.extend(done)
-            bar.update(len(done))
+        try:
+            for future in as_completed(futures):
+                done = future.result()
+                results.extend(done)
+                bar.update(len(done))
+        except BaseException:
+            # Ctrl-C or a failed task: stop now instead of finishing the queue; finished sources
+            # keep their records, so a rerun resumes from here.
+            for future in futures:
+                future.cancel()
+            raise
     return results
 
 
