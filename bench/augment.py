@@ -14,7 +14,7 @@ encoding alone costs ~15 ms per noisy 640x480 frame here, more than everything e
 ours once more with lossless PNG for reference. The input is made (untimed) from the core's
 synthetic frames.
 
-    PYTHONPATH=. python bench/augment.py [--images 100] [--total 1000] [--objects 5] [--workdir DIR]
+    PYTHONPATH=. python bench/augment.py [--images 100] [--total 1000] [--objects 6] [--workdir DIR]
                                          [--skip-baseline] [--skip-png]
 """
 
@@ -124,7 +124,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--total", type=int, default=1000)
-    parser.add_argument("--objects", type=int, default=5, help="objects drawn per frame (some end up hidden)")
+    parser.add_argument("--objects", type=int, default=6, help="objects drawn per frame (some end up hidden)")
     parser.add_argument("--workdir", type=Path, help="keep inputs and outputs here (default: a temp dir)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-png", action="store_true", help="skip the lossless-PNG reference row")

@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 pytest.importorskip("albumentations", reason="augmentation needs albumentations==2.0.8 (pip install -e '.[augment]')")
 
-from trainer.augment.masks import pack_masks, unpack_masks  # noqa: E402
+from trainer.augment.masks import instance_crops, pack_masks, unpack_masks  # noqa: E402
 from trainer.augment.pipeline import build_pipeline, transform_names  # noqa: E402
 from trainer.augment.preset import GEOMETRIC, TRANSFORMS, available_presets, preset_from_dict  # noqa: E402
 
@@ -121,6 +121,19 @@ def test_pack_unpack_round_trip():
     assert np.array_equal(unpack_masks(packed, 17), np.stack(masks))
     empty = pack_masks([], H, W)
     assert unpack_masks(empty, 0).shape == (0, H, W)
+
+
+def test_instance_crops_are_the_tight_boxes_of_the_full_masks():
+    _, masks = _scene(n=17)
+    masks.append(np.zeros((H, W), bool))  # an instance cut away entirely
+    crops = instance_crops(pack_masks(masks, H, W), len(masks))
+    assert crops[-1] is None
+    for mask, found in zip(masks[:-1], crops[:-1]):
+        crop, (x0, y0) = found
+        ys, xs = np.nonzero(mask)
+        assert (x0, y0) == (xs.min(), ys.min()) and crop.shape == (ys.ptp() + 1, xs.ptp() + 1)
+        assert np.array_equal(mask[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]], crop)
+        assert crop.sum() == mask.sum()
 
 
 def test_every_preset_transform_has_a_builder():

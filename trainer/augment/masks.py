@@ -36,3 +36,29 @@ def unpack_masks(packed: np.ndarray, n: int) -> np.ndarray:
     for k in range(n):  # one plane at a time: ~3x faster than unpackbits + moveaxis on 640x480
         np.not_equal(packed[:, :, k // 8] & np.uint8(1 << (k % 8)), 0, out=out[k])
     return out
+
+
+def instance_crops(packed: np.ndarray, n: int) -> list[tuple[np.ndarray, tuple[int, int]] | None]:
+    """Each instance's tight boolean crop and its (x0, y0), straight from the bit planes (None if empty).
+
+    Why: tracing needs only the instance's box; unpacking N full frames and scanning each for its
+    box cost 8 ms per 640x480 variant with 40 instances, the row/column ORs below cost one pass.
+    """
+    if packed.ndim == 2:
+        packed = packed[:, :, None]
+    # Contiguous planes first: OR-reducing rows of an HxWxC array directly is ~50x slower.
+    planes = [np.ascontiguousarray(packed[:, :, c]) for c in range((n + 7) // 8)]
+    rows = [np.bitwise_or.reduce(p, axis=1) for p in planes]  # bit k set where instance k is in row y
+    cols = [np.bitwise_or.reduce(p, axis=0) for p in planes]
+    crops: list[tuple[np.ndarray, tuple[int, int]] | None] = []
+    for k in range(n):
+        channel, bit = divmod(k, 8)
+        flag = np.uint8(1 << bit)
+        ys = np.flatnonzero(rows[channel] & flag)
+        if ys.size == 0:
+            crops.append(None)
+            continue
+        xs = np.flatnonzero(cols[channel] & flag)
+        y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
+        crops.append(((planes[channel][y0:y1, x0:x1] & flag) != 0, (x0, y0)))
+    return crops

@@ -34,10 +34,10 @@ import numpy as np
 from tqdm import tqdm
 
 from trainer import __version__
-from trainer.annotation import Annotation, Dataset, ImageRecord, annotation_from_mask, load_dataset, write_dataset
+from trainer.annotation import Annotation, Dataset, ImageRecord, load_dataset, write_dataset
 from trainer.annotation.io import link_or_copy, read_image, read_json, write_bytes_atomic, write_json_atomic
-from trainer.annotation.trace import SEGMENTATION_MODES
-from trainer.augment.masks import pack_masks, unpack_masks
+from trainer.annotation.trace import SEGMENTATION_MODES, annotation_from_crop
+from trainer.augment.masks import instance_crops, pack_masks
 from trainer.augment.pipeline import Pipeline, build_pipeline, import_albumentations
 from trainer.augment.preset import Preset, load_preset
 from trainer.errors import DatasetError, UserError
@@ -223,22 +223,23 @@ def _encode(image_rgb: np.ndarray, suffix: str, opts: AugmentOptions) -> bytes:
     return buf.tobytes()
 
 
-def _trace(masks: np.ndarray, sources: list[Annotation], preset: Preset, segmentation: str,
+def _trace(packed: np.ndarray, sources: list[Annotation], preset: Preset, segmentation: str,
            dropped: Counter) -> list[Annotation]:
-    """Transformed masks -> annotations traced by the core; cut-away and too-small instances counted."""
+    """Transformed bit planes -> annotations traced by the core; cut-away and too-small instances counted."""
+    height, width = packed.shape[:2]
     anns = []
-    for mask, src in zip(masks, sources):
-        area = int(np.count_nonzero(mask))
-        if area == 0:
+    for found, src in zip(instance_crops(packed, len(sources)), sources):
+        if found is None:
             dropped["cut away"] += 1
             continue
+        crop, offset = found
+        area = int(np.count_nonzero(crop))
         if area < preset.min_area:
             dropped["below min_area"] += 1
             continue
         attrs = {k: v for k, v in src.attributes.items() if k not in STALE_ATTRIBUTES}
-        ann = annotation_from_mask(mask, src.category, segmentation=segmentation, attributes=attrs)
-        if ann is not None:
-            anns.append(ann)
+        anns.append(annotation_from_crop(crop, offset, (height, width), src.category,
+                                         segmentation=segmentation, attributes=attrs, area=area))
     return anns
 
 
@@ -251,9 +252,8 @@ def _make_variant(job: _Job, task: _Task, variant: int, image: np.ndarray, packe
     while True:
         seed = variant_seed(job.seed, task.index, variant, redraw)
         out_image, out_packed, applied = job.pipeline.apply_packed(image, packed, seed)
-        masks = unpack_masks(out_packed, len(sources))
         attempt_dropped: Counter = Counter()
-        anns = _trace(masks, sources, preset, job.options.segmentation, attempt_dropped)
+        anns = _trace(out_packed, sources, preset, job.options.segmentation, attempt_dropped)
         retry = (not anns and sources and preset.empty == "redraw" and redraw < preset.max_redraws)
         if not retry:
             dropped.update(attempt_dropped)
