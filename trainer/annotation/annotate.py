@@ -159,10 +159,14 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
                 area = int(np.count_nonzero(crop))
                 unoccluded = obj.get("unoccluded_px")
                 if isinstance(unoccluded, (int, float)) and unoccluded > 0:
+                    attrs["unoccluded_px"] = int(unoccluded)
                     attrs["visible_fraction"] = round(min(1.0, area / unoccluded), 4)
-                candidates.append(annotation_from_crop(
+                ann = annotation_from_crop(
                     crop, offset, (height, width), obj.get("category", opts.default_category),
-                    segmentation=opts.segmentation, simplify=opts.simplify, attributes=attrs, area=area))
+                    segmentation=opts.segmentation, simplify=opts.simplify, attributes=attrs, area=area)
+                if isinstance(obj.get("truncated"), bool):  # the renderer knows truncation by the frame
+                    ann.attributes["truncated"] = obj["truncated"] or ann.attributes["truncated"]
+                candidates.append(ann)
         record.annotations = [a for a in candidates if _keep(a, opts, dropped)]
         return _FrameResult(record, dropped)
     except DatasetError as exc:
