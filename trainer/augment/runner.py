@@ -357,7 +357,7 @@ def _check_inputs(dataset: Dataset, out: Path) -> list[Path]:
     """Image paths of all records; refuses an OUT that is the input and lists missing files."""
     images_dir = dataset.images_dir.resolve()
     out_r = out.resolve()
-    if out_r == images_dir or out_r in images_dir.parents or (out_r / "images") == images_dir:
+    if out_r == images_dir or out_r in images_dir.parents or images_dir in out_r.parents:
         raise UserError("the output folder would overwrite the input dataset; choose another --out", out)
     paths = [dataset.image_path(rec) for rec in dataset.images]
     missing = [rec.file_name for rec, p in zip(dataset.images, paths) if not p.is_file()]
