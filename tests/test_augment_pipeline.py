@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 
 import cv2
 import numpy as np
@@ -112,6 +113,16 @@ def test_same_seed_same_result_other_seed_other_result(preset: str):
     assert np.array_equal(a_img, b_img) and np.array_equal(a_masks, b_masks)
     differs = [not np.array_equal(pipeline(image, masks, seed=s)[0], a_img) for s in range(12, 16)]
     assert any(differs)
+
+
+def test_pipeline_pickles_for_worker_processes_and_unseeded_calls_differ():
+    image, masks = _scene()
+    pipeline = build_pipeline("ground")
+    pipeline(image, masks, seed=1)  # builds the albumentations objects, which are not sent along
+    clone = pickle.loads(pickle.dumps(pipeline))
+    assert np.array_equal(clone(image, masks, seed=8)[0], pipeline(image, masks, seed=8)[0])
+    unseeded = [pipeline(image, masks)[0] for _ in range(4)]
+    assert any(not np.array_equal(unseeded[0], other) for other in unseeded[1:])
 
 
 def test_pack_unpack_round_trip():

@@ -124,16 +124,19 @@ class Pipeline:
                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Augment an RGB image and its bit-plane masks together; also return the applied transform names.
 
-        With a seed the result depends only on (preset, seed, inputs): one generator is shared by
-        all transforms in order (albumentations' own set_random_seed gives each transform the same
+        With a seed the result depends only on (preset, seed, inputs); without one it is drawn from
+        os.urandom. One generator is shared by all transforms in order (albumentations' own set_random_seed gives each transform the same
         stream, which would correlate e.g. brightness and contrast draws).
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"image must be HxWx3 uint8 RGB, got {image.shape} {image.dtype}")
         height, width = image.shape[:2]
         compose, named = self._compose(height, width)
-        if seed is not None:
-            compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
+        if seed is None:
+            # Fresh entropy per call: DataLoader workers forked from one process would otherwise
+            # inherit the same generator state and repeat each other's augmentations.
+            seed = int.from_bytes(os.urandom(8), "little") >> 11
+        compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
         single = packed.ndim == 3 and packed.shape[2] == 1
         out = compose(image=image, mask=packed[:, :, 0] if single else packed)
         mask = out["mask"]
