@@ -59,7 +59,7 @@ def test_writes_originals_and_variants_with_labels_traced_from_the_moved_masks(d
 
     result = load_dataset(out)
     assert result.categories == src.categories
-    assert [r.file_name for r in result.images[:3]] == ["000000.png", "000000_aug001.png", "000000_aug002.png"]
+    assert [r.file_name for r in result.images[:3]] == ["000000.png", "000000_aug001.jpg", "000000_aug002.jpg"]
     via = load_dataset(out / "annotations" / "via_project.json")
     assert len(via.images) == 18
 
@@ -108,7 +108,7 @@ def test_same_seed_same_bytes_whatever_the_workers_other_seed_differs(dataset_di
     differing = [k for k in a if a[k] != b[k] and k != "annotations/via_project.json"]  # project holds OUT's path
     assert differing == []
     assert a["annotations/coco.json"] != c["annotations/coco.json"]
-    assert a["images/000001_aug001.png"] != c["images/000001_aug001.png"]
+    assert a["images/000001_aug001.jpg"] != c["images/000001_aug001.jpg"]
 
 
 def _one_small_object_dataset(root: Path) -> Path:
@@ -225,10 +225,10 @@ def test_unreadable_images_are_skipped_and_counted(dataset_dir: Path, tmp_path: 
 def test_cli_runs_and_reports_mistakes_in_one_line(dataset_dir: Path, tmp_path: Path, capsys):
     out = tmp_path / "cli"
     code = main(["augment", str(dataset_dir), "--out", str(out), "--total", "10", "--workers", "1",
-                 "--preset", "seed_paper", "--format", "jpg", "--no-preview"])
+                 "--preset", "seed_paper", "--format", "png", "--no-preview"])
     assert code == 0
     assert "wrote 10 images (6 originals + 4 variants)" in capsys.readouterr().out
-    assert len(list((out / "images").glob("*_aug*.jpg"))) == 4
+    assert len(list((out / "images").glob("*_aug*.png"))) == 4
     assert main(["augment", str(dataset_dir), "--out", str(tmp_path / "x"), "--factor", "0.5"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: --factor must be >= 1") and err.count("\n") == 1
