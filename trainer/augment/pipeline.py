@@ -125,8 +125,9 @@ class Pipeline:
         """Augment an RGB image and its bit-plane masks together; also return the applied transform names.
 
         With a seed the result depends only on (preset, seed, inputs); without one it is drawn from
-        os.urandom. One generator is shared by all transforms in order (albumentations' own set_random_seed gives each transform the same
-        stream, which would correlate e.g. brightness and contrast draws).
+        os.urandom. One generator is shared by all transforms in order (albumentations' own
+        set_random_seed gives each transform the same stream, which would correlate e.g. brightness
+        and contrast draws).
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"image must be HxWx3 uint8 RGB, got {image.shape} {image.dtype}")
