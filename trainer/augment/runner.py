@@ -16,27 +16,23 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
-import os
 import platform
 import shutil
-import signal
-import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from trainer import __version__
 from trainer.annotation import Annotation, Dataset, ImageRecord, load_dataset, write_dataset
 from trainer.annotation.io import link_or_copy, read_image, read_json, write_bytes_atomic, write_json_atomic
-from trainer.annotation.trace import SEGMENTATION_MODES, annotation_from_crop
+from trainer.annotation import annotation_from_crop
+from trainer.annotation.trace import SEGMENTATION_MODES
+from trainer.annotation.parallel import default_workers, process_map
 from trainer.augment.masks import instance_crops, pack_masks
 from trainer.augment.pipeline import Pipeline, build_pipeline, import_albumentations
 from trainer.augment.preset import Preset, load_preset
@@ -55,7 +51,7 @@ class AugmentOptions:
     factor: float | None = None  # output images = round(factor x inputs), originals included
     total: int | None = None  # or: output images in all, originals included
     seed: int = 0
-    workers: int | None = None  # None: all cores; 1: in this process
+    workers: int | None = None  # None: all cores unless the job is tiny; 1: in this process
     overwrite: bool = False  # replace an existing dataset (or unfinished run) in OUT
     segmentation: str = "auto"
     # Variants as JPEG q95 by default: PNG encoding costs ~15 ms per 640x480 frame (2-3x the rest of a
@@ -200,15 +196,8 @@ _JOB: _Job | None = None
 
 
 def _init_worker(job: _Job) -> None:
-    # No cv2.setNumThreads(1) here: in a forked child it can wait forever for the parent's OpenCV
-    # pool threads, which do not exist there (reproduced: hangs after the parent ran cv2 ops).
     global _JOB
     _JOB = job
-
-
-def _init_pool_worker(job: _Job) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (cancel, keep records)
-    _init_worker(job)
 
 
 def _encode(image_rgb: np.ndarray, suffix: str, opts: AugmentOptions) -> bytes:
@@ -382,31 +371,11 @@ def _check_names(dataset: Dataset, plan: list[int], opts: AugmentOptions) -> Non
             seen[name] = rec.file_name
 
 
-def _run(tasks: list[_Task], job: _Job, workers: int, bar: tqdm) -> list[_Done]:
-    if workers == 1 or len(tasks) < 2:
-        _init_worker(job)
-        results = []
-        for task in tasks:
-            done = _run_task(task)
-            results.extend(done)
-            bar.update(len(done))
-        return results
-    ctx = multiprocessing.get_context("fork")  # workers inherit imported albumentations: fast start
-    results = []
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_pool_worker, initargs=(job,)) as pool:
-        futures = [pool.submit(_run_task, task) for task in tasks]
-        try:
-            for future in as_completed(futures):
-                done = future.result()
-                results.extend(done)
-                bar.update(len(done))
-        except BaseException:
-            # Ctrl-C or a failed task: stop now instead of finishing the queue; finished sources
-            # keep their records, so a rerun resumes from here.
-            for future in futures:
-                future.cancel()
-            raise
-    return results
+def _run(tasks: list[_Task], job: _Job, workers: int | None, progress: bool) -> list[_Done]:
+    done = process_map(_run_task, tasks, workers=workers, initializer=_init_worker, initargs=(job,),
+                       desc="augment", unit="img", progress=progress, size=len,
+                       total=sum(len(t.variants) for t in tasks))
+    return [d for batch in done for d in batch]
 
 
 def _versions() -> dict[str, str]:
@@ -455,14 +424,9 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
         if (i, 0) not in finished:
             tasks.append(_Task(i, rec, path, list(range(n + 1))))
 
-    workers = max(1, min(opts.workers or os.cpu_count() or 1, len(tasks) or 1))
     job = _Job(pipeline=pipeline, out=out, seed=opts.seed, options=opts)
-    bar = tqdm(total=sum(len(t.variants) for t in tasks), desc="augment", unit="img",
-               disable=not opts.progress or None, file=sys.stderr)
-    try:
-        results = _run(tasks, job, workers, bar)
-    finally:
-        bar.close()
+    workers = opts.workers or default_workers(len(tasks), min_items_per_worker=4)
+    results = _run(tasks, job, workers, opts.progress)
 
     skipped_sources: dict[int, str] = {}
     for r in results:
