@@ -30,11 +30,12 @@ def draw_annotations(image: np.ndarray, record: ImageRecord, *, alpha: float = 0
     thickness = max(1, round(max(h, w) / 400))
     for i, ann in enumerate(record.annotations):
         colour = instance_colour(i)
-        x0, y0 = max(0, int(ann.bbox[0])), max(0, int(ann.bbox[1]))
-        x1, y1 = min(w, int(np.ceil(ann.bbox[0] + ann.bbox[2]))), min(h, int(np.ceil(ann.bbox[1] + ann.bbox[3])))
-        inside = ann.to_mask(h, w)[y0:y1, x0:x1]  # blend within the box only: 40 instances stay cheap
-        region = out[y0:y1, x0:x1]
-        region[inside] = (region[inside] * (1 - alpha) + np.array(colour) * alpha).astype(np.uint8)
+        mask = ann.to_mask(h, w)
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        if rows.size:  # blend within the mask's own extent (not the stated bbox, which may be wrong)
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            inside, region = mask[y0:y1, x0:x1], out[y0:y1, x0:x1]
+            region[inside] = (region[inside] * (1 - alpha) + np.array(colour) * alpha).astype(np.uint8)
         for polygon in ann.outline_polygons(h, w):
             pts = np.round(np.asarray(polygon).reshape(-1, 1, 2) * 4).astype(np.int32)  # 2 bits subpixel
             cv2.polylines(out, [pts], True, colour, thickness, cv2.LINE_AA, shift=2)
