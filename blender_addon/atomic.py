@@ -1,45 +1,19 @@
-"""Atomic file writes and a 16-bit grey PNG encoder that need nothing but numpy + stdlib.
+"""Renderer file helpers that need nothing but numpy + stdlib: a 16-bit PNG encoder and renames.
 
-Why not trainer.annotation.io: that module imports OpenCV at import time, and the renderer must
-also run inside a stock Blender whose Python has only numpy. Same rule as there: write a temp
-file beside the target, fsync, rename; a reader sees the old file or the whole new one.
+Atomic writes come from `trainer.annotation.files` (standard library only, so it imports inside a
+stock Blender too): temp file beside the target, fsync, rename.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; datasets are shared files
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json_atomic(path: str | Path, obj: Any, indent: int | None = 1) -> None:
-    write_bytes_atomic(path, (json.dumps(obj, indent=indent, ensure_ascii=False) + "\n").encode("utf-8"))
-
+from trainer.annotation.files import write_bytes_atomic, write_json_atomic  # noqa: F401
 
 def move_atomic(src: str | Path, dst: str | Path) -> None:
     """Rename a finished file into place (same filesystem: the temp dir lives under the output)."""

@@ -159,7 +159,7 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
         f"seed {opts.seed}")
     run_record = _run_record(opts, preset, version, device, indices)
     _check_same_run(out, run_record)
-    atomic.write_json_atomic(out / "run.json", run_record)
+    atomic.write_json_atomic(out / "run.json", run_record, indent=1)
     tmp_root = _private_tmp(out)
     cache: dict = {}
     t_start = time.perf_counter()
@@ -191,7 +191,7 @@ def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> R
                                  "seconds": summary.seconds, "frame_seconds": summary.frame_seconds,
                                  "rss_mib": summary.rss_mib,
                                  "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-        atomic.write_json_atomic(out / "run.json", run_record)
+        atomic.write_json_atomic(out / "run.json", run_record, indent=1)
     if opts.annotate:
         summary.annotations = annotate(out, preset, opts, log)
     return summary

@@ -107,6 +107,6 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
 
     atomic.move_atomic(passes.output_file(tmp, "rgb", ".png"), out / "images" / f"{stem}.png")
     atomic.write_bytes_atomic(out / "masks" / f"{stem}.png", atomic.encode_png16(index))
-    atomic.write_json_atomic(out / "scenes" / f"{stem}.json", result)
+    atomic.write_json_atomic(out / "scenes" / f"{stem}.json", result, indent=1)
     shutil.rmtree(tmp, ignore_errors=True)
     return result

@@ -16,7 +16,8 @@ _EXPORTS = {
     "load_dataset": "dataset", "write_dataset": "dataset",
     "Annotation": "model", "Dataset": "model", "ImageRecord": "model",
     "write_preview": "preview",
-    "annotation_from_mask": "trace",
+    "annotation_from_mask": "trace", "annotation_from_crop": "trace",
+    "process_map": "parallel",
 }
 __all__ = sorted(_EXPORTS)
 
