@@ -352,3 +352,35 @@ def test_efficientnet_lite0_imagenet_from_the_wheel(shapes_dataset):
     # rebuilt from the spec alone (as evaluate/predict do), the state dict fits exactly
     rebuilt = build_model(spec)
     rebuilt.load_state_dict(model.state_dict())
+
+
+def test_train_transforms_keep_targets_consistent_and_pickle(shapes_dataset):
+    """Built-in flip + jitter, and (when albumentations is installed) an augment preset used online."""
+    import importlib.util
+    import pickle
+
+    from trainer.annotation import load_dataset
+    from trainer.train.config import TrainConfig
+    from trainer.train.data import DetectionDataset, build_train_transforms
+
+    dataset = load_dataset(shapes_dataset)
+    configs = [TrainConfig(hflip_prob=1.0)]
+    if importlib.util.find_spec("albumentations") is not None:
+        configs.append(TrainConfig(augment="default"))
+    for config in configs:
+        transform = pickle.loads(pickle.dumps(build_train_transforms(config)))  # spawn-safe workers
+        det = DetectionDataset(dataset, dataset.categories, transform)
+        for epoch in range(3):
+            det.set_epoch(epoch)
+            for i in range(len(det)):
+                image, target = det[i]
+                masks = target["masks"].bool()
+                assert masks.shape[1:] == image.shape[1:] and len(target["labels"]) == len(masks)
+                for box, m in zip(target["boxes"], masks):
+                    ys, xs = torch.nonzero(m, as_tuple=True)
+                    assert box.tolist() == [xs.min().item(), ys.min().item(), xs.max().item() + 1,
+                                            ys.max().item() + 1], (config.augment, i)
+        # same (seed, epoch, index) -> same sample: what makes resume exact
+        det.set_epoch(1)
+        a, b = det[0], det[0]
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1]["masks"], b[1]["masks"])

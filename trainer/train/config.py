@@ -41,6 +41,7 @@ class TrainConfig:
     # data
     workers: int = 2
     aspect_groups: bool = True  # batch landscape and portrait images separately
+    augment: str = ""  # a `trainer augment` preset (name or TOML path) used online; "" = the two below
     hflip_prob: float = 0.5
     jitter: float = 0.2  # brightness/contrast/saturation factor range +-jitter; 0 disables
     # run

@@ -144,46 +144,86 @@ def to_tensors(image: np.ndarray, target: dict, index: int) -> tuple[torch.Tenso
     return tensor, out
 
 
-def horizontal_flip(prob: float) -> Transform:
-    def apply(image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-        if rng.random() >= prob:
+class HorizontalFlip:
+    def __init__(self, prob: float):
+        self.prob = prob
+
+    def __call__(self, image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        if rng.random() >= self.prob:
             return image, target
         w = image.shape[1]
         boxes = target["boxes"].copy()
         boxes[:, [0, 2]] = w - target["boxes"][:, [2, 0]]
         return image[:, ::-1], {**target, "boxes": boxes, "masks": target["masks"][:, :, ::-1]}
-    return apply
 
 
-def photometric_jitter(strength: float) -> Transform:
+class PhotometricJitter:
     """Brightness, contrast and saturation each scaled by a factor in [1-s, 1+s]."""
-    def apply(image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-        b, c, s = rng.uniform(1 - strength, 1 + strength, size=3)
+
+    def __init__(self, strength: float):
+        self.strength = strength
+
+    def __call__(self, image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        b, c, s = rng.uniform(1 - self.strength, 1 + self.strength, size=3)
         img = image.astype(np.float32) * b
         gray = img.mean(axis=2, keepdims=True)
         img = (img - gray.mean()) * c + gray.mean()
         gray = img.mean(axis=2, keepdims=True)
         img = (img - gray) * s + gray
         return np.clip(img, 0, 255).astype(np.uint8), target
-    return apply
 
 
-def compose(transforms: list[Transform]) -> Transform:
-    def apply(image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-        for t in transforms:
+class PresetAugment:
+    """A `trainer augment` preset (albumentations, masks moved exactly) applied online.
+
+    Boxes are recomputed from the augmented masks; objects left with fewer visible pixels than the
+    preset's min_area are dropped, as offline augmentation does. (The preset's "redraw" of variants
+    that lost every object does not apply online: such a sample simply trains as background.)
+    """
+
+    def __init__(self, preset: str):
+        from trainer.augment import build_pipeline
+
+        self.pipeline = build_pipeline(preset)
+        self.min_area = max(1, self.pipeline.preset.min_area)
+
+    def __call__(self, image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        image, masks = self.pipeline(image, target["masks"].astype(bool), seed=int(rng.integers(2**53)))
+        keep = masks.reshape(len(masks), -1).sum(axis=1) >= self.min_area if len(masks) else np.zeros(0, bool)
+        masks = masks[keep]
+        boxes = np.zeros((len(masks), 4), np.float32)
+        for i, m in enumerate(masks):
+            ys, xs = np.nonzero(m)
+            boxes[i] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        return image, {**target, "boxes": boxes, "labels": target["labels"][keep],
+                       "masks": masks.astype(np.uint8).reshape(-1, *image.shape[:2])}
+
+
+class Compose:
+    def __init__(self, transforms: list[Transform]):
+        self.transforms = transforms
+
+    def __call__(self, image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        for t in self.transforms:
             image, target = t(image, target, rng)
         return image, target
-    return apply
 
 
 def build_train_transforms(config: TrainConfig) -> Transform | None:
-    """The online augmentation used by `trainer fit`; the single place to swap in a shared definition."""
+    """The online augmentation used by `trainer fit`: the single place to change it.
+
+    `augment = "PRESET"` (a `trainer augment` preset name or TOML path) uses the shared augmentation
+    definition; otherwise a horizontal flip and colour jitter. Classes, not closures, so DataLoader
+    workers can be spawned (macOS/Windows) as well as forked.
+    """
+    if config.augment:
+        return PresetAugment(config.augment)
     transforms: list[Transform] = []
     if config.hflip_prob > 0:
-        transforms.append(horizontal_flip(config.hflip_prob))
+        transforms.append(HorizontalFlip(config.hflip_prob))
     if config.jitter > 0:
-        transforms.append(photometric_jitter(config.jitter))
-    return compose(transforms) if transforms else None
+        transforms.append(PhotometricJitter(config.jitter))
+    return Compose(transforms) if transforms else None
 
 
 class GroupedBatchSampler(Sampler[list[int]]):
