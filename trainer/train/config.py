@@ -111,16 +111,11 @@ def apply(config: TrainConfig, values: dict[str, Any], source: str) -> TrainConf
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise UserError("config file not found", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"invalid TOML: {exc}", path) from None
-    # Allow the settings at top level or under [train].
-    return dict(data.get("train", data)) if isinstance(data.get("train"), dict) else data
+    """Settings at top level or under [train]; file problems are one line (the project's one TOML reader)."""
+    from trainer.annotation.files import read_toml
+
+    data = read_toml(path, what="config", error=UserError)
+    return dict(data["train"]) if isinstance(data.get("train"), dict) else data
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
