@@ -150,6 +150,11 @@ def new_render_scene():
 
     old = bpy.data.scenes.get(RENDER_SCENE)
     if old is not None:
+        other = bpy.data.scenes.get(old.get("rescuesynth_source", "")) or next(
+            (x for x in bpy.data.scenes if x != old), None)
+        for win in bpy.context.window_manager.windows:
+            if win.scene == old and other is not None:  # never leave a window showing a removed scene
+                win.scene = other
         bpy.data.scenes.remove(old)
     scene = bpy.data.scenes.new(RENDER_SCENE)
     scene["rescuesynth_engine"] = True
