@@ -1,45 +1,19 @@
 """The preview overlay: a rendered frame with its index mask tinted on top, as an image datablock.
 
 Needs numpy only (Blender ships it): the mask PNG is the engine's own 16-bit encoding
-(blender_addon.atomic.encode_png16), decoded here exactly; the photo is read by Blender.
+(blender_addon.atomic.encode_png16), decoded exactly by atomic.decode_png16; the photo is read by Blender.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 import bpy
 import numpy as np
 
+from blender_addon.atomic import decode_png16
+
 IMAGE_NAME = "RescueSynth Preview"
-
-
-def decode_png16(data: bytes) -> np.ndarray:
-    """Inverse of atomic.encode_png16 (16-bit grey, no interlace, filter 0 rows)."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG")
-    pos, idat, size = 8, b"", None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            w, h, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if (depth, color, interlace) != (16, 0, 0):
-                raise ValueError("not a 16-bit grey PNG written by the engine")
-            size = (h, w)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    if size is None:
-        raise ValueError("PNG without IHDR")
-    h, w = size
-    rows = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, 1 + 2 * w)
-    if rows[:, 0].any():
-        raise ValueError("PNG uses row filters (not written by the engine)")
-    return rows[:, 1:].copy().view(">u2").reshape(h, w).astype(np.uint16)
 
 
 def palette(k: int) -> np.ndarray:
