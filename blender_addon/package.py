@@ -32,12 +32,12 @@ BLENDER_MIN = "4.2.0"
 PYTHON_TAG = "3.11"  # Blender 4.2 - 5.0 embed Python 3.11
 # PyPI pins: opencv 4.12+ needs NumPy 2, Blender <= 5.0 ships NumPy 1.26.
 WHEEL_REQUIREMENTS = ("opencv-python-headless==4.11.0.86", "pycocotools==2.0.11", "pillow==11.3.0", "tqdm==4.67.1")
-# Blender platform name -> pip --platform tags (pip also accepts older compatible tags of these)
+# Blender platform name -> pip --platform tags (pip matches these exactly, so list each one)
 PLATFORMS = {
-    "linux-x64": ("manylinux_2_28_x86_64",),
+    "linux-x64": ("manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux_2_28_x86_64"),
     "windows-x64": ("win_amd64",),
-    "macos-arm64": ("macosx_11_0_arm64",),
-    "macos-x64": ("macosx_10_13_x86_64",),
+    "macos-arm64": tuple(f"macosx_{v}_0_arm64" for v in (11, 12, 13, 14)),
+    "macos-x64": tuple(f"macosx_{v}_x86_64" for v in ("10_13", "10_15", "11_0", "12_0", "13_0")),
 }
 DEFAULT_PLATFORMS = ("linux-x64", "windows-x64", "macos-arm64")
 

@@ -55,6 +55,7 @@ def load_overlay(image_path: Path, mask_path: Path, save_to: Path | None = None)
         img = None
     if img is None:
         img = bpy.data.images.new(IMAGE_NAME, w, h, alpha=False)
+        img.use_fake_user = True  # the engine purges orphan data between frames; keep the preview
     rgba = np.concatenate([result[::-1], np.ones((h, w, 1), np.float32)], axis=2)
     img.pixels.foreach_set(rgba.astype(np.float32).ravel())
     img.update()

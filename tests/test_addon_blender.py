@@ -1,0 +1,278 @@
+"""The add-on inside real Blender (bpy 5.0.1 as a module), each case in a fresh subprocess:
+install from the built zip into a clean user config, enable, disable with nothing left behind;
+the generate operator writes the same bytes as the CLI; errors are one-line reports; the
+artist's objects are never changed. Skipped (with the reason) when bpy cannot be imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from render_support import ROOT, blender_marks, env
+
+pytestmark = blender_marks()
+
+PRESET = """
+[scene]
+name = "addon_tiny"
+[render]
+resolution = [64, 48]
+samples = 1
+[output]
+min_pixels = 0
+min_extent = 0
+[rescuers]
+count = [1, 2]
+spread = 3.0
+[civilians]
+count = [0, 1]
+[debris]
+count = [2, 4]
+spread = 6.0
+[weather]
+conditions = { clear = 0.5, rain = 0.5 }
+rain_streaks = [50, 80]
+"""
+FRAME_DIRS = ("images", "masks", "scenes")
+
+
+def run_py(code: str, *, repo_on_path: bool = True, extra_env: dict | None = None, timeout: int = 300) -> str:
+    """Run `code` in a fresh Python with bpy; returns stdout; fails the test on a non-zero exit."""
+    e = env() if repo_on_path else {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    e.update(extra_env or {})
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=e,
+                       timeout=timeout, check=False, cwd=ROOT if repo_on_path else "/")
+    assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-3000:])
+    return r.stdout
+
+
+def result(stdout: str) -> dict:
+    """The JSON line a script printed last with the prefix RESULT."""
+    return json.loads([line for line in stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
+
+
+def frame_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for d in FRAME_DIRS for p in sorted((out / d).glob("*"))}
+
+
+@pytest.fixture(scope="module")
+def presets(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("presets")
+    (d / "tiny.toml").write_text(PRESET)
+    (d / "broken.toml").write_text("[render]\nsamples = 'many'\n")
+    return d
+
+
+def _probe_wheel(folder: Path) -> Path:
+    """A tiny pure-Python wheel: proves the manifest's wheels are installed into Blender's Python."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {"rs_probe/__init__.py": b"VALUE = 42\n",
+             "rs_probe-0.0.1.dist-info/METADATA": b"Metadata-Version: 2.1\nName: rs_probe\nVersion: 0.0.1\n",
+             "rs_probe-0.0.1.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                               b"Tag: py3-none-any\n"}
+    record = "".join(f"{k},sha256={base64.urlsafe_b64encode(hashlib.sha256(v).digest()).rstrip(b'=').decode()},"
+                     f"{len(v)}\n" for k, v in files.items()) + "rs_probe-0.0.1.dist-info/RECORD,,\n"
+    files["rs_probe-0.0.1.dist-info/RECORD"] = record.encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "rs_probe-0.0.1-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+    return path
+
+
+def test_extension_installs_enables_and_disables_cleanly(tmp_path):
+    from blender_addon import package
+
+    _probe_wheel(tmp_path / "wheels")
+    assert package.main(["--out", str(tmp_path / "dist"), "--wheel-dir", str(tmp_path / "wheels"),
+                         "--platforms", "linux-x64", "--legacy"]) == 0
+    user = tmp_path / "user"
+    out = run_py(f"""
+        import json, sys, bpy
+        ours = lambda: sorted(n for n in sys.modules if n.split(".")[0] in ("blender_addon", "trainer"))
+        assert not ours()
+        r = bpy.ops.extensions.package_install_files(filepath={str(tmp_path / "dist" / "rescuesynth-0.1.0.zip")!r},
+                                                     repo="user_default", enable_on_install=True)
+        mod = "bl_ext.user_default.rescuesynth"
+        import rs_probe
+        import blender_addon
+        s = bpy.context.scene.rescuesynth
+        on = dict(result=sorted(r), enabled=mod in bpy.context.preferences.addons, probe=rs_probe.VALUE,
+                  code=blender_addon.__file__, panels=[n for n in dir(bpy.types) if n.startswith("RESCUESYNTH_PT")],
+                  ops=[n for n in dir(bpy.types) if n.startswith("RESCUESYNTH_OT")], presets=s.presets_dir,
+                  preset=s.preset, modules=len(ours()))
+        bpy.ops.preferences.addon_disable(module=mod)
+        off = dict(enabled=mod in bpy.context.preferences.addons,
+                   classes=[n for n in dir(bpy.types) if n.startswith("RESCUESYNTH")],
+                   prop=bpy.types.Scene.bl_rna.properties.get("rescuesynth") is not None,
+                   modules=ours(), path=[p for p in sys.path if "rescuesynth" in p])
+        # legacy add-on path: install + enable + disable
+        bpy.ops.preferences.addon_install(filepath={str(tmp_path / "dist" / "rescuesynth-0.1.0-legacy.zip")!r})
+        bpy.ops.preferences.addon_enable(module="rescuesynth")
+        legacy_on = hasattr(bpy.types, "RESCUESYNTH_PT_main") and bpy.context.scene.rescuesynth.preset == "default"
+        bpy.ops.preferences.addon_disable(module="rescuesynth")
+        legacy_off = [n for n in dir(bpy.types) if n.startswith("RESCUESYNTH")] + ours()
+        print("RESULT " + json.dumps(dict(on=on, off=off, legacy_on=legacy_on, legacy_off=legacy_off)))
+    """, repo_on_path=False, extra_env={"BLENDER_USER_RESOURCES": str(user)})
+    r = result(out)
+    on = r["on"]
+    ext_dir = user / "extensions" / "user_default" / "rescuesynth"
+    assert on["result"] == ["FINISHED"] and on["enabled"] and on["probe"] == 42
+    assert on["code"].startswith(str(ext_dir))  # the zip's code, not the repository's
+    assert set(on["panels"]) == {"RESCUESYNTH_PT_main", "RESCUESYNTH_PT_preset", "RESCUESYNTH_PT_output",
+                                 "RESCUESYNTH_PT_randomizers", "RESCUESYNTH_PT_annotations", "RESCUESYNTH_PT_objects"}
+    assert {"RESCUESYNTH_OT_generate", "RESCUESYNTH_OT_randomize", "RESCUESYNTH_OT_preview",
+            "RESCUESYNTH_OT_cancel", "RESCUESYNTH_OT_label_set"} <= set(on["ops"])
+    assert on["presets"] == str(ext_dir / "scenes") and on["preset"] == "default" and on["modules"] > 5
+    assert r["off"] == {"enabled": False, "classes": [], "prop": False, "modules": [], "path": []}
+    assert r["legacy_on"] and r["legacy_off"] == []
+    assert (user / "scripts" / "addons" / "rescuesynth" / "blender_addon" / "engine.py").is_file()
+
+
+GENERATE = """
+    import json, sys, bpy
+    from blender_addon.addon import register
+    register()
+    artist = bpy.context.scene
+    before = {{o.name: [list(r) for r in o.matrix_world] for o in artist.objects}}
+    s = artist.rescuesynth
+    s.presets_dir = {presets!r}
+    s.preset = {preset!r}            # loads the preset's values into the panel
+    s.output_dir, s.count, s.seed = {out!r}, {count}, {seed}
+    {extra}
+    try:
+        ret = sorted(bpy.ops.rescuesynth.generate())
+        error = None
+    except RuntimeError as exc:  # an operator that reports ERROR raises this when called from Python
+        ret, error = ["CANCELLED"], str(exc)
+    after = {{o.name: [list(r) for r in o.matrix_world] for o in artist.objects}}
+    print("RESULT " + json.dumps(dict(ret=ret, error=error, same_artist=before == after, scene=bpy.context.scene.name,
+                                      status=s.status, res=[s.resolution_x, s.resolution_y, s.samples])))
+"""
+
+
+def generate(presets: Path, out: Path, *, preset: str = "tiny", count: int = 2, seed: int = 4, extra: str = "") -> dict:
+    code = GENERATE.format(presets=str(presets), preset=preset, out=str(out), count=count, seed=seed,
+                           extra=textwrap.indent(textwrap.dedent(extra), "    ").strip())
+    return result(run_py(code))
+
+
+def test_generate_operator_equals_the_cli_byte_for_byte(presets, tmp_path):
+    panel = generate(presets, tmp_path / "panel")
+    assert panel["ret"] == ["FINISHED"] and panel["error"] is None
+    assert panel["res"] == [64, 48, 1]  # the preset's values were loaded into the panel
+    assert panel["same_artist"] and panel["scene"] == "Scene"  # the default cube, light and camera untouched
+    cli = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(presets / "tiny.toml"),
+                          "--out", str(tmp_path / "cli"), "--count", "2", "--seed", "4"],
+                         capture_output=True, text=True, env=env(), cwd=ROOT, timeout=300, check=False)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    a, b = frame_files(tmp_path / "panel"), frame_files(tmp_path / "cli")
+    assert len(a) == 6 and a == b
+    for name in ("coco.json", "via_regions.json"):
+        assert (tmp_path / "panel" / "annotations" / name).read_bytes() == \
+               (tmp_path / "cli" / "annotations" / name).read_bytes(), name
+    # via_project.json names its own folder (default_filepath, project name): equal apart from those
+    via = [json.loads((tmp_path / d / "annotations" / "via_project.json").read_text()) for d in ("panel", "cli")]
+    assert via[0]["_via_img_metadata"] == via[1]["_via_img_metadata"]
+    run = json.loads((tmp_path / "panel" / "run.json").read_text())
+    assert run["timings"]["rendered"] == 2 and run["seed"] == 4
+
+
+def test_bad_preset_and_unwritable_folder_are_one_line_errors(presets, tmp_path):
+    bad = generate(presets, tmp_path / "x", preset="broken")
+    assert bad["ret"] == ["CANCELLED"]
+    assert bad["error"].strip() == f"Error: {presets / 'broken.toml'}: render.samples: expected an integer"
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    unwritable = generate(presets, blocker / "out")
+    assert unwritable["ret"] == ["CANCELLED"]
+    msg = unwritable["error"].strip()
+    assert len(msg.splitlines()) == 1 and msg.startswith("Error: ") and "output folder is not writable" in msg
+    none = generate(presets, tmp_path / "y", extra="s.fmt_coco = s.fmt_via = False")
+    assert none["ret"] == ["CANCELLED"] and "at least one annotation format" in none["error"]
+    assert not (tmp_path / "y").exists()
+
+
+def test_formats_filters_and_switches_reach_the_dataset(presets, tmp_path):
+    r = generate(presets, tmp_path / "v", count=1, extra="""
+        s.fmt_coco = False
+        s.rand_debris = False
+        s.camera_mode = "drone"
+    """)
+    assert r["ret"] == ["FINISHED"]
+    ann = sorted(p.name for p in (tmp_path / "v" / "annotations").iterdir())
+    assert ann == ["via_project.json", "via_regions.json"]
+    desc = json.loads((tmp_path / "v" / "scenes" / "frame_000000.json").read_text())
+    assert desc["debris"] == [] and desc["camera"]["mode"] == "drone"
+    run = json.loads((tmp_path / "v" / "run.json").read_text())
+    assert run["preset"]["debris"]["count"] == [0, 0] and run["options"]["formats"] == ["via"]
+
+
+def test_randomize_preview_and_labelled_scene_objects(presets, tmp_path):
+    out = run_py(f"""
+        import json, bpy
+        import numpy as np
+        from blender_addon.addon import register, unregister
+        register()
+        artist = bpy.context.scene
+        cube = bpy.data.objects["Cube"]
+        mesh_before = cube.data.name
+        s = artist.rescuesynth
+        s.presets_dir = {str(presets)!r}
+        s.preset = "tiny"
+        s.seed = 4
+        bpy.context.view_layer.objects.active = cube
+        cube.select_set(True)
+        wall = cube.copy(); wall.name = "Wall"; wall.location = (3, 0, 0); artist.collection.objects.link(wall)
+        hidden = cube.copy(); hidden.name = "Hidden"; hidden.hide_render = True; artist.collection.objects.link(hidden)
+        wall.select_set(False); hidden.select_set(False)
+        s.label_class = "rescuer"
+        bpy.ops.rescuesynth.label_set()
+        s.include_scene_objects = True
+        bpy.ops.rescuesynth.randomize()
+        shown = bpy.context.window.scene.name
+        eng = bpy.data.scenes["rescuesynth_render"]
+        n1 = (len(eng.objects), len(bpy.data.objects), len(bpy.data.meshes), len(bpy.data.materials))
+        s.preview_frame = 1
+        bpy.ops.rescuesynth.randomize()   # replaces the sample, nothing piles up
+        eng = bpy.data.scenes["rescuesynth_render"]
+        n2 = (len(eng.objects), len(bpy.data.objects), len(bpy.data.meshes), len(bpy.data.materials))
+        copies = [o.name for o in eng.objects if o.data == cube.data]
+        bpy.ops.rescuesynth.back()
+        bpy.ops.rescuesynth.preview()
+        img = bpy.data.images["RescueSynth Preview"]
+        px = np.empty(img.size[0] * img.size[1] * 4, np.float32); img.pixels.foreach_get(px)
+        s.output_dir, s.count = {str(tmp_path / "objs")!r}, 1
+        gen = sorted(bpy.ops.rescuesynth.generate())
+        bpy.ops.rescuesynth.clear()
+        print("RESULT " + json.dumps(dict(
+            shown=shown, n1=n1, n2=n2, copies=len(copies), label=cube.get("rescuesynth_class"),
+            cube_ok=cube.name in artist.objects and cube.data.name == mesh_before and list(cube.location) == [0, 0, 0],
+            img=list(img.size), px_range=[float(px.min()), float(px.max())], gen=gen,
+            scenes=[x.name for x in bpy.data.scenes], window=bpy.context.window.scene.name)))
+        unregister()
+    """)
+    r = result(out)
+    assert r["shown"] == "rescuesynth_render" and r["window"] == "Scene"
+    # the second sample replaced the first: data-blocks = artist's + this sample's, nothing piles up
+    assert r["n2"][1] - r["n2"][0] == r["n1"][1] - r["n1"][0] == 5  # Cube, Wall, Hidden, Camera, Light
+    assert r["copies"] == 2  # labelled Cube + Wall scenery; Hidden (hide_render) is left out and r["label"] == "rescuer" and r["cube_ok"]
+    assert r["img"] == [64, 48] and r["px_range"][1] > r["px_range"][0]
+    assert r["gen"] == ["FINISHED"] and r["scenes"] == ["Scene"]
+    desc = json.loads((tmp_path / "objs" / "scenes" / "frame_000000.json").read_text())
+    cube = [o for o in desc["objects"] if o["generator"] == "scene"]
+    assert len(cube) == 1 and cube[0]["category"] == "rescuer" and cube[0]["source"] == "Cube"
+    assert cube[0]["index"] == max(o["index"] for o in desc["objects"])
+    assert cube[0]["unoccluded_px"] >= cube[0]["visible_px"]
+    scenery = {e["source"] for e in desc["scenery"]}
+    assert scenery == {"Wall"}  # camera and light are skipped, hidden objects too
