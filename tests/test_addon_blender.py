@@ -276,3 +276,24 @@ def test_randomize_preview_and_labelled_scene_objects(presets, tmp_path):
     assert cube[0]["unoccluded_px"] >= cube[0]["visible_px"]
     scenery = {e["source"] for e in desc["scenery"]}
     assert scenery == {"Wall"}  # camera and light are skipped, hidden objects too
+
+
+def test_layout_drawing_walks_the_real_draw_code(tmp_path):
+    out = run_py(f"""
+        import json, bpy
+        from blender_addon.addon import draw_layout, register, unregister
+        register()
+        panels = draw_layout.record(bpy.context)
+        found = {{name: draw_layout.texts(lay) for name, _, lay in panels}}
+        unregister()
+        draw_layout.main(["--out", {str(tmp_path / "panel.png")!r}])
+        print("RESULT " + json.dumps(found))
+    """)
+    found = result(out)
+    assert list(found) == ["Synthetic dataset", "Preset", "Output", "Randomizers", "Annotations", "Your objects"]
+    assert {"Generate dataset", "Randomize scene", "Render preview"} <= set(found["Synthetic dataset"])
+    assert {"Rescuers", "Civilians", "Debris", "Weather", "Light", "Backgrounds", "Camera"} <= set(found["Randomizers"])
+    assert {"COCO", "VIA", "Min pixels"} <= set(found["Annotations"])
+    from PIL import Image
+
+    assert Image.open(tmp_path / "panel.png").size[0] > 700

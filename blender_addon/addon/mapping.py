@@ -57,7 +57,7 @@ def apply_panel(data: dict[str, Any], *, toggles: dict[str, bool] | None = None,
     toggles = toggles or {}
     unknown = set(toggles) - set(TOGGLES)
     if unknown:
-        raise ValueError(f"unknown randomizer {sorted(unknown)[0]!r}")
+        raise ValueError(f"unknown randomizer {min(unknown)!r}")
     for name in ("rescuers", "civilians", "debris"):
         if not toggles.get(name, True):
             out[name]["count"] = [0, 0]

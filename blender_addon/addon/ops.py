@@ -75,9 +75,8 @@ def panel_preset(s):
     from blender_addon.preset import load_preset, preset_from_dict
 
     path = preset_path(s)
-    if s.loaded != str(path):
-        if not load_into(s):
-            raise UserError(s.status.removeprefix("error: "))
+    if s.loaded != str(path) and not load_into(s):
+        raise UserError(s.status.removeprefix("error: "))
     base = load_preset(path)
     data = mapping.apply_panel(
         base.data,
@@ -165,7 +164,7 @@ PROGRESS = Progress()
 
 
 def fmt_seconds(s: float) -> str:
-    s = int(round(s))
+    s = round(s)
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
@@ -487,7 +486,7 @@ class RESCUESYNTH_OT_label_set(bpy.types.Operator):
     """Label the selected mesh objects with the chosen class (custom property rescuesynth_class)"""
     bl_idname = "rescuesynth.label_set"
     bl_label = "Label selected"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 (Blender reads a set)
 
     def execute(self, context):
         cls = settings_of(context).label_class
@@ -505,7 +504,7 @@ class RESCUESYNTH_OT_label_clear(bpy.types.Operator):
     """Remove the class label from the selected objects"""
     bl_idname = "rescuesynth.label_clear"
     bl_label = "Clear label"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 (Blender reads a set)
 
     def execute(self, context):
         n = 0

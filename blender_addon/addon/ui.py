@@ -126,7 +126,7 @@ class RESCUESYNTH_PT_objects(_Base, bpy.types.Panel):
     bl_idname = "RESCUESYNTH_PT_objects"
     bl_label = "Your objects"
     bl_parent_id = "RESCUESYNTH_PT_main"
-    bl_options = {"DEFAULT_CLOSED"}
+    bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 (Blender reads a set)
 
     def draw(self, context):
         layout = self.layout
