@@ -223,7 +223,12 @@ class RenderJob:
         """Every bpy call of the engine runs with the engine's scene as the context scene."""
         import bpy
 
-        return bpy.context.temp_override(scene=self.scene, view_layer=self.scene.view_layers[0])
+        # Looked up by name each time: in the UI an undo step may have replaced the datablock.
+        scene = bpy.data.scenes.get(RENDER_SCENE)
+        if scene is None or not scene.get("rescuesynth_engine"):
+            raise UserError(f"the engine's scene {RENDER_SCENE!r} was removed while rendering")
+        self.scene = scene
+        return bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0])
 
     def describe(self, i: int) -> dict:
         """The frame description of frame i (pure data): the sampler's, plus the artist's objects."""

@@ -452,6 +452,9 @@ class RESCUESYNTH_OT_generate(bpy.types.Operator):
     def modal(self, context, event):
         if (event.type == "ESC" and event.value == "PRESS") or PROGRESS.cancel:
             return self._finish_modal(context, cancelled=True)
+        if event.type == "Z" and (event.ctrl or event.oskey):
+            self.report({"WARNING"}, "undo is off while a dataset is generating (Esc cancels)")
+            return {"RUNNING_MODAL"}  # undo would swap the datablocks the engine is building
         if event.type == "TIMER" and event.timer is self._timer:
             if self._job.remaining <= 0:
                 return self._finish_modal(context)
