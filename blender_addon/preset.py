@@ -14,11 +14,11 @@ from __future__ import annotations
 import copy
 import math
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.annotation.files import read_toml
 from trainer.errors import UserError
 
 
@@ -260,16 +260,7 @@ class Preset:
 def load_preset(path: str | Path) -> Preset:
     """Read and validate a TOML preset; raise PresetError with one line on any problem."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PresetError("preset file not found", path) from None
-    except OSError as exc:
-        raise PresetError(f"cannot read preset: {exc.strerror}", path) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PresetError(f"invalid TOML: {exc}", path) from None
+    data = read_toml(path, what="preset file", error=PresetError)
     return preset_from_dict(data, path)
 
 

@@ -95,3 +95,25 @@ def link_or_copy(src: Path, dst: Path) -> None:
     except OSError:
         shutil.copy2(src, tmp)
     os.replace(tmp, dst)
+
+
+def read_toml(path: str | Path, *, what: str = "file", error: type[DatasetError] | type = DatasetError) -> dict:
+    """Parse a TOML file (presets, run configs); any problem is one line naming the file.
+
+    `what` names the file in messages ("preset", "config"); `error` is the UserError subclass to raise.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found", path) from None
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", path) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"invalid TOML: {exc}", path) from None

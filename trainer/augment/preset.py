@@ -24,11 +24,11 @@ weather, then the camera: blur, noise, JPEG), whatever order the file lists them
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainer.annotation.files import read_toml
 from trainer.errors import UserError
 
 PRESETS_DIR = Path(__file__).with_name("presets")
@@ -261,16 +261,5 @@ def load_preset(name_or_path: str | Path) -> Preset:
         if not path.is_file():
             raise UserError(f"unknown augment preset {str(name_or_path)!r} (shipped: "
                             f"{', '.join(available_presets())}; or give a .toml file)")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError("preset file not found", path) from None
-    except OSError as exc:
-        raise UserError(f"cannot read preset: {exc.strerror}", path) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise UserError("preset is not UTF-8 text", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"invalid TOML: {exc}", path) from None
-    return preset_from_dict(data, source=str(path), sha256=hashlib.sha256(raw).hexdigest())
+    data = read_toml(path, what="preset file", error=UserError)
+    return preset_from_dict(data, source=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
