@@ -205,17 +205,53 @@ def test_bad_preset_and_unwritable_folder_are_one_line_errors(presets, tmp_path)
 
 def test_formats_filters_and_switches_reach_the_dataset(presets, tmp_path):
     r = generate(presets, tmp_path / "v", count=1, extra="""
-        s.fmt_coco = False
         s.rand_debris = False
         s.camera_mode = "drone"
+        s.save_name = "saved"
+        bpy.ops.rescuesynth.preset_save()  # the switches are baked into saved.toml, which is then selected
+        assert s.preset == "saved" and s.rand_debris and s.camera_mode == "preset"
+        s.fmt_coco = False
     """)
     assert r["ret"] == ["FINISHED"]
+    from blender_addon.preset import load_preset
+
+    saved = load_preset(presets / "saved.toml")
+    assert saved["debris"]["count"] == [0, 0] and saved["camera"]["modes"] == {"drone": 1.0}
+    assert saved["scene"]["name"] == "saved" and saved["render"]["resolution"] == [64, 48]
     ann = sorted(p.name for p in (tmp_path / "v" / "annotations").iterdir())
     assert ann == ["via_project.json", "via_regions.json"]
     desc = json.loads((tmp_path / "v" / "scenes" / "frame_000000.json").read_text())
     assert desc["debris"] == [] and desc["camera"]["mode"] == "drone"
     run = json.loads((tmp_path / "v" / "run.json").read_text())
     assert run["preset"]["debris"]["count"] == [0, 0] and run["options"]["formats"] == ["via"]
+
+
+def test_missing_annotation_packages_are_a_panel_message_not_a_traceback(presets, tmp_path):
+    out = run_py(f"""
+        import json, sys
+        class Block:  # as in a stock Blender: no OpenCV, no pycocotools
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("cv2", "pycocotools"):
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        sys.meta_path.insert(0, Block())
+        import bpy
+        from blender_addon.addon import deps, draw_layout, register
+        register()
+        main = draw_layout.texts(draw_layout.record(bpy.context)[0][2])
+        s = bpy.context.scene.rescuesynth
+        s.presets_dir, s.preset = {str(presets)!r}, "tiny"
+        s.output_dir, s.count = {str(tmp_path / "nodeps")!r}, 1
+        ret = sorted(bpy.ops.rescuesynth.generate())
+        from blender_addon.addon import ops
+        print("RESULT " + json.dumps(dict(missing=deps.missing_modules(), main=main, ret=ret,
+                                          message=ops.PROGRESS.message)))
+    """)
+    r = result(out)
+    assert r["missing"] == ["opencv-python-headless", "pycocotools"]
+    assert "Annotations unavailable" in r["main"] and "missing: opencv-python-headless, pycocotools" in r["main"]
+    assert r["ret"] == ["FINISHED"] and "annotations skipped" in r["message"] and "trainer annotate" in r["message"]
+    assert (tmp_path / "nodeps" / "scenes" / "frame_000000.json").is_file()
+    assert not (tmp_path / "nodeps" / "annotations").exists()
 
 
 def test_randomize_preview_and_labelled_scene_objects(presets, tmp_path):
