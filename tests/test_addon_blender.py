@@ -226,6 +226,64 @@ def test_formats_filters_and_switches_reach_the_dataset(presets, tmp_path):
     assert run["preset"]["debris"]["count"] == [0, 0] and run["options"]["formats"] == ["via"]
 
 
+def test_modal_steps_cancel_keeps_and_annotates_finished_frames_then_resume(presets, tmp_path):
+    """The modal handler driven by hand (background Blender has no event loop): the operator's own
+    modal() on a stand-in instance, with a real window timer and fake events."""
+    out = run_py(f"""
+        import json, bpy
+        from types import SimpleNamespace
+        from blender_addon.addon import ops, register
+        register()
+        s = bpy.context.scene.rescuesynth
+        s.presets_dir, s.preset = {str(presets)!r}, "tiny"
+        s.output_dir, s.count, s.seed = {str(tmp_path / "m")!r}, 5, 4
+        methods = {{k: v for k, v in vars(ops.RESCUESYNTH_OT_generate).items() if callable(v) and not k.startswith("__")}}
+        def run(events):
+            op = type("StandIn", (), methods)()
+            op.reports = []
+            op.report = lambda kind, msg: op.reports.append([sorted(kind)[0], msg])
+            assert op._begin(bpy.context)
+            op._timer = bpy.context.window_manager.event_timer_add(10.0, window=bpy.context.window)
+            rets, seen = [], []
+            for name, value in events:
+                ev = SimpleNamespace(type=name, value=value, ctrl=name == "Z", oskey=False,
+                                     timer=op._timer if name == "TIMER" else None)
+                if name == "CANCEL_BUTTON":
+                    bpy.ops.rescuesynth.cancel()
+                rets.append(sorted(op.modal(bpy.context, ev))[0])
+                seen.append([ops.PROGRESS.done, ops.PROGRESS.total, ops.PROGRESS.running])
+                if not ops.PROGRESS.running:
+                    break
+            return dict(rets=rets, seen=seen, reports=op.reports)
+        esc = run([("TIMER", "NOTHING"), ("MOUSEMOVE", "NOTHING"), ("Z", "PRESS"), ("TIMER", "NOTHING"),
+                   ("ESC", "PRESS"), ("TIMER", "NOTHING")])
+        with open({str(tmp_path / "m" / "annotations" / "coco.json")!r}) as f:
+            esc["coco_images"] = len(json.load(f)["images"])  # the cancelled run annotated its frames
+        button = run([("TIMER", "NOTHING"), ("CANCEL_BUTTON", "NOTHING")])
+        rest = run([("TIMER", "NOTHING")] * 5)
+        print("RESULT " + json.dumps(dict(esc=esc, button=button, rest=rest)))
+    """)
+    r = result(out)
+    esc, button, rest = r["esc"], r["button"], r["rest"]
+    assert esc["rets"] == ["PASS_THROUGH", "PASS_THROUGH", "RUNNING_MODAL", "PASS_THROUGH", "CANCELLED"]
+    assert esc["seen"][0] == [1, 5, True] and esc["seen"][3] == [2, 5, True] and esc["seen"][-1][2] is False
+    assert esc["coco_images"] == 2
+    assert esc["reports"][0][0] == "WARNING" and "undo is off" in esc["reports"][0][1]
+    assert esc["reports"][-1][0] == "WARNING" and esc["reports"][-1][1].startswith("cancelled: 2 new frames")
+    assert button["rets"] == ["PASS_THROUGH", "CANCELLED"] and "3 new frames" not in button["reports"][-1][1]
+    assert button["reports"][-1][1].startswith("cancelled: 1 new frames (2 already there)")
+    assert rest["rets"][-1] == "FINISHED" and rest["seen"][0][1] == 2  # only the 2 missing frames remained
+    m = tmp_path / "m"
+    assert sorted(p.name for p in (m / "scenes").iterdir()) == [f"frame_{i:06d}.json" for i in range(5)]
+    coco = json.loads((m / "annotations" / "coco.json").read_text())
+    assert len(coco["images"]) == 5
+    cli = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(presets / "tiny.toml"),
+                          "--out", str(tmp_path / "cli"), "--count", "5", "--seed", "4", "--no-annotate"],
+                         capture_output=True, text=True, env=env(), cwd=ROOT, timeout=300, check=False)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert frame_files(m) == frame_files(tmp_path / "cli")  # cancelled + resumed == one CLI run
+
+
 def test_missing_annotation_packages_are_a_panel_message_not_a_traceback(presets, tmp_path):
     out = run_py(f"""
         import json, sys
