@@ -3,7 +3,7 @@
 bpy as a module has no UI, so this runs each panel's draw() against a recording stand-in for
 bpy.types.UILayout (rows, columns, boxes, props, operators, labels, progress), reads labels and
 values from the real RNA properties and operators, and paints the recorded tree with Pillow in a
-flat Blender-like style. What it shows is what draw() asks for; Blender's exact widget looks,
+flat Blender-like style (folder paths inside the add-on are shown as <rescuesynth>/...). What it shows is what draw() asks for; Blender's exact widget looks,
 icons and spacing differ.
 
     python -m blender_addon.addon.draw_layout --out docs/images/addon-panel.png
@@ -86,8 +86,10 @@ class Layout:
         elif rna.type in ("INT", "FLOAT"):
             v = f"{value:.2f}" if rna.type == "FLOAT" else f"{value}{' px' if rna.subtype == 'PIXEL' else ''}"
             self.items.append(Widget("prop_num", label, v))
-        else:
-            self.items.append(Widget("prop_text", label, str(value)))
+        else:  # paths inside the repository/extension are shortened (the drawing should not show this machine)
+            root = str(Path(__file__).resolve().parents[2])
+            text = "<rescuesynth>" + str(value)[len(root):] if str(value).startswith(root) else str(value)
+            self.items.append(Widget("prop_text", label, text))
 
 
 def record(context) -> list[tuple[str, bool, Layout]]:
@@ -116,6 +118,9 @@ def texts(layout: Layout) -> list[str]:
 COL = {"bg": (48, 48, 48), "panel": (61, 61, 61), "header": (45, 45, 45), "field": (84, 84, 84),
        "button": (88, 88, 88), "text": (230, 230, 230), "dim": (170, 170, 170), "check": (71, 114, 179),
        "box": (53, 53, 53), "bar": (71, 114, 179)}
+
+
+ICON_GLYPHS = {"FILE_REFRESH": "⟳", "FILE_TICK": "✓", "X": "✕"}  # icon-only buttons
 
 
 def _font(size=12):
@@ -173,7 +178,7 @@ def _paint_widget(draw, w: Widget, x, y, width, font):
         t = _fit(draw, w.text, font, width - 8)
         draw.text((x + width / 2 - draw.textlength(t, font=font) / 2, y0 + 4), t, font=font, fill=COL["text"])
     elif w.kind in ("button", "prop_toggle"):
-        t = _fit(draw, w.text or ("⟳" if w.icon else ""), font, width - 8)
+        t = _fit(draw, w.text or ICON_GLYPHS.get(w.icon or "", "•"), font, width - 8)
         draw.text((x + width / 2 - draw.textlength(t, font=font) / 2, y0 + 4), t, font=font, fill=COL["text"])
     elif w.kind == "prop_num":
         t = _fit(draw, f"{w.text}: {w.value}" if w.text else w.value, font, width - 24)
