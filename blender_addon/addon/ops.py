@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
@@ -153,7 +153,6 @@ class Progress:
     eta: float = 0.0
     out: str = ""
     message: str = ""
-    log: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         return (f"RescueSynth: frame {self.done}/{self.total}, {self.seconds_per_frame:.1f} s/frame, "
@@ -169,8 +168,7 @@ def fmt_seconds(s: float) -> str:
 
 
 def _log(line: str) -> None:
-    print(line, flush=True)
-    PROGRESS.log = (PROGRESS.log + [line])[-50:]
+    print(line, flush=True)  # the engine's progress lines go to Blender's console
 
 
 def _redraw(context) -> None:
@@ -374,7 +372,6 @@ class RESCUESYNTH_OT_generate(bpy.types.Operator):
         s = settings_of(context)
         try:
             opts, items = make_options(context, count=s.count)
-            PROGRESS.log = []
             self._job = new_job(context, opts, items, _log)
         except UserError as exc:
             self.report({"ERROR"}, str(exc))
