@@ -46,7 +46,11 @@ def run_py(code: str, *, repo_on_path: bool = True, extra_env: dict | None = Non
     """Run `code` in a fresh Python with bpy; returns stdout; fails the test on a non-zero exit."""
     e = env() if repo_on_path else {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     e.update(extra_env or {})
-    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=e,
+    code = textwrap.dedent(code)
+    if repo_on_path:  # unregister before exit: bpy 4.2 as a module crashes at exit with classes still registered
+        code += ("\nimport bpy as _bpy\nif hasattr(_bpy.types, 'RESCUESYNTH_PT_main'):\n"
+                 "    from blender_addon.addon import unregister as _unregister\n    _unregister()\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e,
                        timeout=timeout, check=False, cwd=ROOT if repo_on_path else "/")
     assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-3000:])
     return r.stdout
