@@ -207,6 +207,35 @@ def test_bad_preset_and_unwritable_folder_are_one_line_errors(presets, tmp_path)
     assert not (tmp_path / "y").exists()
 
 
+def test_errors_return_cancelled_with_one_error_report(presets, tmp_path):
+    """The same mistakes seen from inside: execute() returns CANCELLED and reports exactly one ERROR line."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = run_py(f"""
+        import json, bpy
+        from blender_addon.addon import ops, register
+        register()
+        s = bpy.context.scene.rescuesynth
+        s.presets_dir, s.count = {str(presets)!r}, 1
+        methods = {{k: v for k, v in vars(ops.RESCUESYNTH_OT_generate).items() if callable(v) and not k.startswith("__")}}
+        def attempt(preset, folder):
+            s.preset, s.output_dir = preset, folder
+            op = type("StandIn", (), methods)()
+            op.reports = []
+            op.report = lambda kind, msg: op.reports.append([sorted(kind), msg])
+            return dict(ret=sorted(op.execute(bpy.context)), reports=op.reports)
+        print("RESULT " + json.dumps(dict(bad=attempt("broken", {str(tmp_path / "a")!r}),
+                                          unwritable=attempt("tiny", {str(blocker / "out")!r}))))
+    """)
+    r = result(out)
+    for case in ("bad", "unwritable"):
+        assert r[case]["ret"] == ["CANCELLED"], case
+        assert len(r[case]["reports"]) == 1 and r[case]["reports"][0][0] == ["ERROR"], case
+        assert "\n" not in r[case]["reports"][0][1], case
+    assert r["bad"]["reports"][0][1] == f"{presets / 'broken.toml'}: render.samples: expected an integer"
+    assert r["unwritable"]["reports"][0][1].startswith(f"{blocker / 'out'}: output folder is not writable")
+
+
 def test_formats_filters_and_switches_reach_the_dataset(presets, tmp_path):
     r = generate(presets, tmp_path / "v", count=1, extra="""
         s.rand_debris = False
