@@ -158,6 +158,18 @@ def new_render_scene():
         bpy.data.scenes.remove(old)
     scene = bpy.data.scenes.new(RENDER_SCENE)
     scene["rescuesynth_engine"] = True
+    # scenes.new() differs from the factory-startup scene the engine used to render in (measured
+    # with an RNA diff on bpy 5.0.1 and 4.2.0) on these render-relevant settings; pin them to the factory
+    # values so frames stay byte-identical to runs made before the engine had its own scene.
+    pins = [(scene.view_settings, "use_curve_mapping", False),
+            (scene.view_settings, "use_white_balance", False),  # 4.3+
+            (scene.view_settings, "white_balance_temperature", 6500.0),
+            (scene.view_settings, "white_balance_tint", 10.0)]
+    if bpy.app.version >= (5, 0, 0):  # 4.2's factory scene and scenes.new() both say AUTOMATIC
+        pins.append((scene.cycles, "sampling_pattern", "TABULATED_SOBOL"))
+    for owner, attr, value in pins:
+        if hasattr(owner, attr):
+            setattr(owner, attr, value)
     return scene
 
 
