@@ -35,3 +35,29 @@ def encode_png16(mask: np.ndarray) -> bytes:
     ihdr = struct.pack(">IIBBBBB", w, h, 16, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
             + _chunk(b"IEND", b""))
+
+
+def decode_png16(data: bytes) -> np.ndarray:
+    """Inverse of atomic.encode_png16 (16-bit grey, no interlace, filter 0 rows)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, size = 8, b"", None
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            w, h, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            if (depth, color, interlace) != (16, 0, 0):
+                raise ValueError("not a 16-bit grey PNG written by the engine")
+            size = (h, w)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    if size is None:
+        raise ValueError("PNG without IHDR")
+    h, w = size
+    rows = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, 1 + 2 * w)
+    if rows[:, 0].any():
+        raise ValueError("PNG uses row filters (not written by the engine)")
+    return rows[:, 1:].copy().view(">u2").reshape(h, w).astype(np.uint16)

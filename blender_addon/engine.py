@@ -42,6 +42,10 @@ class RenderOptions:
     samples: int | None = None
     device: str | None = None
     annotate: bool = True
+    # The add-on passes the preset it edited in memory (validated like a file); None = read `preset`.
+    preset_data: dict | None = None
+    # Annotation files to keep: "coco" (annotations/coco.json) and/or "via" (via_project.json, via_regions.json).
+    formats: tuple[str, ...] = ("coco", "via")
 
 
 @dataclass
@@ -85,7 +89,10 @@ def current_rss_mib() -> float:
 
 
 def _effective_preset(opts: RenderOptions) -> Preset:
-    preset = load_preset(opts.preset)
+    if opts.preset_data is not None:
+        preset = preset_from_dict(opts.preset_data, opts.preset)
+    else:
+        preset = load_preset(opts.preset)
     data = json.loads(json.dumps(preset.data))
     if opts.resolution:
         data["render"]["resolution"] = list(opts.resolution)
@@ -133,68 +140,191 @@ def _fmt_eta(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
-def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> RenderSummary:
-    """Render the selected frames (skipping finished ones), then annotate the whole folder."""
-    preset = _effective_preset(opts)
-    indices = shard_indices(opts.start, opts.count, opts.shard)
-    out = Path(opts.out)
-    _prepare_out(out)
-    version = check_blender()
+RENDER_SCENE = "rescuesynth_render"
 
-    from blender_addon.builders import cleanup, frame, settings
 
-    summary = RenderSummary(out=out, indices=indices)
-    todo = [i for i in indices if not frame_complete(out, frame_stem(i))]
-    summary.skipped = len(indices) - len(todo)
-    if summary.skipped:
-        log(f"[render] {summary.skipped} of {len(indices)} frames already finished in {out}; skipping them")
-    cleanup.reset_factory()
-    device = settings.apply(preset["render"], preset["render"]["device"])
-    if preset["render"]["device"] == "gpu" and device == "cpu":
-        log("[render] warning: --device gpu but no CUDA/OptiX/HIP/oneAPI/Metal device found; rendering on CPU")
-    r = preset["render"]
-    log(f"[render] Blender {version}, Cycles {device}, {r['resolution'][0]}x{r['resolution'][1]}, "
-        f"{r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
-        f"light_tree={r['light_tree']}, frames {indices[0] if indices else '-'}..{indices[-1] if indices else '-'} "
-        f"seed {opts.seed}")
-    run_record = _run_record(opts, preset, version, device, indices)
-    _check_same_run(out, run_record)
-    atomic.write_json_atomic(out / "run.json", run_record, indent=1)
-    tmp_root = _private_tmp(out)
-    cache: dict = {}
-    t_start = time.perf_counter()
-    try:
-        stop = _CtrlC()
-        for n, i in enumerate(todo, 1):
-            stop.install()
-            t0 = time.perf_counter()
-            desc = sample_scene(preset, opts.seed, i)
-            frame.render_frame(desc, out, tmp_root, preset.base_dir, cache)
-            dt = time.perf_counter() - t0
-            summary.frame_seconds.append(round(dt, 3))
-            summary.rss_mib.append(round(current_rss_mib(), 1))
-            summary.rendered += 1
-            mean = sum(summary.frame_seconds) / len(summary.frame_seconds)
-            log(f"[render] frame {n}/{len(todo)} ({frame_stem(i)}) {dt:.2f} s, {mean:.2f} s/frame, "
-                f"ETA {_fmt_eta(mean * (len(todo) - n))}, rss {summary.rss_mib[-1]:.0f} MiB")
-            sys.stdout.flush()
-            if stop.requested and n < len(todo):
-                raise KeyboardInterrupt
-    finally:
-        summary.seconds = round(time.perf_counter() - t_start, 3)
-        shutil.rmtree(tmp_root, ignore_errors=True)
+def new_render_scene():
+    """A fresh scene that only the engine builds into: the CLI and the add-on both render in one
+    made this way (never in the artist's scene), so they start from identical settings."""
+    import bpy
+
+    old = bpy.data.scenes.get(RENDER_SCENE)
+    if old is not None:
+        other = bpy.data.scenes.get(old.get("rescuesynth_source", "")) or next(
+            (x for x in bpy.data.scenes if x != old), None)
+        for win in bpy.context.window_manager.windows:
+            if win.scene == old and other is not None:  # never leave a window showing a removed scene
+                win.scene = other
+        bpy.data.scenes.remove(old)
+    scene = bpy.data.scenes.new(RENDER_SCENE)
+    scene["rescuesynth_engine"] = True
+    # scenes.new() differs from the factory-startup scene the engine used to render in (measured
+    # with an RNA diff on bpy 5.0.1 and 4.2.0) on these render-relevant settings; pin them to the factory
+    # values so frames stay byte-identical to runs made before the engine had its own scene.
+    pins = [(scene.view_settings, "use_curve_mapping", False),
+            (scene.view_settings, "use_white_balance", False),  # 4.3+
+            (scene.view_settings, "white_balance_temperature", 6500.0),
+            (scene.view_settings, "white_balance_tint", 10.0)]
+    if bpy.app.version >= (5, 0, 0):  # 4.2's factory scene and scenes.new() both say AUTOMATIC
+        pins.append((scene.cycles, "sampling_pattern", "TABULATED_SOBOL"))
+    for owner, attr, value in pins:
+        if hasattr(owner, attr):
+            setattr(owner, attr, value)
+    return scene
+
+
+class RenderJob:
+    """render_dataset() cut into steps, so a UI can render one frame per timer tick:
+
+        job = RenderJob(opts, log); job.start()
+        while job.step(): ...          # one frame per call; job.done / job.todo / job.eta()
+        job.close(); job.annotate()    # close() also runs after a cancel; finished frames stay
+
+    `reset=False` keeps the open .blend (the add-on): nothing is built outside the engine's own
+    scene. `scene_objects`: labelled objects from the artist's scene (see blender_addon.scene_objects),
+    appended to every frame description; None for the CLI.
+    """
+
+    def __init__(self, opts: RenderOptions, log: Callable[[str], None] = print, *, reset: bool = True,
+                 scene_objects: list[dict] | None = None) -> None:
+        self.opts = opts
+        self.log = log
+        self.reset = reset
+        self.scene_objects = scene_objects
+        _check_formats(opts.formats)
+        self.preset = _effective_preset(opts)
+        self.indices = shard_indices(opts.start, opts.count, opts.shard)
+        self.out = Path(opts.out)
+        self.summary = RenderSummary(out=self.out, indices=self.indices)
+        self.todo: list[int] = []
+        self.done = 0
+        self.scene = None
+        self.closed = False
+        self.last_frame: dict | None = None
+
+    def start(self) -> None:
+        opts, preset, indices, out, log = self.opts, self.preset, self.indices, self.out, self.log
+        _prepare_out(out)
+        version = check_blender()
+        from blender_addon.builders import cleanup, settings
+
+        self.todo = [i for i in indices if not frame_complete(out, frame_stem(i))]
+        self.summary.skipped = len(indices) - len(self.todo)
+        if self.summary.skipped:
+            log(f"[render] {self.summary.skipped} of {len(indices)} frames already finished in {out}; skipping them")
+        if self.reset:
+            cleanup.reset_factory()
+        self.scene = new_render_scene()
+        with self.context():
+            device = settings.apply(preset["render"], preset["render"]["device"])
+        if preset["render"]["device"] == "gpu" and device == "cpu":
+            log("[render] warning: --device gpu but no CUDA/OptiX/HIP/oneAPI/Metal device found; rendering on CPU")
+        r = preset["render"]
+        log(f"[render] Blender {version}, Cycles {device}, {r['resolution'][0]}x{r['resolution'][1]}, "
+            f"{r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
+            f"light_tree={r['light_tree']}, frames {indices[0] if indices else '-'}..{indices[-1] if indices else '-'} "
+            f"seed {opts.seed}")
+        self.run_record = _run_record(opts, preset, version, device, indices)
+        _check_same_run(out, self.run_record)
+        atomic.write_json_atomic(out / "run.json", self.run_record, indent=1)
+        self.tmp_root = _private_tmp(out)
+        self.cache: dict = {}
+        self.t_start = time.perf_counter()
+
+    def context(self):
+        """Every bpy call of the engine runs with the engine's scene as the context scene."""
+        import bpy
+
+        # Looked up by name each time: in the UI an undo step may have replaced the datablock.
+        scene = bpy.data.scenes.get(RENDER_SCENE)
+        if scene is None or not scene.get("rescuesynth_engine"):
+            raise UserError(f"the engine's scene {RENDER_SCENE!r} was removed while rendering")
+        self.scene = scene
+        return bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0])
+
+    def describe(self, i: int) -> dict:
+        """The frame description of frame i (pure data): the sampler's, plus the artist's objects."""
+        desc = sample_scene(self.preset, self.opts.seed, i)
+        if self.scene_objects:
+            from blender_addon.scene_objects import add_scene_objects
+
+            desc = add_scene_objects(desc, self.scene_objects)
+        return desc
+
+    @property
+    def remaining(self) -> int:
+        return len(self.todo) - self.done
+
+    def mean_seconds(self) -> float:
+        f = self.summary.frame_seconds
+        return sum(f) / len(f) if f else 0.0
+
+    def eta(self) -> float:
+        return self.mean_seconds() * self.remaining
+
+    def step(self) -> bool:
+        """Render the next unfinished frame; returns whether frames remain."""
+        if self.remaining <= 0:
+            return False
+        from blender_addon.builders import frame
+
+        i = self.todo[self.done]
+        t0 = time.perf_counter()
+        desc = self.describe(i)
+        with self.context():
+            self.last_frame = frame.render_frame(desc, self.out, self.tmp_root, self.preset.base_dir, self.cache)
+        dt = time.perf_counter() - t0
+        s = self.summary
+        s.frame_seconds.append(round(dt, 3))
+        s.rss_mib.append(round(current_rss_mib(), 1))
+        s.rendered += 1
+        self.done += 1
+        n = self.done
+        self.log(f"[render] frame {n}/{len(self.todo)} ({frame_stem(i)}) {dt:.2f} s, {self.mean_seconds():.2f} s/frame, "
+                 f"ETA {_fmt_eta(self.eta())}, rss {s.rss_mib[-1]:.0f} MiB")
+        sys.stdout.flush()
+        return self.remaining > 0
+
+    def close(self) -> None:
+        """Timings into run.json, temp files away. Safe to call twice, also after an error."""
+        if self.closed or self.scene is None:
+            return
+        self.closed = True
+        s = self.summary
+        s.seconds = round(time.perf_counter() - self.t_start, 3)
+        shutil.rmtree(self.tmp_root, ignore_errors=True)
         try:
-            tmp_root.parent.rmdir()  # only if no other process is using it
+            self.tmp_root.parent.rmdir()  # only if no other process is using it
         except OSError:
             pass
-        run_record["timings"] = {"rendered": summary.rendered, "skipped": summary.skipped,
-                                 "seconds": summary.seconds, "frame_seconds": summary.frame_seconds,
-                                 "rss_mib": summary.rss_mib,
-                                 "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-        atomic.write_json_atomic(out / "run.json", run_record, indent=1)
-    if opts.annotate:
-        summary.annotations = annotate(out, preset, opts, log)
-    return summary
+        self.run_record["timings"] = {"rendered": s.rendered, "skipped": s.skipped,
+                                      "seconds": s.seconds, "frame_seconds": s.frame_seconds,
+                                      "rss_mib": s.rss_mib,
+                                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+        atomic.write_json_atomic(self.out / "run.json", self.run_record, indent=1)
+
+    def annotate(self) -> str:
+        if self.opts.annotate:
+            self.summary.annotations = annotate(self.out, self.preset, self.opts, self.log)
+        return self.summary.annotations
+
+
+def render_dataset(opts: RenderOptions, log: Callable[[str], None] = print) -> RenderSummary:
+    """Render the selected frames (skipping finished ones), then annotate the whole folder."""
+    job = RenderJob(opts, log)
+    job.start()
+    try:
+        stop = _CtrlC()
+        more = job.remaining > 0
+        while more:
+            stop.install()
+            more = job.step()
+            if stop.requested and more:
+                raise KeyboardInterrupt
+    finally:
+        job.close()
+    job.annotate()
+    return job.summary
 
 
 def _private_tmp(out: Path) -> Path:
@@ -253,7 +383,7 @@ def _run_record(opts: RenderOptions, preset: Preset, version: str, device: str, 
         "frames": {"start": opts.start, "count": opts.count,
                    "shard": list(opts.shard) if opts.shard else None,
                    "indices": [indices[0], indices[-1]] if indices else []},
-        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()},
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items() if k != "preset_data"},
         "versions": {"blender": version, "python": platform.python_version(), "numpy": _numpy_version(),
                      "rescuesynth": _package_version()},
         "device": device,
@@ -292,6 +422,22 @@ def _package_version() -> str:
         return "unknown"
 
 
+FORMAT_FILES = {"coco": ("coco.json",), "via": ("via_project.json", "via_regions.json")}
+
+
+def _check_formats(formats: tuple[str, ...]) -> None:
+    if not formats or set(formats) - set(FORMAT_FILES):
+        raise UserError(f"annotation formats must be a non-empty subset of {', '.join(FORMAT_FILES)}")
+
+
+def _keep_formats(out: Path, formats: tuple[str, ...]) -> None:
+    """The core writes COCO and VIA together; drop the files of formats the user did not ask for."""
+    for fmt, names in FORMAT_FILES.items():
+        if fmt not in formats:
+            for name in names:
+                (out / "annotations" / name).unlink(missing_ok=True)
+
+
 def annotate(out: Path, preset: Preset, opts: RenderOptions, log: Callable[[str], None]) -> str:
     """COCO + VIA + preview from every finished frame in `out` (also frames from earlier runs)."""
     if not any((out / "scenes").glob("*.json")):
@@ -308,6 +454,7 @@ def annotate(out: Path, preset: Preset, opts: RenderOptions, log: Callable[[str]
         overwrite=True, workers=1, categories=list(o["categories"]), segmentation=o["segmentation"],
         min_pixels=o["min_pixels"], min_visible_fraction=o["min_visible_fraction"], min_extent=o["min_extent"],
         progress=False, info={"preset": preset["scene"]["name"], "seed": opts.seed, "generator": "rescuesynth render"}))
+    _keep_formats(out, opts.formats)
     line = f"annotated {s.frames} frames, {s.instances} instances"
     if s.dropped:
         line += " (dropped: " + ", ".join(f"{k} {v}" for k, v in s.dropped.items()) + ")"

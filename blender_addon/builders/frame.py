@@ -13,7 +13,7 @@ import bpy
 import numpy as np
 
 from blender_addon import atomic, geometry
-from blender_addon.builders import camera_build, cleanup, passes
+from blender_addon.builders import camera_build, cleanup, passes, scene_copy
 from blender_addon.builders.objects import generated_collection, world_vertices
 from blender_addon.generators import debris, ground, light, people, weather
 
@@ -30,7 +30,13 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
     camera_build.build(desc["camera"])
     labelled = {}
     for person in desc["objects"]:
-        labelled[person["name"]] = people.build(person, passes.object_collection(person["name"]))
+        col = passes.object_collection(person["name"])
+        if person.get("generator") == "scene":  # the artist's labelled object (blender_addon.scene_objects)
+            labelled[person["name"]] = scene_copy.build(person, col, person["index"])
+        else:
+            labelled[person["name"]] = people.build(person, col)
+    for entry in desc.get("scenery", []):
+        scene_copy.build(entry, generated_collection())
     bpy.context.scene.cycles.seed = desc["seed"]
     bpy.context.view_layer.update()
     return labelled
