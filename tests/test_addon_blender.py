@@ -105,6 +105,7 @@ def test_extension_installs_enables_and_disables_cleanly(tmp_path):
         import json, sys, bpy
         ours = lambda: sorted(n for n in sys.modules if n.split(".")[0] in ("blender_addon", "trainer"))
         assert not ours()
+        path_before = list(sys.path)
         r = bpy.ops.extensions.package_install_files(filepath={str(tmp_path / "dist" / "rescuesynth-0.1.0.zip")!r},
                                                      repo="user_default", enable_on_install=True)
         mod = "bl_ext.user_default.rescuesynth"
@@ -119,7 +120,7 @@ def test_extension_installs_enables_and_disables_cleanly(tmp_path):
         off = dict(enabled=mod in bpy.context.preferences.addons,
                    classes=[n for n in dir(bpy.types) if n.startswith("RESCUESYNTH")],
                    prop=bpy.types.Scene.bl_rna.properties.get("rescuesynth") is not None,
-                   modules=ours(), path=[p for p in sys.path if "rescuesynth" in p])
+                   modules=ours(), path=[p for p in sys.path if p not in path_before])
         # legacy add-on path: install + enable + disable
         bpy.ops.preferences.addon_install(filepath={str(tmp_path / "dist" / "rescuesynth-0.1.0-legacy.zip")!r})
         bpy.ops.preferences.addon_enable(module="rescuesynth")
