@@ -120,7 +120,8 @@ def test_extension_installs_enables_and_disables_cleanly(tmp_path):
         off = dict(enabled=mod in bpy.context.preferences.addons,
                    classes=[n for n in dir(bpy.types) if n.startswith("RESCUESYNTH")],
                    prop=bpy.types.Scene.bl_rna.properties.get("rescuesynth") is not None,
-                   modules=ours(), path=[p for p in sys.path if p not in path_before])
+                   # Blender keeps its shared wheel folder (extensions/.local) for every extension: not ours
+                   modules=ours(), path=[p for p in sys.path if p not in path_before and "/extensions/.local/" not in p])
         # legacy add-on path: install + enable + disable
         bpy.ops.preferences.addon_install(filepath={str(tmp_path / "dist" / "rescuesynth-0.1.0-legacy.zip")!r})
         bpy.ops.preferences.addon_enable(module="rescuesynth")
