@@ -21,6 +21,7 @@ COMMANDS: list[str] = [
     "trainer.commands.check",
     "trainer.commands.preview",
     "trainer.commands.merge",
+    "trainer.commands.composite",
 ]
 
 
