@@ -14,14 +14,16 @@ from trainer.annotation import Dataset
 from trainer.annotation.io import read_image
 from trainer.errors import DatasetError
 
-PAD = 2  # px of transparent border: rotation and Poisson blending need room around the object
+# px of the object's real surroundings kept around it (edge-replicated at the image border):
+# Poisson blending transfers the object *relative to* this context onto the new background.
+PAD = 8
 
 
 @dataclass
 class Foreground:
     """One object: BGR pixels and a boolean mask of the same (padded) crop."""
 
-    bgr: np.ndarray  # h x w x 3 uint8; pixels outside `mask` are not used
+    bgr: np.ndarray  # h x w x 3 uint8: the object and PAD px of its original surroundings
     mask: np.ndarray  # h x w bool
     category: str
     source: str  # "<file_name>#<annotation index>", for provenance in the outputs
@@ -58,9 +60,12 @@ def object_masks(dataset: Dataset, index: int) -> list[np.ndarray]:
 def cut_out(image: np.ndarray, mask: np.ndarray, category: str, source: str) -> Foreground:
     """The object's bounding box (plus PAD transparent pixels) as a Foreground."""
     ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    bgr = np.pad(image[y0:y1, x0:x1], ((PAD, PAD), (PAD, PAD), (0, 0)), mode="edge")
-    crop = np.pad(mask[y0:y1, x0:x1], PAD)
+    y0, y1, x0, x1 = ys.min() - PAD, ys.max() + 1 + PAD, xs.min() - PAD, xs.max() + 1 + PAD
+    h, w = mask.shape
+    pads = ((max(0, -y0), max(0, y1 - h)), (max(0, -x0), max(0, x1 - w)))
+    y0, x0 = max(0, y0), max(0, x0)
+    bgr = np.pad(image[y0:y1, x0:x1], pads + ((0, 0),), mode="edge")
+    crop = np.pad(mask[y0:y1, x0:x1], pads)
     return Foreground(bgr=bgr, mask=crop, category=category, source=source)
 
 

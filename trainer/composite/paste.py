@@ -8,7 +8,7 @@ into the index mask - so labels follow the pixels whatever the blending does to 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -17,7 +17,12 @@ from scipy import ndimage
 from trainer.composite.cutout import PAD, Foreground
 
 BLENDS: tuple[str, ...] = ("hard", "feathered", "poisson")
-EDGE_MARGIN = 2  # px kept free at the image border (seamlessClone zeroes the mask's outer pixel)
+# px the Poisson clone region extends past the object: OpenCV's seamlessClone takes no source
+# gradients from the outer ~5 px of its region (measured: with 3 px a uniform dark blob came out at
+# 10-20% of its contrast, with 6 px exact), so the object's edge must lie deeper than that.
+POISSON_GROW = 6
+MARGIN = POISSON_GROW + 1  # px of context kept around the object in a warped crop (<= cutout PAD)
+EDGE_MARGIN = 2  # px kept free at the image border (seamlessClone zeroes its region's outer pixel)
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,11 @@ class PasteOptions:
 
 @dataclass
 class Warped:
-    """A transformed foreground: colours defined everywhere in the crop, and its label mask."""
+    """A transformed foreground crop (object + MARGIN px) and its label mask."""
 
     bgr: np.ndarray  # float32 h x w x 3, object colours extended outwards (nearest object pixel)
+    context: np.ndarray  # float32 h x w x 3, the object with its original surroundings (for Poisson)
     mask: np.ndarray  # bool h x w
-    params: dict = field(default_factory=dict)
 
 
 def warp_foreground(fg: Foreground, scale: float, angle: float, flip: bool) -> Warped:
@@ -62,15 +67,19 @@ def warp_foreground(fg: Foreground, scale: float, angle: float, flip: bool) -> W
     mask = a >= 0.5
     if not mask.any():  # tiny object scaled below one pixel: keep its centre pixel
         mask[np.unravel_index(np.argmax(a), a.shape)] = True
+    context = cv2.warpAffine(np.ascontiguousarray(bgr), m, dsize=(out_w, out_h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
     colour = np.zeros_like(premult)
     np.divide(premult, a[..., None], out=colour, where=a[..., None] > 1e-3)
-    # crop to the label (+PAD) and give every pixel its nearest object pixel's colour (for feathering)
+    # crop to the label (+MARGIN) and give every pixel its nearest object pixel's colour (for feathering)
     ys, xs = np.nonzero(mask)
-    y0, y1 = max(0, ys.min() - PAD), min(out_h, ys.max() + 1 + PAD)
-    x0, x1 = max(0, xs.min() - PAD), min(out_w, xs.max() + 1 + PAD)
-    colour, mask = colour[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    y0, y1, x0, x1 = ys.min() - MARGIN, ys.max() + 1 + MARGIN, xs.min() - MARGIN, xs.max() + 1 + MARGIN
+    pad = ((max(0, -y0), max(0, y1 - out_h)), (max(0, -x0), max(0, x1 - out_w)))  # beyond the warped canvas
+    sl = np.s_[max(0, y0):y1, max(0, x0):x1]
+    colour, context, mask = (np.pad(colour[sl], pad + ((0, 0),), mode="edge"),
+                             np.pad(context[sl], pad + ((0, 0),), mode="edge"), np.pad(mask[sl], pad))
     _, (iy, ix) = ndimage.distance_transform_edt(~mask, return_indices=True)
-    return Warped(bgr=colour[iy, ix], mask=mask)
+    return Warped(bgr=colour[iy, ix], context=context, mask=mask)
 
 
 def jitter_colour(bgr: np.ndarray, gain: float, shift: np.ndarray) -> np.ndarray:
@@ -104,12 +113,18 @@ def blend(image: np.ndarray, warped: Warped, x: int, y: int, mode: str, feather:
         a = cv2.GaussianBlur(warped.mask.astype(np.float32), (0, 0), feather)[..., None]
         region = region * (1 - a) + warped.bgr * a
     elif mode == "poisson":
+        # Poisson editing keeps the source's gradients inside the clone region and takes its boundary
+        # values from the destination: the object moves over *relative to its original surroundings*
+        # (a lesion from pale skin pasted on darker skin comes out darker). The region is the object
+        # grown by POISSON_GROW px of its real context, so the object's own edge lies inside it.
         src = out.copy()
-        src[y:y + h, x:x + w][warped.mask] = np.round(warped.bgr[warped.mask]).astype(np.uint8)
+        src[y:y + h, x:x + w] = np.clip(np.round(warped.context), 0, 255).astype(np.uint8)
         full = np.zeros(out.shape[:2], np.uint8)
         full[y:y + h, x:x + w][warped.mask] = 255
-        ys, xs = np.nonzero(warped.mask)
-        bx, by = x + xs.min(), y + ys.min()
+        full = cv2.dilate(full, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * POISSON_GROW + 1,) * 2))
+        ys, xs = np.nonzero(full)
+        x, y = 0, 0
+        bx, by = xs.min(), ys.min()
         bw, bh = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
         # seamlessClone centres the mask's bounding box on `p`: this p puts it back where it was
         return cv2.seamlessClone(src, out, full, (int(bx + bw // 2), int(by + bh // 2)), cv2.NORMAL_CLONE)
@@ -134,17 +149,18 @@ def paste_one(image: np.ndarray, labels: np.ndarray, index: int, fg: Foreground,
     shift = rng.uniform(-opts.colour_shift, opts.colour_shift, 3).astype(np.float32)
     mode = str(rng.choice(list(opts.blends)))
     fh, fw = fg.mask.shape
-    diag = math.hypot(fh, fw)
-    room = min(H, W) - 2 * EDGE_MARGIN - 2 * PAD - 2
-    if diag * scale > room:  # rotated box could exceed the image: shrink to fit
+    diag = math.hypot(fh - 2 * PAD, fw - 2 * PAD)  # the object's box, whatever the rotation
+    room = min(H, W) - 2 * EDGE_MARGIN - 2 * MARGIN - 2
+    if diag * scale > room:  # object could exceed the image: shrink to fit
         scale = max(room / diag, 1e-3)
     warped = warp_foreground(fg, scale, angle, flip)
     place = find_place(labels, warped.mask, rng, opts)
     if place is None:
         return None
     x, y = place
-    colour = jitter_colour(warped.bgr, gain, shift)
-    image = blend(image, Warped(colour, warped.mask), x, y, mode, opts.feather)
+    warped.bgr = jitter_colour(warped.bgr, gain, shift)
+    warped.context = jitter_colour(warped.context, gain, shift)
+    image = blend(image, warped, x, y, mode, opts.feather)
     h, w = warped.mask.shape
     labels[y:y + h, x:x + w][warped.mask] = index
     params = {"index": index, "category": fg.category, "source": fg.source, "scale": round(scale, 4),

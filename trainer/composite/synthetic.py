@@ -12,11 +12,11 @@ import numpy as np
 from trainer.annotation import Dataset, ImageRecord, annotation_from_mask, write_dataset
 from trainer.annotation.io import write_image_atomic
 
-SKIN_BGR = ((150, 175, 225), (110, 140, 200), (70, 100, 150), (40, 60, 100))  # light to dark tones
+SKIN_BGR = ((150, 175, 225), (120, 150, 205), (90, 120, 170), (70, 95, 140))  # light to dark tones
 
 
 def make_lesion_image(rng: np.random.Generator, width: int, height: int, n_lesions: int = 1,
-                      skin: tuple[int, int, int] | None = None, lesion_bgr: tuple[int, int, int] = (40, 50, 90),
+                      skin: tuple[int, int, int] | None = None, lesion_bgr: tuple[int, int, int] = (30, 35, 70),
                       noise: float = 4.0) -> tuple[np.ndarray, list[np.ndarray]]:
     """(BGR image, list of boolean lesion masks): noisy skin tone, non-overlapping dark ellipses."""
     tone = np.array(skin if skin is not None else SKIN_BGR[int(rng.integers(len(SKIN_BGR)))], np.float32)
