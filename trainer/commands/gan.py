@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--device", default="auto", help="auto (CUDA with bf16 autocast if present, else CPU), cpu, cuda")
     f.add_argument("--max-steps", type=int, help="stop after this many steps (smoke runs)")
+    f.add_argument("--conditioning", choices=("mask+tone", "mask"), default="mask+tone",
+                   help="generator input: mask + background-tone map (default), or the mask alone as published")
     f.add_argument("--quiet", action="store_true")
     f.set_defaults(handler=run_fit)
 
@@ -75,7 +77,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
     opts = GanOptions(size=args.size, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta1=args.beta1,
                       l1_weight=args.l1_weight, ngf=args.ngf, ndf=args.ndf, seed=args.seed, device=args.device,
-                      max_steps=args.max_steps, progress=not args.quiet)
+                      max_steps=args.max_steps, conditioning=args.conditioning, progress=not args.quiet)
     s = fit(args.data, args.out, opts)
     last = s.step_losses[-1] if s.step_losses else {}
     print(f"{s.epochs_done}/{args.epochs} epochs ({s.steps} steps, resumed from epoch {s.resumed_from_epoch}) on "

@@ -20,7 +20,8 @@ from trainer.composite.cutout import load_image_checked, object_masks
 from trainer.errors import DatasetError, UserError
 
 TONE_CELLS = 8
-INPUT_NC = 4  # mask (1) + tone map (3)
+# "mask" is the published pix2pix input (the thesis baseline); "mask+tone" adds the tone map.
+CONDITIONINGS = {"mask": 1, "mask+tone": 4}  # -> input channels
 
 
 def tone_cells(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -81,8 +82,10 @@ def to_unit(a: np.ndarray) -> np.ndarray:
     return a.astype(np.float32) / 127.5 - 1.0
 
 
-def condition(mask: np.ndarray, tone: np.ndarray) -> np.ndarray:
-    """C x S x S float32 generator input: mask channel then the tone map's 3 channels."""
+def condition(mask: np.ndarray, tone: np.ndarray, conditioning: str = "mask+tone") -> np.ndarray:
+    """C x S x S float32 generator input: the mask channel, then (mask+tone) the tone map's 3 channels."""
+    if conditioning == "mask":
+        return to_unit(mask)[None]
     return np.concatenate([to_unit(mask)[None], to_unit(tone).transpose(2, 0, 1)], 0)
 
 

@@ -109,7 +109,8 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
             else:
                 cells = bank[int(rng.integers(len(bank)))]
             cells = jitter_tone(cells, rng, opts.tone_jitter)
-            x = torch.from_numpy(condition(resize_mask(mask > 0, size), tone_map(cells, size)))[None].to(device)
+            x = torch.from_numpy(condition(resize_mask(mask > 0, size), tone_map(cells, size),
+                                         config["conditioning"]))[None].to(device)
             torch.manual_seed(opts.seed * 1_000_003 + i)
             with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 fake = g(x).float().cpu().numpy()[0]

@@ -26,7 +26,7 @@ from trainer.annotation import load_dataset
 from trainer.annotation.io import write_bytes_atomic, write_image_atomic, write_json_atomic
 from trainer.errors import UserError
 from trainer.gan.checkpoint import load_checkpoint, save_checkpoint
-from trainer.gan.data import INPUT_NC, TONE_CELLS, Pairs, condition, from_unit, load_pairs, to_unit, tone_map
+from trainer.gan.data import CONDITIONINGS, TONE_CELLS, Pairs, condition, from_unit, load_pairs, to_unit, tone_map
 from trainer.gan.diversity import diversity
 from trainer.gan.models import build_networks, unet_depth
 
@@ -45,12 +45,13 @@ class GanOptions:
     device: str = "auto"  # "auto": CUDA (bf16 autocast) when available, else CPU (fp32)
     max_steps: int | None = None  # stop early (tests, smoke runs); the checkpoint stays resumable
     samples: int = 4  # rows in each epoch's sample grid
+    conditioning: str = "mask+tone"  # or "mask": the published input, for comparison
     progress: bool = True
 
     def config(self) -> dict:
         """What fixes the networks' shapes and inputs: a resumed run must match it."""
-        return {"size": self.size, "ngf": self.ngf, "ndf": self.ndf, "input_nc": INPUT_NC, "tone_cells": TONE_CELLS,
-                "conditioning": "mask+tone"}
+        return {"size": self.size, "ngf": self.ngf, "ndf": self.ndf, "input_nc": CONDITIONINGS[self.conditioning],
+                "tone_cells": TONE_CELLS, "conditioning": self.conditioning}
 
 
 @dataclass
@@ -73,9 +74,9 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def tensors(pairs: Pairs, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(conditions N x 4 x S x S, targets N x 3 x S x S), both in [-1, 1]."""
-    x = np.stack([condition(m, tone_map(t, size)) for m, t in zip(pairs.masks, pairs.tones)])
+def tensors(pairs: Pairs, size: int, conditioning: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(conditions N x C x S x S, targets N x 3 x S x S), both in [-1, 1]."""
+    x = np.stack([condition(m, tone_map(t, size), conditioning) for m, t in zip(pairs.masks, pairs.tones)])
     y = np.stack([to_unit(im).transpose(2, 0, 1) for im in pairs.images])
     return torch.from_numpy(x), torch.from_numpy(y)
 
@@ -87,14 +88,15 @@ def lr_factor(epoch: int, epochs: int) -> float:
 
 
 def sample_grid(g: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device) -> np.ndarray:
-    """Rows of mask | tone map | real | generated (dropout on, as at generation time)."""
+    """Rows of mask | tone map (if conditioned on it) | real | generated (dropout on, as at generation)."""
     with torch.no_grad():
         fake = g(x.to(device)).float().cpu().numpy()
     rows = []
     for i in range(len(x)):
-        mask = from_unit(np.repeat(x[i, :1].numpy(), 3, 0))
-        tone = from_unit(x[i, 1:4].numpy())
-        rows.append(cv2.hconcat([mask, tone, from_unit(y[i].numpy()), from_unit(fake[i])]))
+        tiles = [from_unit(np.repeat(x[i, :1].numpy(), 3, 0))]
+        if x.shape[1] > 1:
+            tiles.append(from_unit(x[i, 1:4].numpy()))
+        rows.append(cv2.hconcat(tiles + [from_unit(y[i].numpy()), from_unit(fake[i])]))
     return cv2.vconcat(rows)
 
 
@@ -112,13 +114,15 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
         unet_depth(opts.size)
     except ValueError as exc:
         raise UserError(f"--size: {exc}") from None
+    if opts.conditioning not in CONDITIONINGS:
+        raise UserError(f"--conditioning must be one of {', '.join(CONDITIONINGS)}")
     if opts.epochs < 1 or opts.batch_size < 1:
         raise UserError("--epochs and --batch-size must be at least 1")
     start = time.perf_counter()
     data, run_dir = Path(data), Path(run_dir)
     device = pick_device(opts.device)
     pairs = load_pairs(load_dataset(data), opts.size)
-    x_all, y_all = tensors(pairs, opts.size)
+    x_all, y_all = tensors(pairs, opts.size, opts.conditioning)
     config = opts.config()
     summary = FitSummary(run_dir=run_dir, device=str(device))
     summary.real_diversity = diversity(list(pairs.images))
