@@ -98,6 +98,8 @@ def test_generate_writes_one_labelled_image_per_mask(trained, tmp_path):
     for name in ("m0.png", "m2.png"):
         assert (out / "images" / name).read_bytes() == (tmp_path / "gen2" / "images" / name).read_bytes()
     assert generate(trained, tmp_path / "masks", out, GenerateOptions(seed=5, progress=False)).resumed == 3
+    with pytest.raises(UserError, match="another checkpoint, masks or options"):
+        generate(trained, tmp_path / "masks", out, GenerateOptions(seed=6, progress=False))
 
 
 def test_generate_and_fit_bad_input(trained, real, tmp_path, capsys):

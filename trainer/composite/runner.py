@@ -149,7 +149,7 @@ def make_image(i: int, ctx: _Context | None = None) -> tuple[int, ImageRecord, b
     image = fit_background(ctx.backgrounds.get(b), opts.size, rng)
     labels = np.zeros(image.shape[:2], np.uint16)
     objects, not_placed = [], 0
-    for k in range(1, int(rng.integers(opts.min_objects, opts.max_objects + 1)) + 1):
+    for _ in range(int(rng.integers(opts.min_objects, opts.max_objects + 1))):
         fg = ctx.foregrounds[int(rng.integers(len(ctx.foregrounds)))]
         pasted = paste_one(image, labels, len(objects) + 1, fg, rng, opts.paste)
         if pasted is None:

@@ -7,5 +7,6 @@ objects inpainted out, reduced to 8x8 colour cells), so the background colour an
 input that generation can vary (tones from other images, jittered), and dropout stays on at test
 time as in the paper. `diversity` measures the effect without learned metrics (no downloads).
 
-torch is imported only by `models`, `data`, `train` and `generate`; `diversity` is numpy-only.
+torch is imported only by `models`, `checkpoint`, `train` and `generate`; `data` and `diversity` are
+numpy + OpenCV only.
 """

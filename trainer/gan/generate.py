@@ -88,6 +88,14 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
     g.load_state_dict(state["G"])
     g.to(device).train()  # dropout on at test time (pix2pix)
 
+    recipe = {"checkpoint": str(_checkpoint_path(run).resolve()), "step": int(state["step"]),
+              "masks": str(masks.resolve()), "seed": opts.seed, "tones": str(opts.tones.resolve()) if opts.tones else None,
+              "tone_jitter": opts.tone_jitter, "category": opts.category}
+    run_path = out / "run.json"
+    if run_path.is_file() and read_json(run_path).get("recipe") != recipe:
+        raise UserError("was generated from another checkpoint, masks or options; use a new --out folder", run_path)
+    write_json_atomic(run_path, {"command": "gan generate", "recipe": recipe, "config": config}, indent=1)
+
     summary = GenerateSummary(out_dir=out)
     records, generated = [], []
     names = sorted(tone_paths)
