@@ -27,7 +27,9 @@ TINY = dict(size=32, ngf=8, ndf=8, progress=False)
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory) -> Path:
-    return make_lesion_dataset(tmp_path_factory.mktemp("gan") / "real", 4, width=48, height=40, seed=4)
+    # any foreground/background task: the class name is whatever the real data says
+    return make_lesion_dataset(tmp_path_factory.mktemp("gan") / "real", 4, width=48, height=40, seed=4,
+                               category="defect")
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,7 @@ def test_generate_writes_one_labelled_image_per_mask(trained, tmp_path):
     s = generate(trained, tmp_path / "masks", out, GenerateOptions(seed=5, progress=False))
     assert (s.images, s.made, s.objects) == (3, 3, 4)
     ds = load_dataset(out)
+    assert ds.categories == ["defect"]  # taken from the checkpoint's training data
     assert [r.file_name for r in ds.images] == ["m0.png", "m1.png", "m2.png"]
     for rec, mask in zip(ds.images, masks):
         image = read_image(out / "images" / rec.file_name)

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--tones", type=Path, help="images giving the background tone (same stem first, e.g. "
                    "COMPOSITES/images); default: the training images' tones")
     g.add_argument("--tone-jitter", type=float, default=0.15, help="random tone change, 0..1 (0.15)")
-    g.add_argument("--category", default="lesion", help="class name of the objects (lesion)")
+    g.add_argument("--category", help="class name of the objects (default: the training data's only class)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto")
     g.add_argument("--quiet", action="store_true")

@@ -34,7 +34,7 @@ class GenerateOptions:
     seed: int = 0
     tones: Path | None = None  # folder of images whose backgrounds give the tone (same stem first)
     tone_jitter: float = 0.15
-    category: str = "lesion"
+    category: str | None = None  # None: the training data's category (when it had exactly one)
     segmentation: str = "auto"
     device: str = "auto"
     progress: bool = True
@@ -56,11 +56,11 @@ def _checkpoint_path(run: Path) -> Path:
     return run / "checkpoints" / "last.pt" if run.is_dir() else run
 
 
-def _record(file_name: str, mask: np.ndarray, opts: GenerateOptions) -> ImageRecord:
+def _record(file_name: str, mask: np.ndarray, category: str, opts: GenerateOptions) -> ImageRecord:
     h, w = mask.shape
     record = ImageRecord(file_name=file_name, width=w, height=h)
     for value in np.unique(mask[mask > 0]):
-        ann = annotation_from_mask(mask == value, opts.category, segmentation=opts.segmentation,
+        ann = annotation_from_mask(mask == value, category, segmentation=opts.segmentation,
                                    attributes={"mask_value": int(value)})
         if ann is not None:
             record.annotations.append(ann)
@@ -74,6 +74,12 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
     state = load_checkpoint(_checkpoint_path(run))
     config = state["config"]
     size = int(config["size"])
+    category = opts.category
+    if category is None:
+        trained_on = list(state.get("categories", []))
+        if len(trained_on) != 1:
+            raise UserError(f"the training data had categories {trained_on}: pass --category")
+        category = trained_on[0]
     mask_list = read_index_masks(masks)
     tone_paths: dict[str, Path] = {}
     if opts.tones is not None:
@@ -90,7 +96,7 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
 
     recipe = {"checkpoint": str(_checkpoint_path(run).resolve()), "step": int(state["step"]),
               "masks": str(masks.resolve()), "seed": opts.seed, "tones": str(opts.tones.resolve()) if opts.tones else None,
-              "tone_jitter": opts.tone_jitter, "category": opts.category}
+              "tone_jitter": opts.tone_jitter, "category": category}
     run_path = out / "run.json"
     if run_path.is_file() and read_json(run_path).get("recipe") != recipe:
         raise UserError("was generated from another checkpoint, masks or options; use a new --out folder", run_path)
@@ -130,12 +136,12 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
             write_image_atomic(image_path, image)  # last: marks this one done
             summary.made += 1
             generated.append(image)
-        records.append(_record(file_name, mask, opts))
+        records.append(_record(file_name, mask, category, opts))
     summary.images = len(records)
     summary.objects = sum(len(r.annotations) for r in records)
     info = {"description": "pix2pix generated images, labelled by their masks", "seed": opts.seed,
             "checkpoint": str(_checkpoint_path(run).resolve())}
-    write_dataset(Dataset(records, [opts.category], out / "images", info=info), out, segmentation=opts.segmentation)
+    write_dataset(Dataset(records, [category], out / "images", info=info), out, segmentation=opts.segmentation)
     summary.diversity = diversity(generated)
     run_json = run / "run.json" if run.is_dir() else run.parent.parent / "run.json"
     if run_json.is_file():

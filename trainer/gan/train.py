@@ -121,7 +121,8 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
     start = time.perf_counter()
     data, run_dir = Path(data), Path(run_dir)
     device = pick_device(opts.device)
-    pairs = load_pairs(load_dataset(data), opts.size)
+    dataset = load_dataset(data)
+    pairs = load_pairs(dataset, opts.size)
     x_all, y_all = tensors(pairs, opts.size, opts.conditioning)
     config = opts.config()
     summary = FitSummary(run_dir=run_dir, device=str(device))
@@ -214,7 +215,8 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
         save_checkpoint(ckpt_path, {"config": config, "epoch": finished, "step": step, "history": history,
                                     "G": g.state_dict(), "D": d.state_dict(), "opt_G": opt_g.state_dict(),
                                     "opt_D": opt_d.state_dict(),
-                                    "tones": torch.from_numpy(pairs.tones), "seed": opts.seed})
+                                    "tones": torch.from_numpy(pairs.tones), "seed": opts.seed,
+                                    "categories": list(dataset.categories)})
         bar.set_postfix(G_L1=f"{row.get('G_L1', 0):.2f}", D=f"{row.get('D_real', 0) + row.get('D_fake', 0):.2f}")
         summary.epochs_done = finished
         if stopped:
