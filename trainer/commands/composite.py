@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-overlap", type=float, default=0.0, help="allowed overlap fraction with earlier objects (0)")
     p.add_argument("--min-pixels", type=int, default=16, help="label objects with at least this many visible px")
     p.add_argument("--prefix", default="composite", help="file name prefix")
-    p.add_argument("--workers", type=int, help="processes (default: 1 below 64 images, else all cores)")
+    p.add_argument("--workers", type=int, help="processes (default: 1 below 256 images, else all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
