@@ -33,6 +33,7 @@ def test_every_visible_object_is_annotated_exactly(frames: Path) -> None:
         for ann in record.annotations:
             assert (ann.to_mask(record.height, record.width) == (index == ann.attributes["index"])).all()
             assert 0 < ann.attributes["visible_fraction"] <= 1
+            assert ann.attributes["unoccluded_px"] >= ann.area
 
 
 def test_filters_drop_and_count(frames: Path) -> None:
@@ -116,11 +117,11 @@ def test_existing_output_is_refused_and_kept(frames: Path) -> None:
 def test_a_failed_write_leaves_the_previous_file_whole(frames: Path, monkeypatch) -> None:
     annotate_directory(frames, options=AnnotateOptions(**QUIET))
     before = (frames / "annotations" / "coco.json").read_bytes()
-    import trainer.annotation.io as io
+    import trainer.annotation.files as files
 
     def explode(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(io.os, "replace", explode)
+    monkeypatch.setattr(files.os, "replace", explode)
     with pytest.raises(OSError):
         annotate_directory(frames, options=AnnotateOptions(overwrite=True, **QUIET))
     assert (frames / "annotations" / "coco.json").read_bytes() == before

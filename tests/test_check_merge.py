@@ -100,3 +100,9 @@ def test_merge_renames_clashing_names_and_matches_categories_by_name(tmp_path: P
     assert ds.num_annotations == load_dataset(a).num_annotations + load_dataset(b).num_annotations
     with pytest.raises(UserError, match="already exists"):
         merge_datasets([a, b], tmp_path / "m")
+
+
+def test_a_folder_without_annotations_is_named_not_guessed(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    with pytest.raises(UserError, match="no annotations/coco.json"):
+        check_dataset(tmp_path)

@@ -21,6 +21,7 @@ COMMANDS: list[str] = [
     "trainer.commands.check",
     "trainer.commands.preview",
     "trainer.commands.merge",
+    "trainer.commands.augment",
     "trainer.commands.composite",
     "trainer.commands.gan",
 ]

@@ -2,16 +2,29 @@
 
 Imports numpy, OpenCV, pycocotools, SciPy and Pillow only (never bpy or torch): the Blender add-on,
 the renderer, augmentation, compositing and training all call it, and nothing else traces contours
-or writes COCO/VIA.
+or writes COCO/VIA. Names below load on first use (PEP 562), so `trainer.annotation.files`
+(standard library only) also imports inside a stock Blender that lacks OpenCV.
 """
 
-from trainer.annotation.annotate import AnnotateOptions, AnnotateSummary, annotate_directory
-from trainer.annotation.dataset import load_dataset, write_dataset
-from trainer.annotation.model import Annotation, Dataset, ImageRecord
-from trainer.annotation.preview import write_preview
-from trainer.annotation.trace import annotation_from_mask
+from __future__ import annotations
 
-__all__ = [
-    "AnnotateOptions", "AnnotateSummary", "Annotation", "Dataset", "ImageRecord",
-    "annotate_directory", "annotation_from_mask", "load_dataset", "write_dataset", "write_preview",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AnnotateOptions": "annotate", "AnnotateSummary": "annotate", "annotate_directory": "annotate",
+    "load_dataset": "dataset", "write_dataset": "dataset",
+    "Annotation": "model", "Dataset": "model", "ImageRecord": "model",
+    "write_preview": "preview",
+    "annotation_from_mask": "trace", "annotation_from_crop": "trace",
+    "process_map": "parallel",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'trainer.annotation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"trainer.annotation.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

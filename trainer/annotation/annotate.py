@@ -8,23 +8,18 @@ counted, never half-annotated; instances removed by filters are counted by reaso
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import shutil
-import sys
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-from tqdm import tqdm
 
 from trainer.annotation.dataset import annotation_paths, write_dataset
 from trainer.annotation.io import image_size, link_or_copy, read_json, read_mask
 from trainer.annotation.model import Annotation, Dataset, ImageRecord
+from trainer.annotation.parallel import process_map
 from trainer.annotation.sources import FrameSource, class_from_mask_name, discover_frames
 from trainer.annotation.trace import EXACT_SIMPLIFY, SEGMENTATION_MODES, annotation_from_crop, annotation_from_mask, index_mask_crops
 from trainer.errors import DatasetError, UserError
@@ -41,7 +36,7 @@ class AnnotateOptions:
     default_category: str = "object"  # for masks without metadata
     ignore_value: int | None = None  # mask value that is not an object (e.g. 255 borders in VOC)
     overwrite: bool = False
-    workers: int | None = None  # None: all cores; 1: in this process (use inside Blender)
+    workers: int | None = None  # None: all cores for big jobs; 1: in this process (always inside Blender)
     info: dict[str, Any] = field(default_factory=dict)  # merged into COCO info (seed, preset, ...)
     images_dir: Path | None = None
     masks_dir: Path | None = None
@@ -159,10 +154,14 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
                 area = int(np.count_nonzero(crop))
                 unoccluded = obj.get("unoccluded_px")
                 if isinstance(unoccluded, (int, float)) and unoccluded > 0:
+                    attrs["unoccluded_px"] = int(unoccluded)
                     attrs["visible_fraction"] = round(min(1.0, area / unoccluded), 4)
-                candidates.append(annotation_from_crop(
+                ann = annotation_from_crop(
                     crop, offset, (height, width), obj.get("category", opts.default_category),
-                    segmentation=opts.segmentation, simplify=opts.simplify, attributes=attrs, area=area))
+                    segmentation=opts.segmentation, simplify=opts.simplify, attributes=attrs, area=area)
+                if isinstance(obj.get("truncated"), bool):  # the renderer knows truncation by the frame
+                    ann.attributes["truncated"] = obj["truncated"] or ann.attributes["truncated"]
+                candidates.append(ann)
         record.annotations = [a for a in candidates if _keep(a, opts, dropped)]
         return _FrameResult(record, dropped)
     except DatasetError as exc:
@@ -170,36 +169,9 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
         return _FrameResult(None, dropped, skip_reason=reason, warning=str(exc))
 
 
-def _worker_init() -> None:
-    cv2.setNumThreads(1)
-
-
 def _run_frames(frames: list[FrameSource], opts: AnnotateOptions) -> list[_FrameResult]:
-    workers = opts.workers or (1 if len(frames) < 64 else os.cpu_count() or 1)  # spawning costs ~0.5 s
-    # Inside Blender, spawned workers would start Blender again: stay in-process.
-    if "bpy" in sys.modules:
-        workers = 1
-    workers = max(1, min(workers, len(frames)))
-    bar = tqdm(total=len(frames), desc="annotate", unit="frame", disable=not opts.progress or None,
-               file=sys.stderr)
-    try:
-        if workers == 1:
-            results = []
-            for frame in frames:
-                results.append(_annotate_frame(frame, opts))
-                bar.update()
-            return results
-        # spawn, not fork: a forked child can deadlock in OpenCV's thread pool (seen here).
-        ctx = multiprocessing.get_context("spawn")
-        chunk = max(1, min(32, len(frames) // (workers * 8)))
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
-            results = []
-            for result in pool.map(_annotate_frame, frames, [opts] * len(frames), chunksize=chunk):
-                results.append(result)
-                bar.update()
-            return results
-    finally:
-        bar.close()
+    return process_map(partial(_annotate_frame, opts=opts), frames, workers=opts.workers,
+                       desc="annotate", unit="frame", progress=opts.progress)
 
 
 def _materialise(frames: list[FrameSource], src: Path, out: Path, images_dir: Path) -> None:

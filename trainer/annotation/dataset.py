@@ -31,11 +31,8 @@ def find_annotation_file(directory: Path) -> Path:
         candidate = directory / "annotations" / name
         if candidate.is_file():
             return candidate
-    found = sorted(directory.glob("*.json"))
-    if len(found) == 1:
-        return found[0]
-    raise DatasetError("no annotations found (expected annotations/coco.json, via_project.json or "
-                       "via_regions.json)", directory)
+    raise DatasetError("no annotations/coco.json, via_project.json or via_regions.json here "
+                       "(for another JSON file, pass its path)", directory)
 
 
 def default_images_dir(json_path: Path) -> Path:

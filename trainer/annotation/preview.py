@@ -31,7 +31,11 @@ def draw_annotations(image: np.ndarray, record: ImageRecord, *, alpha: float = 0
     for i, ann in enumerate(record.annotations):
         colour = instance_colour(i)
         mask = ann.to_mask(h, w)
-        out[mask] = (out[mask] * (1 - alpha) + np.array(colour) * alpha).astype(np.uint8)
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        if rows.size:  # blend within the mask's own extent (not the stated bbox, which may be wrong)
+            y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+            inside, region = mask[y0:y1, x0:x1], out[y0:y1, x0:x1]
+            region[inside] = (region[inside] * (1 - alpha) + np.array(colour) * alpha).astype(np.uint8)
         for polygon in ann.outline_polygons(h, w):
             pts = np.round(np.asarray(polygon).reshape(-1, 1, 2) * 4).astype(np.int32)  # 2 bits subpixel
             cv2.polylines(out, [pts], True, colour, thickness, cv2.LINE_AA, shift=2)

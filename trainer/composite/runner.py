@@ -3,26 +3,22 @@
 Resumable: an image counts as done when its image, index mask and scene JSON (written last, each
 atomically) all exist; a rerun rebuilds those labels from the files and makes only the missing ones.
 A rerun with other options into the same folder is refused, so one dataset never mixes two recipes.
-Parallel: spawn workers (never fork after OpenCV ran: it deadlocked here) for large jobs; the output
-does not depend on the number of workers.
+Parallel through the core's process_map (spawn workers, results in order) for large jobs; the
+output does not depend on the number of workers.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
-from tqdm import tqdm
 
 from trainer import __version__
 from trainer.annotation import Dataset, ImageRecord, annotation_from_mask, load_dataset, write_dataset
+from trainer.annotation.parallel import process_map
 from trainer.annotation.io import read_json, read_mask, write_image_atomic, write_json_atomic
 from trainer.composite.backgrounds import BackgroundSource, fit_background
 from trainer.composite.cutout import Foreground, cutouts_from_dataset
@@ -108,10 +104,13 @@ def _build_context(real: Path, backgrounds: Path | None, out: Path, opts: Compos
     return _Context(out=out, opts=opts, categories=list(dataset.categories), foregrounds=fgs, backgrounds=bgs)
 
 
-def _worker_init(real: Path, backgrounds: Path | None, out: Path, opts: CompositeOptions) -> None:
+def _use_context(ctx: _Context) -> None:
     global _CTX
-    cv2.setNumThreads(1)
-    _CTX = _build_context(real, backgrounds, out, opts)
+    _CTX = ctx
+
+
+def _worker_init(real: Path, backgrounds: Path | None, out: Path, opts: CompositeOptions) -> None:
+    _use_context(_build_context(real, backgrounds, out, opts))
 
 
 def _paths(out: Path, name: str) -> tuple[Path, Path, Path]:
@@ -135,9 +134,9 @@ def _record(name: str, labels: np.ndarray, scene: dict, opts: CompositeOptions) 
     return record, too_small
 
 
-def make_image(i: int, ctx: _Context | None = None) -> tuple[int, ImageRecord, bool, int, int]:
+def make_image(i: int) -> tuple[int, ImageRecord, bool, int, int]:
     """Image number i (made, or reloaded if already complete) -> (i, record, resumed, not_placed, too_small)."""
-    ctx = ctx or _CTX
+    ctx = _CTX
     assert ctx is not None, "worker not initialised"
     opts = ctx.opts
     name = f"{opts.prefix}_{i:06d}"
@@ -195,25 +194,13 @@ def run_composite(real: str | Path, backgrounds: str | Path | None, out: str | P
     write_json_atomic(out / "run.json", {**run_record, "status": "running"}, indent=1)
 
     summary = CompositeSummary(out_dir=out, background_kind=ctx.backgrounds.kind)
-    results: list = [None] * opts.count
-    workers = opts.workers or (1 if opts.count < PARALLEL_FROM else os.cpu_count() or 1)
-    workers = max(1, min(workers, opts.count))
-    bar = tqdm(total=opts.count, desc="composite", unit="img", disable=not opts.progress or None, file=sys.stderr)
-    try:
-        if workers == 1:
-            for i in range(opts.count):
-                results[i] = make_image(i, ctx)
-                bar.update()
-        else:
-            mp = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=mp, initializer=_worker_init,
-                                     initargs=(real, backgrounds, out, opts)) as pool:
-                chunk = max(1, min(16, opts.count // (workers * 8)))
-                for result in pool.map(make_image, range(opts.count), chunksize=chunk):
-                    results[result[0]] = result
-                    bar.update()
-    finally:
-        bar.close()
+    workers = min(opts.count, opts.workers or (1 if opts.count < PARALLEL_FROM else os.cpu_count() or 1))
+    if workers == 1:  # in-process: reuse the context built above instead of building it again
+        init, initargs = _use_context, (ctx,)
+    else:
+        init, initargs = _worker_init, (real, backgrounds, out, opts)
+    results = process_map(make_image, range(opts.count), workers=workers, initializer=init, initargs=initargs,
+                          desc="composite", unit="img", progress=opts.progress)
 
     records = []
     for _, record, resumed, not_placed, too_small in results:

@@ -1,0 +1,112 @@
+"""build_scene(desc) and render_frame(desc): one frame description -> image, mask, scene JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from blender_addon import atomic, geometry
+from blender_addon.builders import camera_build, cleanup, passes
+from blender_addon.builders.objects import generated_collection, world_vertices
+from blender_addon.generators import debris, ground, light, people, weather
+
+
+def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.types.Object]:
+    """Create every object of the description; returns labelled objects by name."""
+    cleanup.clear_frame()
+    generated_collection()
+    ground.build(desc["ground"], desc["weather"])
+    for d in desc["debris"]:
+        debris.build(d, base_dir, asset_cache)
+    light.build(desc["light"], desc["weather"])
+    weather.build(desc["weather"], desc["camera"])
+    camera_build.build(desc["camera"])
+    labelled = {}
+    for person in desc["objects"]:
+        labelled[person["name"]] = people.build(person, passes.object_collection(person["name"]))
+    bpy.context.scene.cycles.seed = desc["seed"]
+    bpy.context.view_layer.update()
+    return labelled
+
+
+def _screen_box(cam: dict, verts: np.ndarray, w: int, h: int) -> tuple[float, float, float, float] | None:
+    uv, front = geometry.project(cam, verts, w, h)
+    if not front.any():
+        return None
+    if not front.all():
+        return (0.0, 0.0, float(w), float(h))
+    x0, y0 = uv.min(0)
+    x1, y1 = uv.max(0)
+    if x1 < 0 or y1 < 0 or x0 > w or y0 > h:
+        return None
+    return (float(x0) - 2, float(y0) - 2, float(x1) + 2, float(y1) + 2)
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Blender prints per-tile progress and 'Saved:' lines on stdout; hide them so a batch log
+    shows our one progress line per frame. stderr (warnings, errors) is untouched."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_cache: dict) -> dict:
+    """Render one frame into out/{images,masks,scenes}; the scene JSON is written last, so its
+    presence means the frame is complete. Returns the description with per-object stats."""
+    stem = Path(desc["image"]).stem
+    w, h = desc["width"], desc["height"]
+    labelled = build_scene(desc, base_dir, asset_cache)
+    names = [o["name"] for o in desc["objects"]]
+    verts = {n: world_vertices(labelled[n]) for n in names}
+    boxes = [_screen_box(desc["camera"], verts[n], w, h) for n in names]
+    groups = [[names[i] for i in g] for g in passes.group_disjoint(boxes)] if names else []
+    tmp = tmp_root / stem
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    layer_names = passes.setup_layers(groups, tmp)
+    with quiet_stdout():
+        bpy.ops.render.render(write_still=False)
+
+    index = passes.read_index_exr(passes.output_file(tmp, "index", ".exr"))
+    known = {o["index"] for o in desc["objects"]}
+    stray = sorted(set(np.unique(index).tolist()) - known - {0})
+    if stray:
+        raise RuntimeError(f"{stem}: mask has indices {stray} that no labelled object owns")
+    counts = np.bincount(index.ravel(), minlength=max(known, default=0) + 1)
+    unocc: dict[str, int] = {}
+    for layer, members in zip(layer_names, groups):
+        layer_index = passes.read_index_exr(passes.output_file(tmp, layer, ".exr"))
+        lc = np.bincount(layer_index.ravel(), minlength=counts.size)
+        for n in members:
+            unocc[n] = int(lc[next(o["index"] for o in desc["objects"] if o["name"] == n)])
+
+    result = copy.deepcopy(desc)
+    for o in result["objects"]:
+        vis = int(counts[o["index"]])
+        o["visible_px"] = vis
+        o["unoccluded_px"] = unocc.get(o["name"], 0)
+        o["visible_fraction"] = round(vis / o["unoccluded_px"], 4) if o["unoccluded_px"] else 0.0
+        o["truncated"] = geometry.truncated(desc["camera"], verts[o["name"]], w, h)
+    result["unoccluded_layers"] = len(groups)
+
+    atomic.move_atomic(passes.output_file(tmp, "rgb", ".png"), out / "images" / f"{stem}.png")
+    atomic.write_bytes_atomic(out / "masks" / f"{stem}.png", atomic.encode_png16(index))
+    atomic.write_json_atomic(out / "scenes" / f"{stem}.json", result, indent=1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return result

@@ -1,0 +1,198 @@
+"""Render passes: one main view layer (RGB + object index) and a few 'unoccluded' layers.
+
+Masks: Cycles' Object Index pass, written by a compositor File Output node as a 32-bit float
+EXR and read back exactly (no Viewer node, no display transform). Cycles writes data passes at a
+pixel's first sample only, so values are exact pass indices, never blends.
+
+Weather does not cut labels: the index pass skips surfaces with alpha below the view layer's
+pass_alpha_threshold; we set it to 1.0 and give rain/snow alpha < 1 (labelled bodies are opaque).
+(The ray continued behind a drop may land a float epsilon away: a rare silhouette pixel flips.)
+
+Unoccluded pixel counts (for visible_fraction): labelled objects are grouped so that objects in a
+group have disjoint projected boxes; each group gets a view layer holding only its objects
+(no debris, ground, weather, other people), rendered at 1 sample without denoising. Same seed and
+sample 0 => the same primary rays as the main layer, so each object's visible mask is a subset
+of its unoccluded mask. Usually 1-2 extra layers; each costs a BVH build plus a 1-spp render.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+MAIN_LAYER = "main"
+LABELLED = "rescuesynth_labelled"
+COMPOSITOR = "rescuesynth_compositor"
+
+
+def labelled_collection() -> bpy.types.Collection:
+    scene = bpy.context.scene
+    col = bpy.data.collections.get(LABELLED) or bpy.data.collections.new(LABELLED)
+    if col.name not in scene.collection.children:
+        scene.collection.children.link(col)
+    return col
+
+
+def object_collection(name: str) -> bpy.types.Collection:
+    """Each labelled object sits in its own child collection so view layers can pick it."""
+    col = bpy.data.collections.new(f"lbl_{name}")
+    labelled_collection().children.link(col)
+    return col
+
+
+def group_disjoint(boxes: list[tuple[float, float, float, float] | None]) -> list[list[int]]:
+    """Greedy colouring: indices whose (x0, y0, x1, y1) boxes do not overlap share a group.
+    None = off screen (joins any group)."""
+    groups: list[list[int]] = []
+    for i, b in enumerate(boxes):
+        for g in groups:
+            if b is None or all(boxes[j] is None or b[2] < boxes[j][0] or boxes[j][2] < b[0]
+                                or b[3] < boxes[j][1] or boxes[j][3] < b[1] for j in g):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def setup_layers(groups: list[list[str]], tmp_dir: Path) -> list[str]:
+    """(Re)create the view layers and the compositor for this frame; returns the EXR names of the
+    unoccluded layers in group order. groups: object names per unoccluded layer."""
+    scene = bpy.context.scene
+    main = scene.view_layers[0]
+    main.name = MAIN_LAYER
+    for vl in list(scene.view_layers)[1:]:
+        scene.view_layers.remove(vl)
+    main.use_pass_object_index = True
+    main.pass_alpha_threshold = 1.0
+    main.samples = 0
+    scene.cycles.use_layer_samples = "USE"
+    names = []
+    for k, members in enumerate(groups):
+        vl = scene.view_layers.new(f"unoccluded_{k}")
+        vl.use_pass_object_index = True
+        vl.pass_alpha_threshold = 1.0
+        vl.samples = 1
+        vl.cycles.use_denoising = False
+        keep = {f"lbl_{m}" for m in members}
+        for lc in vl.layer_collection.children:
+            if lc.name == LABELLED:
+                for child in lc.children:
+                    child.exclude = child.name not in keep
+            else:
+                lc.exclude = True  # ground, debris, weather, lights
+        names.append(vl.name)
+    _compositor(names, tmp_dir)
+    return names
+
+
+def _compositor(unoccluded_layers: list[str], tmp_dir: Path) -> None:
+    """File Output node writing rgb.png, index.exr and <layer>.exr into tmp_dir. Blender 5.x keeps
+    the compositor in scene.compositing_node_group with File Output *items*; 4.2-4.5 use
+    scene.node_tree with file *slots* (and append the frame number to each name)."""
+    if hasattr(bpy.context.scene, "compositing_node_group"):
+        ng, out, add = _output_node_5x(tmp_dir)
+    else:
+        ng, out, add = _output_node_4x(tmp_dir)
+    fmt = out.format
+    fmt.file_format = "OPEN_EXR"
+    fmt.color_depth = "32"
+    try:
+        fmt.color_mode = "BW"  # one channel: smaller files (5.x); 4.x EXR offers RGB/RGBA only
+    except TypeError:
+        fmt.color_mode = "RGB"
+    fmt.exr_codec = "ZIP"
+    main = ng.nodes.new("CompositorNodeRLayers")
+    main.layer = MAIN_LAYER
+    rgb_socket, rgb_format = add("rgb", "RGBA", own_format=True)
+    rgb_format.file_format = "PNG"
+    rgb_format.color_mode = "RGB"
+    rgb_format.color_depth = "8"
+    rgb_format.compression = 15
+    ng.links.new(main.outputs["Image"], rgb_socket)
+    ng.links.new(_index_socket(main), add("index", "FLOAT")[0])
+    for name in unoccluded_layers:
+        rl = ng.nodes.new("CompositorNodeRLayers")
+        rl.layer = name
+        ng.links.new(_index_socket(rl), add(name, "FLOAT")[0])
+
+
+def _index_socket(render_layers):
+    """The Object Index output ('Object Index' in 5.x, 'IndexOB' in 4.x)."""
+    outputs = render_layers.outputs
+    return outputs["Object Index"] if "Object Index" in outputs else outputs["IndexOB"]
+
+
+def _output_node_5x(tmp_dir: Path):
+    scene = bpy.context.scene
+    old = bpy.data.node_groups.get(COMPOSITOR)
+    if old is not None:
+        bpy.data.node_groups.remove(old)
+    ng = bpy.data.node_groups.new(COMPOSITOR, "CompositorNodeTree")
+    scene.compositing_node_group = ng
+    out = ng.nodes.new("CompositorNodeOutputFile")
+    out.directory = str(tmp_dir) + "/"
+    out.file_name = ""
+    out.format.media_type = "IMAGE"
+
+    def add(name: str, socket_type: str, own_format: bool = False):
+        item = out.file_output_items.new(socket_type, name)
+        fmt = None
+        if own_format:
+            item.override_node_format = True
+            item.save_as_render = True  # the view transform applies to the photo, never to index data
+            item.format.media_type = "IMAGE"
+            fmt = item.format
+        return out.inputs[name], fmt
+
+    return ng, out, add
+
+
+def _output_node_4x(tmp_dir: Path):
+    scene = bpy.context.scene
+    scene.use_nodes = True
+    ng = scene.node_tree
+    ng.nodes.clear()
+    out = ng.nodes.new("CompositorNodeOutputFile")
+    out.base_path = str(tmp_dir) + "/"
+    out.file_slots.clear()
+
+    def add(name: str, socket_type: str, own_format: bool = False):
+        out.file_slots.new(name)  # returns the input socket; the slot is the last one
+        slot = out.file_slots[len(out.file_slots) - 1]
+        fmt = None
+        if own_format:
+            slot.use_node_format = False
+            slot.save_as_render = True
+            fmt = slot.format
+        return out.inputs[len(out.file_slots) - 1], fmt
+
+    return ng, out, add
+
+
+def output_file(tmp_dir: Path, name: str, ext: str) -> Path:
+    """The File Output node's file for `name` (4.x appends the frame number, always 1: rgb0001.png)."""
+    for candidate in (tmp_dir / f"{name}{ext}", tmp_dir / f"{name}0001{ext}"):
+        if candidate.is_file():
+            return candidate
+    raise RuntimeError(f"{tmp_dir}: the compositor did not write {name}{ext}")
+
+
+def read_index_exr(path: Path) -> np.ndarray:
+    """Float EXR written above -> (H, W) uint16 pass indices, top row first. Fails loudly on a
+    non-integer value: that would mean the pass was filtered, i.e. a broken mask."""
+    img = bpy.data.images.load(str(path), check_existing=False)
+    try:
+        img.colorspace_settings.is_data = True
+        w, h = img.size
+        buf = np.empty(w * h * img.channels, dtype=np.float32)
+        img.pixels.foreach_get(buf)
+    finally:
+        bpy.data.images.remove(img)
+    values = buf.reshape(h, w, -1)[::-1, :, 0]
+    ints = np.rint(values)
+    if np.abs(values - ints).max() > 1e-3 or ints.min() < 0 or ints.max() > 65535:
+        raise RuntimeError(f"{path}: object index pass is not integral")
+    return ints.astype(np.uint16)

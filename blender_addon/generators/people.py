@@ -1,0 +1,106 @@
+"""People: rescuers (hi-vis) and civilians, simple capsule humanoids in a few poses.
+
+Both classes share one generator; only the clothing palette and category differ. Each person is
+a labelled object: one mesh, one unique pass index.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from blender_addon import meshes
+from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
+
+JACKETS = {"hivis_orange": (0.95, 0.28, 0.02), "hivis_yellow": (0.8, 0.95, 0.05), "red": (0.7, 0.04, 0.03)}
+SKIN = [(0.75, 0.5, 0.38), (0.55, 0.36, 0.25), (0.3, 0.18, 0.11), (0.85, 0.64, 0.52)]
+MUTED = [(0.12, 0.14, 0.2), (0.25, 0.22, 0.18), (0.35, 0.35, 0.37), (0.2, 0.28, 0.2), (0.4, 0.12, 0.14),
+         (0.06, 0.06, 0.07), (0.5, 0.45, 0.38)]
+HELMETS = [(0.9, 0.9, 0.88), (0.95, 0.75, 0.05), (0.8, 0.1, 0.05)]
+MIN_GAP = 0.9  # m between people
+
+
+def sample_pose(rng: np.random.Generator, pose: str) -> dict:
+    """Joint angles (degrees) for a pose; left/right differ a little so nobody is a statue."""
+    u = lambda a, b: round(float(rng.uniform(a, b)), 3)
+    j: dict = {"lean": u(-4, 6)}
+    for side in ("l", "r"):
+        j[side] = {"thigh": u(-8, 10), "knee": u(0, 12), "leg_abduct": u(2, 7),
+                   "shoulder": u(-15, 25), "arm_abduct": u(6, 18), "elbow": u(5, 35)}
+    if pose == "crouching":
+        j["lean"] = u(25, 40)
+        for side in ("l", "r"):
+            j[side].update(thigh=u(75, 95), knee=u(110, 135), shoulder=u(30, 60), elbow=u(20, 60))
+    elif pose == "reaching":
+        j["lean"] = u(8, 25)
+        j[rng.choice(["l", "r"])].update(shoulder=u(70, 115), elbow=u(0, 20))
+    elif pose == "kneeling":
+        j["lean"] = u(0, 15)
+        down, up = ("l", "r") if rng.uniform() < 0.5 else ("r", "l")
+        j[down].update(thigh=u(-5, 10), knee=u(85, 95))
+        j[up].update(thigh=u(80, 95), knee=u(80, 95))
+        j["l"]["shoulder"] = u(10, 50)
+    return j
+
+
+def place(rng: np.random.Generator, spread: float, taken: list[tuple[float, float]]) -> tuple[float, float]:
+    for _ in range(200):
+        x, y = disc_point(rng, spread)
+        if all(math.hypot(x - a, y - b) >= MIN_GAP for a, b in taken):
+            return x, y
+    raise ValueError(f"cannot place people {MIN_GAP} m apart within spread {spread} m")
+
+
+def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> list[dict]:
+    """People of one category; ctx['taken'] collects positions, ctx['next_index'] pass indices."""
+    out = []
+    for k in range(integer(rng, cfg["count"])):
+        x, y = place(rng, ctx["spread"], ctx["taken"])
+        ctx["taken"].append((x, y))
+        pose = choice(rng, cfg["poses"])
+        if category == "rescuer":
+            jacket_name = choice(rng, cfg["jackets"])
+            colors = {"jacket": jitter_color(rng, JACKETS[jacket_name], 0.05),
+                      "pants": jitter_color(rng, (0.05, 0.06, 0.12), 0.2)}
+            helmet = bool(rng.uniform() < cfg["helmet_probability"])
+        else:
+            jacket_name = "casual"
+            colors = {"jacket": jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.15),
+                      "pants": jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.15)}
+            helmet = False
+        colors["skin"] = jitter_color(rng, SKIN[rng.integers(len(SKIN))], 0.08)
+        colors["helmet"] = jitter_color(rng, HELMETS[rng.integers(len(HELMETS))], 0.03)
+        out.append({
+            "index": ctx["next_index"], "category": category, "name": f"{category}_{k:02d}",
+            "asset": "procedural:humanoid", "generator": "people",
+            "location": r5([x, y, 0.0]), "yaw_deg": r5(rng.uniform(0, 360)),
+            "height": r5(uniform(rng, cfg["height"])), "pose": pose, "joints": sample_pose(rng, pose),
+            "clothing": jacket_name, "helmet": helmet, "colors": colors,
+        })
+        ctx["next_index"] += 1
+    return out
+
+
+def body_mesh(person: dict) -> meshes.Mesh:
+    """World-space geometry of one person (shared by the camera check and the builder)."""
+    m = meshes.humanoid(person["height"], person["joints"], person["helmet"])
+    rot = meshes.euler_xyz(0.0, 0.0, math.radians(person["yaw_deg"]))
+    return m.transformed(rot, person["location"])
+
+
+def bbox_corners(person: dict) -> np.ndarray:
+    v = body_mesh(person).verts
+    lo, hi = v.min(0), v.max(0)
+    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+
+
+def build(person: dict, collection=None):
+    from blender_addon.builders.objects import mesh_object, principled
+
+    c = person["colors"]
+    mats = [principled(f"{person['name']}_jacket", c["jacket"], 0.55),
+            principled(f"{person['name']}_pants", c["pants"], 0.8),
+            principled(f"{person['name']}_skin", c["skin"], 0.5),
+            principled(f"{person['name']}_helmet", c["helmet"], 0.3)]
+    return mesh_object(person["name"], body_mesh(person), mats, pass_index=person["index"], collection=collection)

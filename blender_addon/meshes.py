@@ -1,0 +1,174 @@
+"""Procedural meshes as plain numpy arrays (vertices, triangles, per-triangle material slot).
+
+Pure numpy so the same geometry can be checked without Blender (e.g. feet on the ground) and the
+builders stay one call (`mesh.from_pydata`). Each labelled object is ONE mesh so that it gets one
+pass index; multi-material via `material_index` per triangle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Mesh:
+    verts: np.ndarray  # (N, 3) float
+    tris: np.ndarray  # (M, 3) int
+    mat: np.ndarray = field(default=None)  # (M,) int material slot
+
+    def __post_init__(self) -> None:
+        if self.mat is None:
+            self.mat = np.zeros(len(self.tris), dtype=np.int32)
+
+    def transformed(self, rot: np.ndarray | None = None, offset=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0)) -> Mesh:
+        """Scale (local axes), then rotate, then translate."""
+        v = self.verts * np.asarray(scale, float)
+        if rot is not None:
+            v = v @ np.asarray(rot, float).T
+        return Mesh(v + np.asarray(offset, float), self.tris.copy(), self.mat.copy())
+
+    def with_material(self, slot: int) -> Mesh:
+        return Mesh(self.verts, self.tris, np.full(len(self.tris), slot, dtype=np.int32))
+
+
+def concat(meshes: list[Mesh]) -> Mesh:
+    verts, tris, mats, n = [], [], [], 0
+    for m in meshes:
+        verts.append(m.verts)
+        tris.append(m.tris + n)
+        mats.append(m.mat)
+        n += len(m.verts)
+    return Mesh(np.concatenate(verts), np.concatenate(tris), np.concatenate(mats))
+
+
+def lathe(profile: list[tuple[float, float]], segments: int) -> Mesh:
+    """Surface of revolution about +Z. profile: (radius, z) from bottom pole to top pole; the
+    first and last entries are the poles (radius ignored)."""
+    rings = profile[1:-1]
+    ang = np.linspace(0, 2 * math.pi, segments, endpoint=False)
+    verts = [[0.0, 0.0, profile[0][1]]]
+    for r, z in rings:
+        verts.extend(np.stack([r * np.cos(ang), r * np.sin(ang), np.full(segments, z)], axis=1).tolist())
+    verts.append([0.0, 0.0, profile[-1][1]])
+    tris = []
+    top = len(verts) - 1
+    for s in range(segments):
+        t = (s + 1) % segments
+        tris.append((0, 1 + t, 1 + s))
+        for k in range(len(rings) - 1):
+            a, b = 1 + k * segments, 1 + (k + 1) * segments
+            tris.append((a + s, a + t, b + t))
+            tris.append((a + s, b + t, b + s))
+        last = 1 + (len(rings) - 1) * segments
+        tris.append((last + s, last + t, top))
+    return Mesh(np.asarray(verts, float), np.asarray(tris, np.int64))
+
+
+def capsule(radius: float, length: float, segments: int = 12, cap_rings: int = 4) -> Mesh:
+    """Capsule along +Z from z=0 to z=length (sphere centres), radius `radius`."""
+    prof = [(0.0, -radius)]
+    for i in range(1, cap_rings + 1):
+        a = -math.pi / 2 + i * (math.pi / 2) / cap_rings
+        prof.append((radius * math.cos(a), radius * math.sin(a)))
+    for i in range(cap_rings):
+        a = i * (math.pi / 2) / cap_rings
+        prof.append((radius * math.cos(a), length + radius * math.sin(a)))
+    prof.append((0.0, length + radius))
+    return lathe(prof, segments)
+
+
+def sphere(radius: float, segments: int = 12, rings: int = 8) -> Mesh:
+    prof = [(radius * math.cos(a), radius * math.sin(a))
+            for a in np.linspace(-math.pi / 2, math.pi / 2, rings + 1)]
+    return lathe(prof, segments)
+
+
+def box(size=(1.0, 1.0, 1.0)) -> Mesh:
+    """Axis-aligned box centred at the origin."""
+    sx, sy, sz = (s / 2 for s in size)
+    v = np.array([[x, y, z] for x in (-sx, sx) for y in (-sy, sy) for z in (-sz, sz)], float)
+    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+    tris = [t for a, b, c, d in quads for t in ((a, b, c), (a, c, d))]
+    return Mesh(v, np.asarray(tris, np.int64))
+
+
+def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rotation matrix turning unit vector a onto unit vector b."""
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b)
+    v = np.cross(a, b)
+    c = float(np.dot(a, b))
+    if np.linalg.norm(v) < 1e-9:
+        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx * (1 / (1 + c))
+
+
+def euler_xyz(rx: float, ry: float, rz: float) -> np.ndarray:
+    """Blender 'XYZ' Euler (radians) -> matrix (X applied first)."""
+    cx, sx, cy, sy, cz, sz = math.cos(rx), math.sin(rx), math.cos(ry), math.sin(ry), math.cos(rz), math.sin(rz)
+    mx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    my = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    mz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return mz @ my @ mx
+
+
+def limb(p0: np.ndarray, p1: np.ndarray, radius: float, slot: int) -> Mesh:
+    d = np.asarray(p1, float) - np.asarray(p0, float)
+    length = float(np.linalg.norm(d))
+    rot = rotation_between(np.array([0.0, 0.0, 1.0]), d)
+    return capsule(radius, length, segments=10, cap_rings=3).transformed(rot, p0).with_material(slot)
+
+
+# Material slots of a humanoid.
+SLOT_JACKET, SLOT_PANTS, SLOT_SKIN, SLOT_HELMET = 0, 1, 2, 3
+
+
+def _dir(side: float, pitch_deg: float, abduct_deg: float) -> np.ndarray:
+    """Limb direction: straight down, swung forward by pitch and outward (side=+-1) by abduction."""
+    p, a = math.radians(pitch_deg), math.radians(abduct_deg)
+    return np.array([side * math.sin(a), math.sin(p) * math.cos(a), -math.cos(p) * math.cos(a)])
+
+
+def humanoid(height: float, joints: dict, helmet: bool) -> Mesh:
+    """A simple person from capsules, body frame (x right, y forward, z up), feet on z=0.
+
+    joints (degrees): lean; per side 'l'/'r': thigh, knee, leg_abduct, shoulder, arm_abduct, elbow.
+    """
+    h = height
+    lean = math.radians(joints["lean"])
+    hip = np.array([0.0, 0.0, 0.0])
+    torso_dir = np.array([0.0, math.sin(lean), math.cos(lean)])
+    neck = hip + torso_dir * 0.30 * h
+    parts = [limb(hip + torso_dir * 0.03 * h, neck - torso_dir * 0.04 * h, 0.095 * h, SLOT_JACKET)]
+    right = np.array([1.0, 0.0, 0.0])
+    for side, key in ((-1.0, "l"), (1.0, "r")):
+        j = joints[key]
+        hj = hip + right * side * 0.06 * h
+        knee = hj + _dir(side, j["thigh"], j["leg_abduct"]) * 0.245 * h
+        foot = knee + _dir(side, j["thigh"] - j["knee"], j["leg_abduct"]) * 0.245 * h
+        parts += [limb(hj, knee, 0.052 * h, SLOT_PANTS), limb(knee, foot, 0.042 * h, SLOT_PANTS)]
+        sh = neck - torso_dir * 0.03 * h + right * side * 0.12 * h
+        elbow = sh + _dir(side, j["shoulder"], j["arm_abduct"]) * 0.17 * h
+        hand = elbow + _dir(side, j["shoulder"] + j["elbow"], j["arm_abduct"]) * 0.17 * h
+        parts += [limb(sh, elbow, 0.036 * h, SLOT_JACKET), limb(elbow, hand, 0.03 * h, SLOT_SKIN)]
+    head_c = neck + torso_dir * 0.09 * h
+    parts.append(limb(neck - torso_dir * 0.01 * h, head_c, 0.035 * h, SLOT_SKIN))  # neck
+    parts.append(sphere(0.062 * h, 12, 8).transformed(None, head_c).with_material(SLOT_SKIN))
+    if helmet:
+        parts.append(sphere(0.07 * h, 12, 6).transformed(None, head_c + torso_dir * 0.018 * h, (1, 1.05, 0.8))
+                     .with_material(SLOT_HELMET))
+    m = concat(parts)
+    m.verts[:, 2] -= m.verts[:, 2].min()  # stand (or kneel) on the ground
+    return m
+
+
+def rock(size: float, seed: int, squash: float) -> Mesh:
+    """A lumpy rubble chunk: a coarse sphere with seeded radial noise, squashed vertically."""
+    rng = np.random.default_rng(seed)
+    m = sphere(0.5, 9, 6)
+    m.verts *= rng.uniform(0.7, 1.15, size=(len(m.verts), 1))
+    return m.transformed(None, (0, 0, 0), (size, size * rng.uniform(0.6, 1.0), size * squash))

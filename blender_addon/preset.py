@@ -1,0 +1,332 @@
+"""Scene presets (scenes/*.toml): load, validate, save. Pure Python, no bpy.
+
+A preset describes *distributions* (ranges, probability tables), never one fixed scene; the
+sampler turns it into one frame description per (seed, frame index). The batch CLI and the
+Blender panel read and write the same files, so the schema lives here once, as data.
+
+Validation reports the first problem as one line naming the file and the dotted key
+(`scenes/x.toml: camera.focal_length: min 50 > max 24`). A preset may be partial: missing keys
+take the defaults below, so `rain.toml` only states what differs from the default scene.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trainer.annotation.files import read_toml
+from trainer.errors import UserError
+
+
+class PresetError(UserError):
+    """A scene preset is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One leaf of the schema: its kind, bounds and default.
+
+    kind: "int" | "float" | "bool" | "str" | "range_int" | "range_float" | "probs" | "str_list"
+    | "folders" | "resolution".
+    """
+
+    kind: str
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+
+
+S = Spec
+_POSES = ("standing", "crouching", "reaching", "kneeling")
+
+# section -> key -> Spec. Order here is the order the saver writes.
+SCHEMA: dict[str, dict[str, Spec]] = {
+    "scene": {
+        "name": S("str", "default", doc="short preset name"),
+        "description": S("str", "", doc="what this preset is for"),
+    },
+    "render": {
+        "resolution": S("resolution", [640, 480], 8, 16384),
+        "samples": S("int", 16, 1, 65536),
+        "denoise": S("bool", True),
+        "denoise_prefilter": S("str", "FAST", choices=("NONE", "FAST", "ACCURATE")),
+        "adaptive_threshold": S("float", 0.05, 0.0, 1.0, doc="0 disables adaptive sampling"),
+        "light_tree": S("bool", False),
+        "max_bounces": S("int", 4, 0, 1024),
+        "filter_width": S("float", 1.5, 0.01, 10.0),
+        "device": S("str", "cpu", choices=("cpu", "gpu")),
+        "view_transform": S("str", "AgX", choices=("AgX", "Standard", "Filmic", "Khronos PBR Neutral")),
+    },
+    "output": {
+        "categories": S("str_list", ["rescuer", "civilian"], choices=("rescuer", "civilian")),
+        "segmentation": S("str", "auto", choices=("auto", "polygon", "rle")),
+        "min_pixels": S("int", 16, 0, None),
+        "min_visible_fraction": S("float", 0.0, 0.0, 1.0),
+        "min_extent": S("int", 2, 0, None),
+    },
+    "ground": {
+        "size": S("float", 80.0, 1.0, 10000.0, doc="edge length of the ground plane, m"),
+        "materials": S("probs", {"concrete": 0.4, "dirt": 0.4, "asphalt": 0.2},
+                       choices=("concrete", "dirt", "asphalt")),
+        "brightness": S("range_float", [0.7, 1.3], 0.0, 10.0),
+        "roughness": S("range_float", [0.7, 0.95], 0.0, 1.0),
+        "bump": S("range_float", [0.1, 0.4], 0.0, 10.0),
+    },
+    "rescuers": {
+        "count": S("range_int", [1, 4], 0, 64),
+        "height": S("range_float", [1.6, 1.95], 0.3, 3.0, doc="m"),
+        "spread": S("float", 6.0, 0.0, 1000.0, doc="radius of the area people stand in, m"),
+        "poses": S("probs", {"standing": 0.5, "crouching": 0.2, "reaching": 0.2, "kneeling": 0.1},
+                   choices=_POSES),
+        "jackets": S("probs", {"hivis_orange": 0.5, "hivis_yellow": 0.4, "red": 0.1},
+                     choices=("hivis_orange", "hivis_yellow", "red")),
+        "helmet_probability": S("float", 0.8, 0.0, 1.0),
+    },
+    "civilians": {
+        "count": S("range_int", [0, 2], 0, 64),
+        "height": S("range_float", [1.5, 1.9], 0.3, 3.0),
+        "poses": S("probs", {"standing": 0.6, "crouching": 0.2, "kneeling": 0.2}, choices=_POSES),
+    },
+    "debris": {
+        "count": S("range_int", [15, 40], 0, 2000),
+        "size": S("range_float", [0.2, 1.2], 0.01, 100.0, doc="m"),
+        "spread": S("float", 14.0, 0.0, 1000.0),
+        "kinds": S("probs", {"rock": 0.5, "slab": 0.35, "beam": 0.15}, choices=("rock", "slab", "beam")),
+        "asset_folders": S("folders", [], doc="folders of .blend files whose meshes become debris"),
+        "asset_probability": S("float", 0.0, 0.0, 1.0),
+    },
+    "camera": {
+        "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "drone")),
+        "focal_length": S("range_float", [28.0, 50.0], 1.0, 1000.0, doc="mm on a 36 mm sensor"),
+        "ground_height": S("range_float", [1.3, 2.0], 0.1, 100.0),
+        "ground_distance": S("range_float", [5.0, 12.0], 0.5, 1000.0),
+        "drone_height": S("range_float", [12.0, 30.0], 1.0, 1000.0),
+        "drone_pitch": S("range_float", [45.0, 85.0], 5.0, 90.0, doc="degrees below the horizon"),
+        "roll": S("range_float", [-3.0, 3.0], -45.0, 45.0, doc="degrees"),
+        "max_tries": S("int", 50, 1, 10000),
+    },
+    "light": {
+        "sky": S("probs", {"sky": 1.0, "color": 0.0}, choices=("sky", "color")),
+        "sun_elevation": S("range_float", [20.0, 65.0], -10.0, 90.0, doc="degrees"),
+        "sun_azimuth": S("range_float", [0.0, 360.0], -360.0, 720.0),
+        "sun_strength": S("range_float", [2.5, 4.5], 0.0, 1000.0),
+        "sky_strength": S("range_float", [0.6, 1.0], 0.0, 100.0),
+        "work_lights": S("range_int", [0, 0], 0, 32),
+        "work_light_power": S("range_float", [800.0, 2000.0], 0.0, 1e6, doc="W"),
+    },
+    "weather": {
+        "conditions": S("probs", {"clear": 1.0, "rain": 0.0, "snow": 0.0}, choices=("clear", "rain", "snow")),
+        "rain_streaks": S("range_int", [600, 1500], 0, 100000),
+        "snow_flakes": S("range_int", [600, 1500], 0, 100000),
+    },
+}
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    """A complete preset with every default value (a deep copy)."""
+    return {sec: {k: copy.deepcopy(s.default) for k, s in keys.items()} for sec, keys in SCHEMA.items()}
+
+
+def _kind_error(where: str, kind: str) -> str:
+    names = {
+        "int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
+        "range_int": "[min, max] integers", "range_float": "[min, max] numbers",
+        "probs": "a table of name = probability", "str_list": "a list of strings",
+        "folders": "a list of folder paths", "resolution": "[width, height] integers",
+    }
+    return f"{where}: expected {names[kind]}"
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_bounds(where: str, v: float, spec: Spec) -> None:
+    if spec.lo is not None and v < spec.lo:
+        raise ValueError(f"{where}: {v} is below the minimum {spec.lo:g}")
+    if spec.hi is not None and v > spec.hi:
+        raise ValueError(f"{where}: {v} is above the maximum {spec.hi:g}")
+
+
+def _validate_value(where: str, v: Any, spec: Spec, base_dir: Path) -> Any:
+    """Return the normalised value or raise ValueError with a one-line message."""
+    k = spec.kind
+    if k == "bool":
+        if not isinstance(v, bool):
+            raise ValueError(_kind_error(where, k))
+        return v
+    if k == "int":
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ValueError(_kind_error(where, k))
+        _check_bounds(where, v, spec)
+        return v
+    if k == "float":
+        if not _is_num(v):
+            raise ValueError(_kind_error(where, k))
+        _check_bounds(where, v, spec)
+        return float(v)
+    if k == "str":
+        if not isinstance(v, str):
+            raise ValueError(_kind_error(where, k))
+        if spec.choices and v not in spec.choices:
+            raise ValueError(f"{where}: {v!r} is not one of {', '.join(spec.choices)}")
+        return v
+    if k in ("range_int", "range_float", "resolution"):
+        integer = k != "range_float"
+        ok = isinstance(v, list) and len(v) == 2 and all(
+            (isinstance(x, int) and not isinstance(x, bool)) if integer else _is_num(x) for x in v)
+        if not ok:
+            raise ValueError(_kind_error(where, k))
+        for x in v:
+            _check_bounds(where, x, spec)
+        if k != "resolution" and v[0] > v[1]:
+            raise ValueError(f"{where}: min {v[0]} > max {v[1]}")
+        return [int(x) for x in v] if integer else [float(x) for x in v]
+    if k == "probs":
+        if not isinstance(v, dict) or not v:
+            raise ValueError(_kind_error(where, k))
+        for name, p in v.items():
+            if spec.choices and name not in spec.choices:
+                raise ValueError(f"{where}.{name}: unknown choice (expected {', '.join(spec.choices)})")
+            if not _is_num(p) or p < 0:
+                raise ValueError(f"{where}.{name}: probability must be a number >= 0")
+        if sum(v.values()) <= 0:
+            raise ValueError(f"{where}: probabilities sum to 0")
+        return {name: float(p) for name, p in v.items()}
+    if k == "str_list":
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+            raise ValueError(_kind_error(where, k))
+        if len(set(v)) != len(v):
+            raise ValueError(f"{where}: duplicate entries")
+        bad = [x for x in v if spec.choices and x not in spec.choices]
+        if bad:
+            raise ValueError(f"{where}: {bad[0]!r} is not one of {', '.join(spec.choices or ())}")
+        return list(v)
+    if k == "folders":
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ValueError(_kind_error(where, k))
+        for x in v:
+            if not (base_dir / x).is_dir():
+                raise ValueError(f"{where}: asset folder {x!r} does not exist (relative to {base_dir})")
+        return list(v)
+    raise AssertionError(f"unknown schema kind {k}")
+
+
+def validate(data: dict[str, Any], base_dir: Path) -> dict[str, dict[str, Any]]:
+    """Merge `data` over the defaults and validate it; raise ValueError naming the dotted key."""
+    if not isinstance(data, dict):
+        raise ValueError("top level must be a table")
+    out = defaults()
+    for sec, table in data.items():
+        if sec not in SCHEMA:
+            raise ValueError(f"{sec}: unknown section (expected one of {', '.join(SCHEMA)})")
+        if not isinstance(table, dict):
+            raise ValueError(f"{sec}: expected a table [{sec}]")
+        for key, value in table.items():
+            if key not in SCHEMA[sec]:
+                raise ValueError(f"{sec}.{key}: unknown key")
+            out[sec][key] = _validate_value(f"{sec}.{key}", value, SCHEMA[sec][key], base_dir)
+    cats = out["output"]["categories"]
+    for sec in ("rescuers", "civilians"):
+        cat = sec[:-1]
+        if out[sec]["count"][1] > 0 and cat not in cats:
+            raise ValueError(f"output.categories: {cat!r} objects are generated but not listed")
+    if out["debris"]["asset_probability"] > 0 and not out["debris"]["asset_folders"]:
+        raise ValueError("debris.asset_probability: > 0 but debris.asset_folders is empty")
+    return out
+
+
+@dataclass
+class Preset:
+    """A validated preset: `data` is complete (defaults filled in); paths resolve against `base_dir`."""
+
+    data: dict[str, dict[str, Any]]
+    path: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.data[section]
+
+
+def load_preset(path: str | Path) -> Preset:
+    """Read and validate a TOML preset; raise PresetError with one line on any problem."""
+    path = Path(path)
+    data = read_toml(path, what="preset file", error=PresetError)
+    return preset_from_dict(data, path)
+
+
+def preset_from_dict(data: dict[str, Any], path: str | Path | None = None) -> Preset:
+    """Validate an in-memory preset (e.g. from the panel) as if read from `path`."""
+    p = Path(path) if path is not None else None
+    try:
+        full = validate(data, p.parent if p else Path.cwd())
+    except ValueError as exc:
+        raise PresetError(str(exc), p) from None
+    return Preset(full, p)
+
+
+# ---- saving: a tiny TOML writer for exactly the value shapes the schema allows ----
+
+def _toml_key(k: str) -> str:
+    return k if k.replace("_", "").replace("-", "").isalnum() else _toml_str(k)
+
+
+def _toml_str(s: str) -> str:
+    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{out}"'
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return _toml_str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dumps_preset(preset: Preset | dict[str, Any]) -> str:
+    """TOML text for a preset (complete, schema order, doc strings as comments)."""
+    data = preset.data if isinstance(preset, Preset) else preset
+    lines: list[str] = []
+    for sec, keys in SCHEMA.items():
+        if lines:
+            lines.append("")
+        lines.append(f"[{sec}]")
+        for key, spec in keys.items():
+            if key not in data.get(sec, {}):
+                continue
+            comment = f"  # {spec.doc}" if spec.doc else ""
+            lines.append(f"{key} = {_toml_value(data[sec][key])}{comment}")
+    return "\n".join(lines) + "\n"
+
+
+def save_preset(preset: Preset | dict[str, Any], path: str | Path) -> Path:
+    """Validate then write atomically (temp + rename); comments in the old file are not kept."""
+    path = Path(path)
+    data = preset.data if isinstance(preset, Preset) else preset
+    preset_from_dict(data, path)  # never write a preset we could not load back
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(dumps_preset(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PresetError(f"cannot write preset: {exc.strerror}", path) from None
+    return path

@@ -1,0 +1,69 @@
+"""sample_scene: preset + (run seed, frame index) -> one frame description (pure JSON data).
+
+Randomisation is separate from rendering (Kubric's shape): this module never imports bpy. Each
+generator draws from its own child of SeedSequence([run_seed, frame_index]), so frame k is
+reproducible alone (`--start k --count 1`) and changing e.g. the debris count does not reshuffle
+the people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from blender_addon.generators import camera, debris, ground, light, people, weather
+from blender_addon.preset import Preset, PresetError
+
+FORMAT_VERSION = 1
+# Fixed order: appending a generator keeps earlier streams unchanged.
+STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render")
+
+
+def frame_stem(frame_index: int) -> str:
+    return f"frame_{frame_index:06d}"
+
+
+def frame_seed(run_seed: int, frame_index: int) -> int:
+    """The frame's own seed (also Cycles' sampling seed), a pure function of (run seed, index)."""
+    return int(np.random.SeedSequence([run_seed, frame_index]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, Any]:
+    """Everything needed to build and render one frame, JSON-serialisable."""
+    if run_seed < 0 or frame_index < 0:
+        raise ValueError("seed and frame index must be >= 0")
+    ss = np.random.SeedSequence([run_seed, frame_index])
+    rngs = {name: np.random.Generator(np.random.PCG64(child)) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)))}
+    width, height = preset["render"]["resolution"]
+    ctx: dict[str, Any] = {"taken": [], "next_index": 1, "spread": preset["rescuers"]["spread"],
+                           "base_dir": preset.base_dir, "width": width, "height": height}
+    try:
+        objects = people.sample(rngs["rescuers"], preset["rescuers"], ctx, "rescuer")
+        objects += people.sample(rngs["civilians"], preset["civilians"], ctx, "civilian")
+        ctx["objects"] = objects
+        ctx["debris"] = debris.sample(rngs["debris"], preset["debris"], ctx)
+        cam = camera.sample(rngs["camera"], preset["camera"], ctx)
+    except ValueError as exc:
+        raise PresetError(f"frame {frame_index}: {exc}", preset.path) from None
+    stem = frame_stem(frame_index)
+    r = preset["render"]
+    return {
+        "format": FORMAT_VERSION,
+        "image": f"{stem}.png",
+        "mask": f"{stem}.png",
+        "width": width,
+        "height": height,
+        "seed": frame_seed(run_seed, frame_index),
+        "run_seed": run_seed,
+        "frame_index": frame_index,
+        "preset": preset["scene"]["name"],
+        "render": {k: r[k] for k in ("samples", "denoise", "denoise_prefilter", "adaptive_threshold",
+                                     "light_tree", "max_bounces", "filter_width", "view_transform")},
+        "objects": objects,
+        "ground": ground.sample(rngs["ground"], preset["ground"], ctx),
+        "debris": ctx["debris"],
+        "light": light.sample(rngs["light"], preset["light"], ctx),
+        "weather": weather.sample(rngs["weather"], preset["weather"], ctx),
+        "camera": cam,
+    }

@@ -1,0 +1,119 @@
+"""File helpers that need only the standard library: atomic writes, JSON, safe paths, links.
+
+Kept apart from `io` (which imports OpenCV and Pillow) so a stock Blender, whose Python has numpy
+only, can use the same guarantees: every writer leaves either the old file or the complete new
+one, and names read from JSON never escape the dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from trainer.errors import DatasetError
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write `data` to a temp file beside `path`, fsync it, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared datasets
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_json_atomic(path: str | Path, obj: Any, *, indent: int | None = None) -> None:
+    """Serialise first (so a bad value raises before anything is touched), then write atomically."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=separators)
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise DatasetError("file not found", path) from None
+    except UnicodeDecodeError:
+        raise DatasetError("not UTF-8 text", path) from None
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", path) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read: {exc.strerror}", path) from None
+
+
+def check_utf8_name(path: Path) -> None:
+    """File names end up in JSON; a name that is not valid UTF-8 cannot be written there."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise DatasetError("file name is not valid UTF-8", shown) from None
+
+
+def safe_join(root: Path, name: str, *, source: str | Path) -> Path:
+    """Resolve a file name taken from a JSON file under `root`, refusing absolute paths and `..` escapes.
+
+    File names inside COCO/VIA files come from outside (ARCHITECTURE.md: trust boundaries).
+    """
+    if not isinstance(name, str) or not name:
+        raise DatasetError(f"image file name {name!r} is empty or not a string", source)
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or (len(name) > 1 and name[1] == ":") or ".." in pure.parts:
+        raise DatasetError(f"image file name {name!r} points outside the dataset", source)
+    return root.joinpath(*pure.parts)
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Put `src` at `dst` by hard link (free, same bytes) or else by copy, atomically via a temp name."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and os.path.samefile(src, dst):
+        return
+    tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+def read_toml(path: str | Path, *, what: str = "file", error: type[DatasetError] | type = DatasetError) -> dict:
+    """Parse a TOML file (presets, run configs); any problem is one line naming the file.
+
+    `what` names the file in messages ("preset", "config"); `error` is the UserError subclass to raise.
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found", path) from None
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", path) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error(f"{what} is not UTF-8 text", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"invalid TOML: {exc}", path) from None
