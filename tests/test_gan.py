@@ -116,7 +116,7 @@ def test_generate_and_fit_bad_input(trained, real, tmp_path, capsys):
     assert "masks folder not found" in capsys.readouterr().err
     # a checkpoint that would run code when unpickled is refused
     evil = tmp_path / "evil.pt"
-    evil.write_bytes(pickle.dumps({"config": {}, "G": Path("x")}))
+    evil.write_bytes(pickle.dumps({"config": {}, "G": Path("x")}, protocol=2))
     assert main(["gan", "generate", str(evil), "--masks", str(tmp_path / "masks"), "--out", str(tmp_path / "o")]) == 1
     assert "not a plain-weights checkpoint" in capsys.readouterr().err
     # training images whose size does not match their labels
