@@ -77,6 +77,7 @@ def _masks(folder: Path) -> list[np.ndarray]:
             m[20:28, 40:60] = 2  # two objects
         write_image_atomic(folder / f"m{i}.png", m)
         masks.append(m)
+    write_image_atomic(folder / "m9_empty.png", np.zeros((20, 20), np.uint8))  # skipped: nothing to label
     return masks
 
 
@@ -85,6 +86,7 @@ def test_generate_writes_one_labelled_image_per_mask(trained, tmp_path):
     out = tmp_path / "gen"
     s = generate(trained, tmp_path / "masks", out, GenerateOptions(seed=5, progress=False))
     assert (s.images, s.made, s.objects) == (3, 3, 4)
+    assert s.skipped_empty == ["m9_empty.png"]
     ds = load_dataset(out)
     assert ds.categories == ["defect"]  # taken from the checkpoint's training data
     assert [r.file_name for r in ds.images] == ["m0.png", "m1.png", "m2.png"]

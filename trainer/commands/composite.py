@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     s = run_composite(args.real, args.backgrounds, args.out, opts)
     print(f"{s.images} images ({s.made} made, {s.resumed} already done), {s.objects} objects, "
           f"backgrounds: {s.background_kind}, {s.seconds:.1f} s -> {s.out_dir}")
-    if s.not_placed or s.too_small:
-        print(f"  left out: {s.not_placed} object(s) with no free place, {s.too_small} with < min pixels visible")
+    if s.not_placed or s.too_small or s.empty_images:
+        print(f"  {s.not_placed} draw(s) found no free place (redrawn), {s.too_small} object(s) left with "
+              f"< min pixels visible (not labelled); {s.empty_images} image(s) without objects")
     return 0

@@ -98,6 +98,8 @@ def run_generate(args: argparse.Namespace) -> int:
     s = generate(args.run, args.masks, args.out, opts)
     print(f"{s.images} images ({s.made} made, {s.resumed} already done), {s.objects} objects, "
           f"{s.seconds:.1f} s -> {args.out}")
+    if s.skipped_empty:
+        print(f"  skipped {len(s.skipped_empty)} empty mask(s): {', '.join(s.skipped_empty[:5])}")
     print(f"  generated: {_fmt(s.diversity)}")
     if s.real_diversity:
         print(f"  real:      {_fmt(s.real_diversity)}")

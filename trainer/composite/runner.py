@@ -56,8 +56,8 @@ class CompositeOptions:
 
     def validate(self) -> None:
         p = self.paste
-        if self.count < 1:
-            raise UserError("--count must be at least 1")
+        if self.count < 1 or self.seed < 0:
+            raise UserError("--count must be at least 1 and --seed >= 0")
         if not 1 <= self.min_objects <= self.max_objects:
             raise UserError("need 1 <= --min-objects <= --max-objects")
         if self.size is not None and min(self.size) < 16:
@@ -77,7 +77,8 @@ class CompositeSummary:
     made: int = 0
     resumed: int = 0
     objects: int = 0
-    not_placed: int = 0  # drawn but no free place found
+    not_placed: int = 0  # draws that found no free place (redrawn up to 2x per object)
+    empty_images: int = 0  # images that ended with no labelled object
     too_small: int = 0  # placed but left with < min_pixels visible
     background_kind: str = ""
     seconds: float = 0.0
@@ -151,7 +152,12 @@ def make_image(i: int) -> tuple[int, ImageRecord, bool, int, int]:
     image = fit_background(ctx.backgrounds.get(b), opts.size, rng)
     labels = np.zeros(image.shape[:2], np.uint16)
     objects, not_placed = [], 0
-    for _ in range(int(rng.integers(opts.min_objects, opts.max_objects + 1))):
+    wanted = int(rng.integers(opts.min_objects, opts.max_objects + 1))
+    # an object that finds no free place is replaced by another draw (up to 2 extra draws per object),
+    # so images rarely end up with fewer objects than drawn - or none
+    for _ in range(3 * wanted):
+        if len(objects) == wanted:
+            break
         fg = ctx.foregrounds[int(rng.integers(len(ctx.foregrounds)))]
         pasted = paste_one(image, labels, len(objects) + 1, fg, rng, opts.paste)
         if pasted is None:
@@ -209,6 +215,7 @@ def run_composite(real: str | Path, backgrounds: str | Path | None, out: str | P
         summary.not_placed += not_placed
         summary.too_small += too_small
         summary.objects += len(record.annotations)
+        summary.empty_images += not record.annotations
     summary.images = len(records)
     summary.made = summary.images - summary.resumed
     names = {a.category for r in records for a in r.annotations}

@@ -94,22 +94,35 @@ def from_unit(t: np.ndarray) -> np.ndarray:
     return np.clip(np.round((t.transpose(1, 2, 0) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def read_index_masks(folder: Path) -> list[tuple[Path, np.ndarray]]:
-    """The masks to generate for: single-channel index masks (0 = background, k = object k);
-    three equal channels (a grey/binary mask saved as RGB) are accepted too."""
+def read_index_masks(folder: Path) -> tuple[list[tuple[Path, np.ndarray]], list[str]]:
+    """The masks to generate for, and the names of empty ones (skipped: nothing to label).
+
+    Single-channel index masks (0 = background, k = object k); three equal channels (a grey/binary
+    mask saved as RGB) are accepted too. A folder with no non-empty mask is an error.
+    """
     if not folder.is_dir():
         raise UserError("masks folder not found", folder)
     paths = find_images(folder)
     if not paths:
         raise UserError("masks folder has no images (.png/...)", folder)
-    out = []
+    stems: dict[str, Path] = {}
+    for path in paths:  # outputs are named by stem: two masks must not share one
+        if path.stem in stems:
+            raise UserError(f"two masks named {path.stem!r} ({stems[path.stem].name}); outputs would collide", path)
+        stems[path.stem] = path
+    out, empty = [], []
     for path in paths:
         mask = read_mask(path)
         if mask.ndim == 3:
             if not (np.array_equal(mask[..., 0], mask[..., 1]) and np.array_equal(mask[..., 0], mask[..., 2])):
                 raise DatasetError("colour mask: use a single-channel index mask (0 = background)", path)
             mask = mask[..., 0]
-        if not mask.any():
-            raise DatasetError("mask is empty (no object pixels): nothing to label", path)
-        out.append((path, mask))
-    return out
+        if mask.any():
+            out.append((path, mask))
+        else:
+            empty.append(path.name)
+    if not out:
+        raise DatasetError("mask is empty (no object pixels): nothing to label" if len(paths) == 1 else
+                           f"all {len(paths)} masks are empty (no object pixels): nothing to label",
+                           paths[0] if len(paths) == 1 else folder)
+    return out, empty

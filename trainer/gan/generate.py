@@ -4,14 +4,16 @@ Diversity comes from three places: the tone map (from a folder of images - same 
 e.g. the composites the masks came from - or else the tones of the training images), a random
 jitter of that tone, and dropout kept on at test time as in pix2pix (BatchNorm also uses the
 image's own statistics, as the published test script does without --eval). Every image has its own
-seed (seed, index), so results do not depend on order or resumption.
+seed (seed, CRC-32 of the mask's file name), so results do not depend on which other masks are in
+the folder, their order, or resumption.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -47,6 +49,7 @@ class GenerateSummary:
     made: int = 0
     resumed: int = 0
     objects: int = 0
+    skipped_empty: list[str] = field(default_factory=list)  # masks without object pixels
     diversity: dict | None = None
     real_diversity: dict | None = None
     seconds: float = 0.0
@@ -69,6 +72,8 @@ def _record(file_name: str, mask: np.ndarray, category: str, opts: GenerateOptio
 
 def generate(run: str | Path, masks: str | Path, out: str | Path, opts: GenerateOptions) -> GenerateSummary:
     """Generate OUT/images/<mask stem>.png for every mask in `masks`, then write the dataset."""
+    if opts.seed < 0:
+        raise UserError("--seed must be >= 0")
     start = time.perf_counter()
     run, masks, out = Path(run), Path(masks), Path(out)
     state = load_checkpoint(_checkpoint_path(run))
@@ -80,7 +85,7 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
         if len(trained_on) != 1:
             raise UserError(f"the training data had categories {trained_on}: pass --category")
         category = trained_on[0]
-    mask_list = read_index_masks(masks)
+    mask_list, empty = read_index_masks(masks)
     tone_paths: dict[str, Path] = {}
     if opts.tones is not None:
         if not opts.tones.is_dir():
@@ -102,18 +107,19 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
         raise UserError("was generated from another checkpoint, masks or options; use a new --out folder", run_path)
     write_json_atomic(run_path, {"command": "gan generate", "recipe": recipe, "config": config}, indent=1)
 
-    summary = GenerateSummary(out_dir=out)
+    summary = GenerateSummary(out_dir=out, skipped_empty=empty)
     records, generated = [], []
     names = sorted(tone_paths)
-    for i, (path, mask) in enumerate(tqdm(mask_list, desc="gan generate", unit="img", file=sys.stderr,
-                                          disable=not opts.progress or None)):
+    for path, mask in tqdm(mask_list, desc="gan generate", unit="img", file=sys.stderr,
+                           disable=not opts.progress or None):
         file_name = f"{path.stem}.png"
         image_path, mask_path = out / "images" / file_name, out / "masks" / file_name
         if image_path.is_file() and mask_path.is_file():
             summary.resumed += 1
             generated.append(read_image(image_path))
         else:
-            rng = np.random.default_rng([opts.seed, i])
+            key = zlib.crc32(path.name.encode("utf-8"))
+            rng = np.random.default_rng([opts.seed, key])
             if tone_paths:
                 source = tone_paths.get(path.stem) or tone_paths[names[int(rng.integers(len(names)))]]
                 src = read_image(source)
@@ -125,7 +131,7 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
             cells = jitter_tone(cells, rng, opts.tone_jitter)
             x = torch.from_numpy(condition(resize_mask(mask > 0, size), tone_map(cells, size),
                                          config["conditioning"]))[None].to(device)
-            torch.manual_seed(opts.seed * 1_000_003 + i)
+            torch.manual_seed((opts.seed << 32) + key)
             with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 fake = g(x).float().cpu().numpy()[0]
             image = from_unit(fake)

@@ -116,8 +116,8 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
         raise UserError(f"--size: {exc}") from None
     if opts.conditioning not in CONDITIONINGS:
         raise UserError(f"--conditioning must be one of {', '.join(CONDITIONINGS)}")
-    if opts.epochs < 1 or opts.batch_size < 1:
-        raise UserError("--epochs and --batch-size must be at least 1")
+    if opts.epochs < 1 or opts.batch_size < 1 or opts.seed < 0:
+        raise UserError("--epochs and --batch-size must be at least 1, --seed >= 0")
     start = time.perf_counter()
     data, run_dir = Path(data), Path(run_dir)
     device = pick_device(opts.device)
