@@ -19,8 +19,8 @@ from trainer.errors import UserError
 torch = pytest.importorskip("torch", reason="torch not installed (pip install 'rescuesynth[gan]')")
 pytestmark = pytest.mark.torch
 
-from trainer.gan.generate import GenerateOptions, generate  # noqa: E402
-from trainer.gan.train import GanOptions, fit  # noqa: E402
+from trainer.gan.generate import GenerateOptions, generate
+from trainer.gan.train import GanOptions, fit
 
 TINY = dict(size=32, ngf=8, ndf=8, progress=False)
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from trainer import __version__
 from trainer.annotation import Dataset, ImageRecord, annotation_from_mask, load_dataset, write_dataset
-from trainer.annotation.parallel import process_map
 from trainer.annotation.io import read_json, read_mask, write_image_atomic, write_json_atomic
+from trainer.annotation.parallel import process_map
 from trainer.composite.backgrounds import BackgroundSource, fit_background
 from trainer.composite.cutout import Foreground, cutouts_from_dataset
 from trainer.composite.paste import BLENDS, PasteOptions, paste_one
