@@ -128,3 +128,17 @@ def test_generate_and_fit_bad_input(trained, real, tmp_path, capsys):
     assert "do not match" in capsys.readouterr().err
     assert main(["gan", "fit", "--data", str(real), "--out", str(tmp_path / "r"), "--size", "48", "--quiet"]) == 1
     assert "power of two" in capsys.readouterr().err
+
+
+def test_cli_fit_then_generate(real, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["gan", "fit", "--data", str(real), "--out", str(run), "--size", "32", "--ngf", "8", "--ndf", "8",
+                 "--epochs", "1", "--batch-size", "4", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "1/1 epochs (1 steps" in out and "real set: 4 images" in out
+    _masks(tmp_path / "masks")
+    assert main(["gan", "generate", str(run), "--masks", str(tmp_path / "masks"), "--out", str(tmp_path / "gen"),
+                 "--tones", str(real / "images"), "--category", "blob", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "3 images (3 made" in out and "skipped 1 empty mask(s): m9_empty.png" in out
+    assert load_dataset(tmp_path / "gen").categories == ["blob"]
