@@ -22,7 +22,7 @@ pytestmark = pytest.mark.torch
 from trainer.gan.generate import GenerateOptions, generate
 from trainer.gan.train import GanOptions, fit
 
-TINY = dict(size=32, ngf=8, ndf=8, progress=False)
+TINY = dict(size=64, ngf=8, ndf=8, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +50,9 @@ def test_fit_moves_the_loss_and_writes_checkpoint_samples_log(trained):
     assert len({float(r["D_real"]) for r in rows}) > 1
     assert sorted(p.name for p in (trained / "samples").iterdir())[-1] == "epoch_0008.png"
     grid = read_image(trained / "samples" / "epoch_0008.png")
-    assert grid.shape == (4 * 32, 4 * 32, 3)  # 4 images x (mask | tone | real | generated)
+    assert grid.shape == (4 * 64, 4 * 64, 3)  # 4 images x (mask | tone | real | generated)
     state = torch.load(trained / "checkpoints" / "last.pt", weights_only=True)
-    assert state["epoch"] == 8 and state["config"]["size"] == 32
+    assert state["epoch"] == 8 and state["config"]["size"] == 64
     run = json.loads((trained / "run.json").read_text())
     assert run["status"] == "complete" and run["real_diversity"]["images"] == 4
 
@@ -92,7 +92,7 @@ def test_generate_writes_one_labelled_image_per_mask(trained, tmp_path):
     assert [r.file_name for r in ds.images] == ["m0.png", "m1.png", "m2.png"]
     for rec, mask in zip(ds.images, masks):
         image = read_image(out / "images" / rec.file_name)
-        assert image.shape[:2] == mask.shape  # generated at 32 px, returned at the mask's size
+        assert image.shape[:2] == mask.shape  # generated at 64 px, returned at the mask's size
         for ann, value in zip(rec.annotations, sorted(set(np.unique(mask)) - {0})):
             assert np.array_equal(ann.to_mask(*mask.shape), mask == value)
     div = json.loads((out / "diversity.json").read_text())
@@ -132,7 +132,7 @@ def test_generate_and_fit_bad_input(trained, real, tmp_path, capsys):
 
 def test_cli_fit_then_generate(real, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["gan", "fit", "--data", str(real), "--out", str(run), "--size", "32", "--ngf", "8", "--ndf", "8",
+    assert main(["gan", "fit", "--data", str(real), "--out", str(run), "--size", "64", "--ngf", "8", "--ndf", "8",
                  "--epochs", "1", "--batch-size", "4", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "1/1 epochs (1 steps" in out and "real set: 4 images" in out
