@@ -155,3 +155,15 @@ def test_bad_inputs_are_one_line_errors(real, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "empty mask" in err and "\n" not in err
     assert not (tmp_path / "o4" / "images").exists()  # nothing written before the inputs were checked
+
+
+def test_objects_keep_their_proportion_to_the_image(real, tmp_path):
+    # 64 px real images -> 128 px composites: with scale range 1..1 every object doubles in size
+    opts = CompositeOptions(count=3, seed=2, size=(128, 128), progress=False,
+                            paste=PasteOptions(scale=(1.0, 1.0), rotation=0.0, blends=("hard",)))
+    run_composite(real, None, tmp_path / "big", opts)
+    for rec in load_dataset(tmp_path / "big").images:
+        _, labels, scene = _objects(tmp_path / "big", rec.file_name)
+        for obj in scene["objects"]:
+            assert obj["scale"] == 2.0
+            assert abs((labels == obj["index"]).sum() - 4 * obj["source_px"]) <= 0.08 * 4 * obj["source_px"]

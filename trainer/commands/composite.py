@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=lambda t: _pair(t, "x", int), help="output WxH (default: each background's size)")
     p.add_argument("--min-objects", type=int, default=1)
     p.add_argument("--max-objects", type=int, default=3)
-    p.add_argument("--scale", type=lambda t: _pair(t, ","), default=(0.6, 1.4), help="scale range MIN,MAX (0.6,1.4)")
+    p.add_argument("--scale", type=lambda t: _pair(t, ","), default=(0.6, 1.4), help="scale range MIN,MAX (0.6,1.4), relative to the object's size in proportion to its image")
     p.add_argument("--rotation", type=float, default=180.0, help="max |rotation| in degrees (180)")
     p.add_argument("--no-flip", action="store_true")
     p.add_argument("--brightness", type=float, default=0.15, help="gain range 1 +- B (0.15)")

@@ -27,6 +27,7 @@ class Foreground:
     mask: np.ndarray  # h x w bool
     category: str
     source: str  # "<file_name>#<annotation index>", for provenance in the outputs
+    source_side: int = 0  # shorter side of the image it came from (keeps object/image proportions)
 
     @property
     def area(self) -> int:
@@ -66,7 +67,7 @@ def cut_out(image: np.ndarray, mask: np.ndarray, category: str, source: str) -> 
     y0, x0 = max(0, y0), max(0, x0)
     bgr = np.pad(image[y0:y1, x0:x1], pads + ((0, 0),), mode="edge")
     crop = np.pad(mask[y0:y1, x0:x1], pads)
-    return Foreground(bgr=bgr, mask=crop, category=category, source=source)
+    return Foreground(bgr=bgr, mask=crop, category=category, source=source, source_side=min(h, w))
 
 
 def cutouts_from_dataset(dataset: Dataset) -> list[Foreground]:

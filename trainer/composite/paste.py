@@ -29,7 +29,7 @@ EDGE_MARGIN = 2  # px kept free at the image border (seamlessClone zeroes its re
 class PasteOptions:
     """Ranges the random transforms are drawn from (uniform)."""
 
-    scale: tuple[float, float] = (0.6, 1.4)
+    scale: tuple[float, float] = (0.6, 1.4)  # x (output's shorter side / source image's shorter side)
     rotation: float = 180.0  # max |angle| in degrees
     flip: bool = True
     brightness: float = 0.15  # gain drawn from [1 - b, 1 + b]
@@ -139,10 +139,13 @@ def paste_one(image: np.ndarray, labels: np.ndarray, index: int, fg: Foreground,
     """Draw random parameters, transform, place and blend one object; writes `index` into `labels`.
 
     Returns (new image, parameters) or None when no place was found. Objects too big for the image
-    are shrunk to fit (the scale actually used is recorded).
+    are shrunk to fit; the scale actually used (source px -> output px) is recorded.
     """
     H, W = labels.shape
-    scale = float(rng.uniform(*opts.scale))
+    # relative to the object's size *in proportion to its image*: an object from a 1024 px photo
+    # pasted on a 256 px background shrinks with it
+    base = min(H, W) / fg.source_side if fg.source_side else 1.0
+    scale = base * float(rng.uniform(*opts.scale))
     angle = float(rng.uniform(-opts.rotation, opts.rotation))
     flip = bool(opts.flip and rng.random() < 0.5)
     gain = float(rng.uniform(1 - opts.brightness, 1 + opts.brightness))
