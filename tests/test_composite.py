@@ -166,4 +166,5 @@ def test_objects_keep_their_proportion_to_the_image(real, tmp_path):
         _, labels, scene = _objects(tmp_path / "big", rec.file_name)
         for obj in scene["objects"]:
             assert obj["scale"] == 2.0
-            assert abs((labels == obj["index"]).sum() - 4 * obj["source_px"]) <= 0.08 * 4 * obj["source_px"]
+            expected = 4 * obj["source_px"]  # the staircase edge, smoothed by the warp, moves ~1 px in 10
+            assert abs((labels == obj["index"]).sum() - expected) <= 0.12 * expected
