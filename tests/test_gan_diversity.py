@@ -40,3 +40,11 @@ def test_diversity_command(tmp_path, capsys):
     write_image_atomic(tmp_path / "one" / "0.png", np.zeros((8, 8, 3), np.uint8))
     assert main(["gan", "diversity", str(tmp_path / "one")]) == 1
     assert "at least 2 images" in capsys.readouterr().err
+
+
+def test_gan_commands_without_torch_say_what_to_install(tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    assert main(["gan", "fit", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 1
+    assert "pip install 'rescuesynth[gan]'" in capsys.readouterr().err
