@@ -22,6 +22,9 @@ COMMANDS: list[str] = [
     "trainer.commands.preview",
     "trainer.commands.merge",
     "trainer.commands.augment",
+    "trainer.commands.fit",
+    "trainer.commands.evaluate",
+    "trainer.commands.predict",
     "trainer.commands.composite",
     "trainer.commands.gan",
 ]
@@ -30,7 +33,8 @@ COMMANDS: list[str] = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainer",
-        description="Synthetic instance-segmentation datasets: annotate, check, preview, merge.",
+        description="Synthetic instance-segmentation datasets: annotate, check, preview, merge, augment; "
+        "train and evaluate Mask R-CNN: fit, evaluate, predict.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

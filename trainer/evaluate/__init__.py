@@ -1,0 +1,1 @@
+"""Evaluation: metrics (pycocotools + pixel metrics, numpy only), inference and drawing (torch), report."""
