@@ -27,6 +27,7 @@ COMMANDS: list[str] = [
     "trainer.commands.predict",
     "trainer.commands.composite",
     "trainer.commands.gan",
+    "trainer.commands.experiment",
 ]
 
 
