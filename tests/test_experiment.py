@@ -66,7 +66,7 @@ def test_plan_mistakes_are_one_line(data, body, message):
     assert "plan.toml" in str(info.value) and "\n" not in str(info.value)
 
 
-def test_table_and_logistic_fit():
+def test_table_and_logistic_fit(tmp_path):
     f = np.repeat([0.0, 1.0, 2.0, 3.0, 4.0], 2)
     truth = {"lo": 0.4, "hi": 0.7, "k": 2.0, "f0": 1.5}
     es = logistic(f, **truth) + np.tile([0.002, -0.002], 5)
@@ -79,6 +79,9 @@ def test_table_and_logistic_fit():
                {"name": "a", "f": 0.0, "iou": 0.7, "f1": 0.9, "es": 0.8}]
     (row,) = summarise(results)
     assert (row["runs"], row["iou_mean"], row["iou_std"], row["es_mean"]) == (2, 0.6, 0.1, 0.7)
+    write_table([row], tmp_path)
+    assert "| a | 0.00 | 2 | 0.600 ± 0.100 | 0.800 ± 0.100 | 0.700 ± 0.100 |" in (tmp_path / "results_table.md").read_text()
+    assert (tmp_path / "results_table.csv").read_text().splitlines()[0].startswith("name,f,runs,iou_mean")
 
 
 @pytest.mark.torch
