@@ -6,7 +6,8 @@
     [data]
     composite = "comp/"     # pools the synthetic images are drawn from (dataset folders)
     gan = "gan/"
-    val = "val/"            # validation set for model selection (default: the real training subset)
+    val = "val/"            # validation during training, for the logs (default: the training set);
+                            # the last checkpoint is what gets evaluated on the test set
     repeats = 3             # runs per experiment, each with its own draw and seed
     seed = 0
     [[experiment]]
