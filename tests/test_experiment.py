@@ -75,6 +75,7 @@ def test_table_and_logistic_fit(tmp_path):
     for key, value in truth.items():
         assert params[key] == pytest.approx(value, rel=0.1)
     assert fit_logistic([0, 0, 1, 2], [0.1, 0.2, 0.3, 0.4]) is None  # 3 distinct f: too few for 4 parameters
+    assert fit_logistic([0, 1, 2, 3], [0.0, 0.0, 0.0, 0.0]) is None  # nothing to fit (seen: untrained models)
     results = [{"name": "a", "f": 0.0, "iou": 0.5, "f1": 0.7, "es": 0.6},
                {"name": "a", "f": 0.0, "iou": 0.7, "f1": 0.9, "es": 0.8}]
     (row,) = summarise(results)

@@ -32,5 +32,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  logistic fit: ES(f) = {s.logistic['lo']:.3f} + ({s.logistic['hi']:.3f} - lo) / "
               f"(1 + exp(-{s.logistic['k']:.3f} (f - {s.logistic['f0']:.3f})))")
     else:
-        print("  no logistic fit (needs >= 4 distinct f values)")
+        print("  no logistic fit (needs >= 4 distinct f values and an ES that varies)")
     return 0

@@ -1,8 +1,9 @@
 """Results of the runs -> a table (mean/std per experiment) and ES against f with a logistic fit.
 
 Logistic in f: ES(f) = lo + (hi - lo) / (1 + exp(-k (f - f0))), fitted with scipy's curve_fit to the
-individual runs (not the means, so the spread counts). Needs at least 4 distinct f values; otherwise
-the plot shows the points only and says so.
+individual runs (not the means, so the spread counts). Needs at least 4 distinct f values and an ES
+that varies, and reports no fit when the parameters come out undetermined; the plot then shows the
+points only and says so.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ def fit_logistic(f: list[float], es: list[float]) -> dict | None:
     y = np.array([np.nan if v is None else v for v in es], float)
     ok = np.isfinite(y)
     x, y = x[ok], y[ok]
-    if len(np.unique(x)) < 4:
+    if len(np.unique(x)) < 4 or np.ptp(y) < 1e-9:  # constant ES (e.g. all 0) fits any curve: no fit
         return None
     p0 = [y.min(), y.max(), 1.0, float(np.median(x))]
     try:
-        params, _ = curve_fit(logistic, x, y, p0=p0, maxfev=20000)
+        params, cov = curve_fit(logistic, x, y, p0=p0, maxfev=20000)
     except (RuntimeError, ValueError):
+        return None
+    if not np.isfinite(cov).all():  # parameters not determined by the data
         return None
     return dict(zip(("lo", "hi", "k", "f0"), (float(p) for p in params)))
 
@@ -93,7 +96,7 @@ def plot_es(results: list[dict], params: dict | None, path: Path) -> None:
         ax.plot(xs, logistic(xs, **params), color="C1",
                 label=f"logistic fit (f0 = {params['f0']:.2f}, k = {params['k']:.2f})")
     else:
-        ax.set_title("too few distinct f values for a logistic fit", fontsize=9)
+        ax.set_title("no logistic fit (< 4 distinct f, constant ES, or undetermined)", fontsize=9)
     ax.set_xlabel("f = D_syn / D_orig")
     ax.set_ylabel("ES")
     ax.grid(alpha=0.3)
