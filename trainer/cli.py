@@ -25,6 +25,9 @@ COMMANDS: list[str] = [
     "trainer.commands.fit",
     "trainer.commands.evaluate",
     "trainer.commands.predict",
+    "trainer.commands.composite",
+    "trainer.commands.gan",
+    "trainer.commands.experiment",
 ]
 
 
