@@ -34,8 +34,8 @@ COMMANDS: list[str] = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trainer",
-        description="Synthetic instance-segmentation datasets: annotate, check, preview, merge, augment; "
-        "train and evaluate Mask R-CNN: fit, evaluate, predict.",
+        description="Synthetic instance-segmentation datasets. Labels: annotate, check, preview, merge. "
+        "Grow data: augment, composite, gan. Mask R-CNN: fit, evaluate, predict, experiment.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
