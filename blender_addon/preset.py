@@ -31,7 +31,7 @@ class Spec:
     """One leaf of the schema: its kind, bounds and default.
 
     kind: "int" | "float" | "bool" | "str" | "range_int" | "range_float" | "probs" | "str_list"
-    | "folders" | "resolution".
+    | "folders" | "opt_folders" | "resolution".
     """
 
     kind: str
@@ -43,7 +43,8 @@ class Spec:
 
 
 S = Spec
-_POSES = ("standing", "crouching", "reaching", "kneeling")
+_POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying")
+_JACKETS = ("hivis_orange", "hivis_yellow", "red", "navy", "sand")
 
 # section -> key -> Spec. Order here is the order the saver writes.
 SCHEMA: dict[str, dict[str, Spec]] = {
@@ -82,16 +83,24 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "count": S("range_int", [1, 4], 0, 64),
         "height": S("range_float", [1.6, 1.95], 0.3, 3.0, doc="m"),
         "spread": S("float", 6.0, 0.0, 1000.0, doc="radius of the area people stand in, m"),
-        "poses": S("probs", {"standing": 0.5, "crouching": 0.2, "reaching": 0.2, "kneeling": 0.1},
-                   choices=_POSES),
-        "jackets": S("probs", {"hivis_orange": 0.5, "hivis_yellow": 0.4, "red": 0.1},
-                     choices=("hivis_orange", "hivis_yellow", "red")),
-        "helmet_probability": S("float", 0.8, 0.0, 1.0),
+        "poses": S("probs", {"standing": 0.35, "walking": 0.15, "crouching": 0.15, "reaching": 0.1,
+                             "kneeling": 0.1, "bending": 0.1, "lying": 0.05}, choices=_POSES),
+        "jackets": S("probs", {"hivis_orange": 0.3, "hivis_yellow": 0.15, "red": 0.15, "navy": 0.25, "sand": 0.15},
+                     choices=_JACKETS),
+        "helmet_probability": S("float", 0.85, 0.0, 1.0),
+        "body_folders": S("opt_folders", ["../assets/rescuers"],
+                          doc="folders of body meshes (.obj/.glb/.gltf/.fbx/.blend); missing or empty = procedural"),
+        "body_probability": S("float", 1.0, 0.0, 1.0, doc="share of people using a body mesh when there are any"),
+        "dirt": S("range_float", [0.0, 0.6], 0.0, 1.0, doc="mud/dust on clothes"),
     },
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
         "height": S("range_float", [1.5, 1.9], 0.3, 3.0),
-        "poses": S("probs", {"standing": 0.6, "crouching": 0.2, "kneeling": 0.2}, choices=_POSES),
+        "poses": S("probs", {"standing": 0.5, "walking": 0.2, "crouching": 0.1, "kneeling": 0.1, "lying": 0.1},
+                   choices=_POSES),
+        "body_folders": S("opt_folders", ["../assets/rescuers"]),
+        "body_probability": S("float", 1.0, 0.0, 1.0),
+        "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
     },
     "debris": {
         "count": S("range_int", [15, 40], 0, 2000),
@@ -207,6 +216,10 @@ def _validate_value(where: str, v: Any, spec: Spec, base_dir: Path) -> Any:
         bad = [x for x in v if spec.choices and x not in spec.choices]
         if bad:
             raise ValueError(f"{where}: {bad[0]!r} is not one of {', '.join(spec.choices or ())}")
+        return list(v)
+    if k == "opt_folders":  # like folders, but a missing folder is allowed (a fallback exists)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ValueError(_kind_error(where, "folders"))
         return list(v)
     if k == "folders":
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):

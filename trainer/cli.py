@@ -22,6 +22,7 @@ COMMANDS: list[str] = [
     "trainer.commands.preview",
     "trainer.commands.merge",
     "trainer.commands.augment",
+    "trainer.commands.assets",
 ]
 
 

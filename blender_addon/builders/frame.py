@@ -30,7 +30,8 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
     camera_build.build(desc["camera"])
     labelled = {}
     for person in desc["objects"]:
-        labelled[person["name"]] = people.build(person, passes.object_collection(person["name"]))
+        labelled[person["name"]] = people.build(person, base_dir, asset_cache,
+                                                  passes.object_collection(person["name"]))
     bpy.context.scene.cycles.seed = desc["seed"]
     bpy.context.view_layer.update()
     return labelled
