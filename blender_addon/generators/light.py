@@ -40,6 +40,15 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     }
 
 
+def exposure(desc: dict, weather: dict) -> float:
+    """Film exposure (stops) so frames are neither black nor blown out: brighter for a low sun,
+    overcast skies and night scenes lit only by work lights. Pure, so it is testable."""
+    sun = desc["sun"]["strength"] * (1.0 - 0.85 * weather["overcast"]) * max(math.sin(math.radians(max(desc["sun"]["elevation"], 0.0))), 0.05)
+    if sun < 0.2:  # night: work lights and a dim sky
+        return 1.5 if desc["work_lights"] else 2.5
+    return float(np.clip(0.9 - math.log2(sun / 2.0) * 0.6, 0.2, 2.0))
+
+
 def build(desc: dict, weather: dict) -> None:
     """Sun lamp, world shader, spot lights aimed at the scene centre. Overcast weather dims the
     sun and greys the sky."""
@@ -50,8 +59,11 @@ def build(desc: dict, weather: dict) -> None:
 
     sun_desc = desc["sun"]
     overcast = weather["overcast"]
+    # exposure is applied as a light gain: the File Output node writing the RGB pass does not
+    # apply the scene's view exposure, and a gain keeps the pass physical
+    gain = 2.0 ** exposure(desc, weather)
     sun = bpy.data.lights.new("sun", "SUN")
-    sun.energy = sun_desc["strength"] * (1.0 - 0.85 * overcast)
+    sun.energy = sun_desc["strength"] * (1.0 - 0.85 * overcast) * gain
     sun.color = sun_desc["color"]
     sun.angle = math.radians(sun_desc["angle_deg"] + 20 * overcast)
     obj = bpy.data.objects.new("sun", sun)
@@ -59,7 +71,7 @@ def build(desc: dict, weather: dict) -> None:
     link(obj)
     for wl in desc["work_lights"]:
         spot = bpy.data.lights.new(wl["name"], "SPOT")
-        spot.energy = wl["power"]
+        spot.energy = wl["power"] * gain
         spot.color = wl["color"]
         spot.spot_size = math.radians(wl["spot_size_deg"])
         spot.spot_blend = 0.4
@@ -77,7 +89,7 @@ def build(desc: dict, weather: dict) -> None:
     nt.nodes.clear()
     out = nt.nodes.new("ShaderNodeOutputWorld")
     bg = nt.nodes.new("ShaderNodeBackground")
-    bg.inputs["Strength"].default_value = desc["sky_strength"] * (1.0 - 0.5 * overcast)
+    bg.inputs["Strength"].default_value = desc["sky_strength"] * (1.0 - 0.5 * overcast) * gain
     nt.links.new(bg.outputs["Background"], out.inputs["Surface"])
     if desc["sky"] == "sky" and overcast < 0.5:
         tex = nt.nodes.new("ShaderNodeTexSky")
