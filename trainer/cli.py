@@ -23,6 +23,7 @@ COMMANDS: list[str] = [
     "trainer.commands.merge",
     "trainer.commands.augment",
     "trainer.commands.assets",
+    "trainer.commands.stats",
 ]
 
 
