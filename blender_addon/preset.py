@@ -114,12 +114,13 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     "camera": {
         "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "drone")),
         "focal_length": S("range_float", [28.0, 50.0], 1.0, 1000.0, doc="mm on a 36 mm sensor"),
-        "ground_height": S("range_float", [1.3, 2.0], 0.1, 100.0),
+        "ground_height": S("range_float", [1.2, 2.0], 0.1, 100.0),
         "ground_distance": S("range_float", [5.0, 12.0], 0.5, 1000.0),
-        "drone_height": S("range_float", [12.0, 30.0], 1.0, 1000.0),
+        "drone_height": S("range_float", [8.0, 40.0], 1.0, 1000.0),
         "drone_pitch": S("range_float", [45.0, 85.0], 5.0, 90.0, doc="degrees below the horizon"),
         "roll": S("range_float", [-3.0, 3.0], -45.0, 45.0, doc="degrees"),
         "max_tries": S("int", 50, 1, 10000),
+        "sensor_noise": S("range_float", [0.0, 0.02], 0.0, 0.5, doc="std of Gaussian sensor noise (0..1 scale)"),
     },
     "light": {
         "sky": S("probs", {"sky": 1.0, "color": 0.0}, choices=("sky", "color")),
@@ -129,11 +130,19 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "sky_strength": S("range_float", [0.6, 1.0], 0.0, 100.0),
         "work_lights": S("range_int", [0, 0], 0, 32),
         "work_light_power": S("range_float", [800.0, 2000.0], 0.0, 1e6, doc="W"),
+        "turbidity": S("range_float", [2.0, 6.0], 1.0, 10.0, doc="haze of the physical sky"),
+        "fires": S("range_int", [0, 0], 0, 32, doc="fire glows (warm point lights) in the rubble"),
+        "fire_power": S("range_float", [300.0, 1500.0], 0.0, 1e6, doc="W"),
+        "background_folders": S("opt_folders", ["../assets/backgrounds"],
+                                doc="HDRIs / photo backplates (.hdr .exr .jpg .png); none = physical sky"),
+        "background_probability": S("float", 0.5, 0.0, 1.0),
     },
     "weather": {
         "conditions": S("probs", {"clear": 1.0, "rain": 0.0, "snow": 0.0}, choices=("clear", "rain", "snow")),
         "rain_streaks": S("range_int", [600, 1500], 0, 100000),
         "snow_flakes": S("range_int", [600, 1500], 0, 100000),
+        "fog_probability": S("float", 0.15, 0.0, 1.0, doc="chance of fog/dust haze in a frame"),
+        "fog_density": S("range_float", [0.005, 0.03], 0.0, 1.0, doc="1/m (extinction)"),
     },
 }
 

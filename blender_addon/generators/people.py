@@ -27,6 +27,10 @@ PROCEDURAL_POSE = {"walking": "standing", "bending": "reaching", "lying": "crouc
 SKIN = [(0.75, 0.5, 0.38), (0.55, 0.36, 0.25), (0.3, 0.18, 0.11), (0.85, 0.64, 0.52)]
 MUTED = [(0.12, 0.14, 0.2), (0.25, 0.22, 0.18), (0.35, 0.35, 0.37), (0.2, 0.28, 0.2), (0.4, 0.12, 0.14),
          (0.06, 0.06, 0.07), (0.5, 0.45, 0.38)]
+# Civilians' everyday clothes: tops in many colours, mostly jeans / dark trousers below.
+TOPS = MUTED + [(0.6, 0.6, 0.62), (0.05, 0.15, 0.45), (0.45, 0.05, 0.05), (0.1, 0.3, 0.12), (0.5, 0.35, 0.05),
+                (0.3, 0.1, 0.35)]
+BOTTOMS = [(0.04, 0.07, 0.18), (0.06, 0.09, 0.22), (0.03, 0.03, 0.035), (0.2, 0.18, 0.14), (0.12, 0.12, 0.13)]
 HELMETS = [(0.9, 0.9, 0.88), (0.95, 0.75, 0.05), (0.8, 0.1, 0.05)]
 MIN_GAP = 0.9  # m between people
 
@@ -77,8 +81,8 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> lis
             stripes = jacket_name != "red" or bool(rng.uniform() < 0.5)
         else:
             jacket_name = "casual"
-            colors = {"jacket": jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.15),
-                      "pants": jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.15)}
+            colors = {"jacket": jitter_color(rng, TOPS[rng.integers(len(TOPS))], 0.15),
+                      "pants": jitter_color(rng, BOTTOMS[rng.integers(len(BOTTOMS))], 0.15)}
             helmet = False
             stripes = False
         colors["skin"] = jitter_color(rng, SKIN[rng.integers(len(SKIN))], 0.08)
