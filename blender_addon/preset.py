@@ -108,7 +108,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "spread": S("float", 14.0, 0.0, 1000.0),
         "kinds": S("probs", {"rock": 0.35, "slab": 0.25, "beam": 0.1, "brick": 0.15, "rebar": 0.07, "wall": 0.04,
                              "car": 0.04}, choices=("rock", "slab", "beam", "brick", "rebar", "wall", "car")),
-        "asset_folders": S("folders", [], doc="folders of .blend files whose meshes become debris"),
+        "asset_folders": S("folders", [], doc="folders of .blend/.obj/.glb/.gltf/.fbx files whose meshes become debris"),
         "asset_probability": S("float", 0.0, 0.0, 1.0),
     },
     "camera": {

@@ -116,3 +116,25 @@ def test_exposure_keeps_frames_between_black_and_blown_out(tmp_path):
         for d, img, _ in frames(out):
             lum = img.mean()
             assert 25 < lum < 225, (name, d["image"], lum)
+
+
+def test_obj_and_gltf_debris_assets_render(tmp_path):
+    from test_bodies import write_gltf
+
+    rubble = tmp_path / "vehicles"
+    rubble.mkdir()
+    m = humanoid_obj(rubble / "thing.obj")
+    write_gltf(rubble / "thing.gltf", m)
+    out, _ = render(tmp_path, "assets", """
+[rescuers]
+count = [1, 1]
+[civilians]
+count = [0, 0]
+[debris]
+count = [6, 6]
+asset_folders = ["vehicles"]
+asset_probability = 1.0
+""", "--count", "1")
+    [(d, img, mask)] = list(frames(out))
+    assert {x["asset"] for x in d["debris"]} <= {"vehicles/thing.obj", "vehicles/thing.gltf"}
+    assert len({x["asset"] for x in d["debris"]}) == 2

@@ -27,11 +27,16 @@ KIND_MATERIALS = {"rock": ["concrete", "brick"], "slab": ["concrete"], "beam": [
 EDGE_KINDS = ("wall", "car")  # large: placed at the edge of the site
 
 
+ASSET_EXTS = (".blend", ".obj", ".glb", ".gltf", ".fbx")
+
+
 def asset_files(folders: list[str], base_dir: Path) -> list[str]:
-    """Asset .blend files (posix paths relative to the preset dir), sorted for determinism."""
+    """Asset mesh files (.blend/.obj/.glb/.gltf/.fbx; posix paths relative to the preset dir),
+    sorted for determinism. E.g. assets/debris, assets/buildings, assets/vehicles."""
     files: list[str] = []
     for folder in folders:
-        files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*.blend"))
+        files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*")
+                        if p.suffix.lower() in ASSET_EXTS and p.is_file())
     return files
 
 
