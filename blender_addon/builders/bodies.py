@@ -32,16 +32,19 @@ STRIPE_COLOR = (0.8, 0.82, 0.8)
 
 
 def _import_objects(path: Path) -> list[bpy.types.Object]:
+    from blender_addon.builders.frame import quiet_stdout  # importers print timings on stdout
+
     before = set(bpy.data.objects)
     ext = path.suffix.lower()
-    if ext == ".obj":
-        bpy.ops.wm.obj_import(filepath=str(path))
-    elif ext in (".glb", ".gltf"):
-        bpy.ops.import_scene.gltf(filepath=str(path))
-    elif ext == ".fbx":
-        bpy.ops.import_scene.fbx(filepath=str(path))
-    else:
-        raise UserError("unsupported body format", path)
+    with quiet_stdout():
+        if ext == ".obj":
+            bpy.ops.wm.obj_import(filepath=str(path))
+        elif ext in (".glb", ".gltf"):
+            bpy.ops.import_scene.gltf(filepath=str(path))
+        elif ext == ".fbx":
+            bpy.ops.import_scene.fbx(filepath=str(path))
+        else:
+            raise UserError("unsupported body format", path)
     return [o for o in bpy.data.objects if o not in before]
 
 
