@@ -141,9 +141,9 @@ def test_pose_library_angles_stay_within_human_limits():
             assert all(np.allclose(r @ r.T, np.eye(3), atol=1e-9) for r in rots.values())
 
 
-@pytest.mark.skipif(not any(ASSETS.glob("*.obj")), reason="no generated bodies (trainer assets rescuers)")
+@pytest.mark.skipif(not any(ASSETS.rglob("*.obj")), reason="no bodies in assets/rescuers")
 def test_generated_bodies_stand_on_the_ground_and_are_closed():
-    for obj in sorted(ASSETS.glob("*.obj"))[:8]:
+    for obj in sorted(ASSETS.rglob("*.obj"))[:12]:
         meta = json.loads(obj.with_suffix(".json").read_text())
         m = bodies.read_obj(obj)
         assert abs(m.verts[:, 2].min()) < 1e-4, obj  # lowest point on the ground

@@ -211,7 +211,7 @@ def write_mtl(path: Path) -> None:
 
 
 def generate_bodies(out: Path, count: int, seed: int = 0, poses: tuple[str, ...] = POSES,
-                    overwrite: bool = False, log=print) -> list[Path]:
+                    overwrite: bool = False, log=print, decimate: float | None = None) -> list[Path]:
     """Write `count` bodies body_000.obj... (skipping finished ones unless overwrite)."""
     out.mkdir(parents=True, exist_ok=True)
     todo = [i for i in range(count) if overwrite or not (out / f"body_{i:03d}.json").is_file()]
@@ -248,6 +248,8 @@ def generate_bodies(out: Path, count: int, seed: int = 0, poses: tuple[str, ...]
                 "bbox_min": [round(float(x), 5) for x in posed.min(0)],
                 "bbox_max": [round(float(x), 5) for x in posed.max(0)],
                 "regions": list(REGIONS), "stripes": "vertex colour R", **head_info(posed, head_mask, head_axis)}
+        if decimate:
+            meta = decimate_body(out / f"{stem}.obj", decimate, meta)
         tmp = out / f".{stem}.json.tmp"
         tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8")
         tmp.replace(out / f"{stem}.json")  # last: its presence means the body is complete
@@ -263,3 +265,52 @@ def _anny_version() -> str:
         return anny.__version__
     except ImportError:
         return "unknown"
+
+
+DECIMATE_SCRIPT = """
+import sys
+import bpy
+src, dst, ratio = sys.argv[-3], sys.argv[-2], float(sys.argv[-1])
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.wm.obj_import(filepath=src)
+o = [o for o in bpy.data.objects if o.type == "MESH"][0]
+bpy.context.view_layer.objects.active = o
+o.select_set(True)
+m = o.modifiers.new("decimate", "DECIMATE")
+m.ratio = ratio
+bpy.ops.object.modifier_apply(modifier="decimate")
+bpy.ops.wm.obj_export(filepath=dst, export_selected_objects=True, export_colors=True, export_materials=True,
+                      export_normals=False, export_uv=True, path_mode="STRIP")
+"""
+
+
+def decimate_body(obj: Path, ratio: float, meta: dict) -> dict:
+    """Shrink one body in place with Blender's collapse decimation (a bpy subprocess: torch and
+    bpy are kept out of one process). Regions, UVs and stripe colours survive; the sidecar's
+    bounding box is updated from the new vertices."""
+    import subprocess
+    import sys
+
+    from blender_addon.bodies import read_obj_vertices
+
+    tmp = obj.with_name(f".{obj.stem}.decimated.obj")
+    r = subprocess.run([sys.executable, "-c", DECIMATE_SCRIPT, str(obj), str(tmp), str(ratio)],
+                       capture_output=True, text=True, check=False)
+    if r.returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"{obj}: decimation failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+    text = tmp.read_text(encoding="utf-8").replace(f"mtllib {tmp.with_suffix('.mtl').name}", f"mtllib {obj.stem}.mtl")
+    tmp.with_suffix(".mtl").unlink(missing_ok=True)
+    tmp.unlink()
+    lines = text.splitlines(keepends=True)  # collapsing can lift the lowest vertex: back onto z = 0
+    ys = [float(ln.split()[2]) for ln in lines if ln.startswith("v ")]
+    lift = min(ys)
+    for i, ln in enumerate(lines):
+        if ln.startswith("v "):
+            p = ln.split()
+            p[2] = f"{float(p[2]) - lift:.6f}"
+            lines[i] = " ".join(p) + "\n"
+    obj.write_text("".join(lines), encoding="utf-8")
+    v = read_obj_vertices(obj)
+    return {**meta, "bbox_min": [round(float(x), 5) for x in v.min(0)], "bbox_max": [round(float(x), 5) for x in v.max(0)],
+            "decimate_ratio": ratio, "vertices": len(v)}

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated subset of standing,walking,crouching,kneeling,bending,reaching,lying "
                    "(default: all, in turn)")
     r.add_argument("--overwrite", action="store_true", help="rewrite bodies that already exist")
+    r.add_argument("--decimate", type=float, default=None, metavar="RATIO",
+                   help="keep this fraction of the triangles (e.g. 0.15; needs bpy) for small files")
     r.set_defaults(handler=run)
 
 
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"the Anny body model is not installed ({exc.name}); "
                         "run: pip install anny torch==2.13.0") from None
     t0 = time.perf_counter()
-    written = bodies.generate_bodies(args.out, args.count, args.seed, poses, args.overwrite)
+    if args.decimate is not None and not 0 < args.decimate <= 1:
+        raise UserError("--decimate: ratio must be in (0, 1]")
+    written = bodies.generate_bodies(args.out, args.count, args.seed, poses, args.overwrite, decimate=args.decimate)
     print(f"[assets] {len(written)} bodies written to {args.out} in {time.perf_counter() - t0:.0f} s")
     return 0
