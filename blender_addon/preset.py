@@ -103,7 +103,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
     },
     "debris": {
-        "count": S("range_int", [15, 40], 0, 2000),
+        "count": S("range_int", [40, 90], 0, 2000),
         "size": S("range_float", [0.2, 1.2], 0.01, 100.0, doc="m"),
         "spread": S("float", 14.0, 0.0, 1000.0),
         "kinds": S("probs", {"rock": 0.35, "slab": 0.25, "beam": 0.1, "brick": 0.15, "rebar": 0.07, "wall": 0.04,

@@ -79,7 +79,7 @@ def exposure(desc: dict, weather: dict) -> float:
     sun = desc["sun"]["strength"] * (1.0 - 0.85 * weather["overcast"]) * max(math.sin(math.radians(max(desc["sun"]["elevation"], 0.0))), 0.05)
     if sun < 0.2:  # night: work lights, fires and a dim sky
         return 1.5 if desc["work_lights"] or desc.get("fires") else 2.5
-    ev = float(np.clip(0.9 - math.log2(sun / 2.0) * 0.6, 0.2, 2.0))
+    ev = float(np.clip(0.55 - math.log2(sun / 2.0) * 0.6, 0.0, 1.8))
     ev -= 0.9 * weather.get("ground_cover", 0.0)  # snow-covered ground reflects much more
     return ev
 
