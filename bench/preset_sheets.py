@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from blender_addon.engine import RenderOptions, render_dataset  # noqa: E402
+from blender_addon.engine import RenderOptions, render_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -77,8 +77,7 @@ def describe(path: Path) -> dict:
     """Extent and head of one body file (raises ValueError when the file is not usable)."""
     ext = path.suffix.lower()
     head = path.read_bytes()[:64] if ext in (".glb", ".fbx", ".blend") else b""
-    if ext == ".blend" and not (head.startswith(b"BLENDER") or head.startswith(b"\x28\xb5\x2f\xfd")
-                                or head.startswith(b"\x1f\x8b")):
+    if ext == ".blend" and not head.startswith((b"BLENDER", b"\x28\xb5\x2f\xfd", b"\x1f\x8b")):  # plain, zstd, gzip
         raise ValueError("not a .blend file (bad header)")
     if ext == ".fbx" and not (head.startswith(b"Kaydara FBX Binary") or b"FBX" in head[:64]):
         raise ValueError("not an FBX file (bad header)")

@@ -135,6 +135,6 @@ count = [6, 6]
 asset_folders = ["vehicles"]
 asset_probability = 1.0
 """, "--count", "1")
-    [(d, img, mask)] = list(frames(out))
+    [(d, _img, _mask)] = list(frames(out))
     assert {x["asset"] for x in d["debris"]} <= {"vehicles/thing.obj", "vehicles/thing.gltf"}
     assert len({x["asset"] for x in d["debris"]}) == 2
