@@ -138,3 +138,26 @@ asset_probability = 1.0
     [(d, _img, _mask)] = list(frames(out))
     assert {x["asset"] for x in d["debris"]} <= {"vehicles/thing.obj", "vehicles/thing.gltf"}
     assert len({x["asset"] for x in d["debris"]}) == 2
+
+
+def test_photo_backplate_is_used_as_the_sky(tmp_path):
+    bg = tmp_path / "backgrounds"
+    bg.mkdir()
+    img = np.zeros((64, 128, 3), np.uint8)
+    img[:] = (230, 40, 20)  # a strongly red "photo": no physical sky looks like this
+    Image.fromarray(img).save(bg / "sky.png")
+    out, _ = render(tmp_path, "backplate", """
+[light]
+background_probability = 1.0
+background_folders = ["backgrounds"]
+[camera]
+modes = { ground = 1.0 }
+ground_height = [1.5, 1.5]
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+""", "--count", "1")
+    [(d, photo, _mask)] = list(frames(out))
+    assert d["light"]["background"]["file"] == "backgrounds/sky.png"
+    top = photo[:8].reshape(-1, 3).mean(0)  # the top rows of a ground view are sky
+    assert top[0] > top[2] + 40, top
