@@ -172,3 +172,108 @@ def rock(size: float, seed: int, squash: float) -> Mesh:
     m = sphere(0.5, 9, 6)
     m.verts *= rng.uniform(0.7, 1.15, size=(len(m.verts), 1))
     return m.transformed(None, (0, 0, 0), (size, size * rng.uniform(0.6, 1.0), size * squash))
+
+
+def _grid_solid(top: np.ndarray, bottom: np.ndarray) -> Mesh:
+    """Closed solid from two (ny, nx, 3) vertex grids (top and bottom) with side walls."""
+    ny, nx, _ = top.shape
+    verts = np.concatenate([top.reshape(-1, 3), bottom.reshape(-1, 3)])
+    off = ny * nx
+    tris = []
+    idx = lambda j, i: j * nx + i
+    for j in range(ny - 1):
+        for i in range(nx - 1):
+            a, b, c, d = idx(j, i), idx(j, i + 1), idx(j + 1, i + 1), idx(j + 1, i)
+            tris += [(a, b, c), (a, c, d), (a + off, c + off, b + off), (a + off, d + off, c + off)]
+    ring = ([idx(0, i) for i in range(nx)] + [idx(j, nx - 1) for j in range(1, ny)]
+            + [idx(ny - 1, i) for i in range(nx - 2, -1, -1)] + [idx(j, 0) for j in range(ny - 2, 0, -1)])
+    for k in range(len(ring)):
+        a, b = ring[k], ring[(k + 1) % len(ring)]
+        tris += [(a, a + off, b + off), (a, b + off, b)]
+    return Mesh(verts, np.asarray(tris, np.int64))
+
+
+def slab(dims, seed: int, roughness: float = 0.04, n: int = 6) -> Mesh:
+    """A broken concrete slab: a grid-subdivided box, noise-displaced, with chipped outline."""
+    rng = np.random.default_rng(seed)
+    sx, sy, sz = dims
+    u, v = np.meshgrid(np.linspace(-0.5, 0.5, n + 1), np.linspace(-0.5, 0.5, n + 1))
+    edge = np.maximum(abs(u), abs(v)) > 0.49
+    shrink = np.where(edge, rng.uniform(0.7, 1.0, u.shape), 1.0)  # chipped, irregular outline
+    x, y = u * sx * shrink, v * sy * shrink
+    bump = rng.normal(0, roughness * sz * 4, u.shape)
+    top = np.stack([x, y, sz / 2 + bump], -1)
+    bottom = np.stack([x, y, -sz / 2 + rng.normal(0, roughness * sz * 2, u.shape)], -1)
+    return _grid_solid(top, bottom)
+
+
+def brick_pile(size: float, seed: int) -> Mesh:
+    """Loose bricks (0.22 x 0.105 x 0.065 m) heaped within `size`: lower bricks first."""
+    rng = np.random.default_rng(seed)
+    n = int(np.clip(size * 25, 4, 60))
+    parts = []
+    for k in range(n):
+        r = size / 2 * np.sqrt(rng.uniform())
+        a = rng.uniform(0, 2 * math.pi)
+        h = max(0.0, (1 - r / (size / 2 + 1e-9))) * size * 0.35 * rng.uniform(0.3, 1.0)
+        rot = euler_xyz(rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), rng.uniform(0, 2 * math.pi))
+        parts.append(box((0.22, 0.105, 0.065)).transformed(rot, (r * math.cos(a), r * math.sin(a), 0.035 + h)))
+    return concat(parts)
+
+
+def rebar(size: float, seed: int) -> Mesh:
+    """A few bent reinforcing bars (12-16 mm) lying about, each a chain of thin capsules."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(rng.integers(2, 6)):
+        rad = rng.uniform(0.006, 0.008)
+        p = np.array([*rng.uniform(-size / 2, size / 2, 2), rad])
+        d = rng.normal(size=3) * [1, 1, 0.15]
+        d /= np.linalg.norm(d)
+        for _seg in range(rng.integers(1, 4)):
+            q = p + d * rng.uniform(0.4, 1.2) * size
+            q[2] = max(q[2], rad) if q[2] < 1.0 else 1.0
+            parts.append(limb(p, q, rad, 0))
+            d = d + rng.normal(size=3) * [0.6, 0.6, 0.3]
+            d /= np.linalg.norm(d)
+            p = q
+    return concat(parts)
+
+
+def damaged_wall(width: float, height: float, thick: float, seed: int) -> Mesh:
+    """A wall of 0.4 x 0.3 m blocks with a broken top, holes and missing chunks (constructed,
+    not boolean): x along the wall, base at z = 0."""
+    rng = np.random.default_rng(seed)
+    bw, bh = 0.4, 0.3
+    cols, rows = max(2, int(width / bw)), max(2, int(height / bh))
+    top = rows - np.abs(np.cumsum(rng.normal(0, 0.8, cols))).astype(int)  # ragged broken top
+    holes = [(rng.uniform(0, cols), rng.uniform(1, rows - 1), rng.uniform(0.8, 2.2)) for _ in range(rng.integers(1, 4))]
+    parts = []
+    for c in range(cols):
+        for r in range(max(1, min(rows, top[c]))):
+            if r > 0 and any(math.hypot(c - hc, (r - hr) * 1.2) < hr_ for hc, hr, hr_ in holes):
+                continue
+            shift = (r % 2) * bw / 2
+            x = -width / 2 + c * bw + bw / 2 + shift - bw / 4
+            j = rng.normal(0, 0.008, 3)
+            parts.append(box((bw * 0.98, thick * rng.uniform(0.92, 1.0), bh * 0.98)).transformed(
+                euler_xyz(0, 0, rng.normal(0, 0.01)), (x + j[0], j[1], r * bh + bh / 2)))
+    return concat(parts)
+
+
+def car_body(length: float, seed: int) -> Mesh:
+    """A low-poly car (chassis, tapered cabin, 4 wheels): slot 0 body, slot 1 tyres/rims."""
+    rng = np.random.default_rng(seed)
+    L, W = length, length * rng.uniform(0.4, 0.44)
+    H = length * rng.uniform(0.13, 0.16)
+    chassis = box((L, W, H)).transformed(None, (0, 0, 0.18 + H / 2))
+    cab = box((L * 0.5, W * 0.9, H * 0.9))
+    cab.verts[cab.verts[:, 2] > 0, 0] *= 0.7  # tapered roof
+    cab = cab.transformed(None, (-L * 0.05, 0, 0.18 + H + H * 0.45))
+    parts = [chassis, cab]
+    wheel = lathe([(0, -0.1), (0.3, -0.1), (0.3, 0.1), (0, 0.1)], 12)
+    rot = euler_xyz(math.pi / 2, 0, 0)
+    for sx in (-0.32 * L, 0.32 * L):
+        for sy in (-W / 2, W / 2):
+            parts.append(wheel.transformed(rot, (sx, sy, 0.3 - rng.uniform(0, 0.12))).with_material(1))
+    return concat(parts)

@@ -31,7 +31,7 @@ class Spec:
     """One leaf of the schema: its kind, bounds and default.
 
     kind: "int" | "float" | "bool" | "str" | "range_int" | "range_float" | "probs" | "str_list"
-    | "folders" | "resolution".
+    | "folders" | "opt_folders" | "resolution".
     """
 
     kind: str
@@ -43,7 +43,8 @@ class Spec:
 
 
 S = Spec
-_POSES = ("standing", "crouching", "reaching", "kneeling")
+_POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying")
+_JACKETS = ("hivis_orange", "hivis_yellow", "red", "navy", "sand")
 
 # section -> key -> Spec. Order here is the order the saver writes.
 SCHEMA: dict[str, dict[str, Spec]] = {
@@ -82,34 +83,44 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "count": S("range_int", [1, 4], 0, 64),
         "height": S("range_float", [1.6, 1.95], 0.3, 3.0, doc="m"),
         "spread": S("float", 6.0, 0.0, 1000.0, doc="radius of the area people stand in, m"),
-        "poses": S("probs", {"standing": 0.5, "crouching": 0.2, "reaching": 0.2, "kneeling": 0.1},
-                   choices=_POSES),
-        "jackets": S("probs", {"hivis_orange": 0.5, "hivis_yellow": 0.4, "red": 0.1},
-                     choices=("hivis_orange", "hivis_yellow", "red")),
-        "helmet_probability": S("float", 0.8, 0.0, 1.0),
+        "poses": S("probs", {"standing": 0.35, "walking": 0.15, "crouching": 0.15, "reaching": 0.1,
+                             "kneeling": 0.1, "bending": 0.1, "lying": 0.05}, choices=_POSES),
+        "jackets": S("probs", {"hivis_orange": 0.3, "hivis_yellow": 0.15, "red": 0.15, "navy": 0.25, "sand": 0.15},
+                     choices=_JACKETS),
+        "helmet_probability": S("float", 0.85, 0.0, 1.0),
+        "body_folders": S("opt_folders", ["../assets/rescuers"],
+                          doc="folders of body meshes (.obj/.glb/.gltf/.fbx/.blend); missing or empty = procedural"),
+        "body_probability": S("float", 1.0, 0.0, 1.0, doc="share of people using a body mesh when there are any"),
+        "dirt": S("range_float", [0.0, 0.6], 0.0, 1.0, doc="mud/dust on clothes"),
     },
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
         "height": S("range_float", [1.5, 1.9], 0.3, 3.0),
-        "poses": S("probs", {"standing": 0.6, "crouching": 0.2, "kneeling": 0.2}, choices=_POSES),
+        "poses": S("probs", {"standing": 0.5, "walking": 0.2, "crouching": 0.1, "kneeling": 0.1, "lying": 0.1},
+                   choices=_POSES),
+        "body_folders": S("opt_folders", ["../assets/rescuers"]),
+        "body_probability": S("float", 1.0, 0.0, 1.0),
+        "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
     },
     "debris": {
-        "count": S("range_int", [15, 40], 0, 2000),
+        "count": S("range_int", [40, 90], 0, 2000),
         "size": S("range_float", [0.2, 1.2], 0.01, 100.0, doc="m"),
         "spread": S("float", 14.0, 0.0, 1000.0),
-        "kinds": S("probs", {"rock": 0.5, "slab": 0.35, "beam": 0.15}, choices=("rock", "slab", "beam")),
-        "asset_folders": S("folders", [], doc="folders of .blend files whose meshes become debris"),
+        "kinds": S("probs", {"rock": 0.35, "slab": 0.25, "beam": 0.1, "brick": 0.15, "rebar": 0.07, "wall": 0.04,
+                             "car": 0.04}, choices=("rock", "slab", "beam", "brick", "rebar", "wall", "car")),
+        "asset_folders": S("folders", [], doc="folders of .blend/.obj/.glb/.gltf/.fbx files whose meshes become debris"),
         "asset_probability": S("float", 0.0, 0.0, 1.0),
     },
     "camera": {
         "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "drone")),
         "focal_length": S("range_float", [28.0, 50.0], 1.0, 1000.0, doc="mm on a 36 mm sensor"),
-        "ground_height": S("range_float", [1.3, 2.0], 0.1, 100.0),
+        "ground_height": S("range_float", [1.2, 2.0], 0.1, 100.0),
         "ground_distance": S("range_float", [5.0, 12.0], 0.5, 1000.0),
-        "drone_height": S("range_float", [12.0, 30.0], 1.0, 1000.0),
+        "drone_height": S("range_float", [8.0, 40.0], 1.0, 1000.0),
         "drone_pitch": S("range_float", [45.0, 85.0], 5.0, 90.0, doc="degrees below the horizon"),
         "roll": S("range_float", [-3.0, 3.0], -45.0, 45.0, doc="degrees"),
         "max_tries": S("int", 50, 1, 10000),
+        "sensor_noise": S("range_float", [0.0, 0.02], 0.0, 0.5, doc="std of Gaussian sensor noise (0..1 scale)"),
     },
     "light": {
         "sky": S("probs", {"sky": 1.0, "color": 0.0}, choices=("sky", "color")),
@@ -119,11 +130,19 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "sky_strength": S("range_float", [0.6, 1.0], 0.0, 100.0),
         "work_lights": S("range_int", [0, 0], 0, 32),
         "work_light_power": S("range_float", [800.0, 2000.0], 0.0, 1e6, doc="W"),
+        "turbidity": S("range_float", [2.0, 6.0], 1.0, 10.0, doc="haze of the physical sky"),
+        "fires": S("range_int", [0, 0], 0, 32, doc="fire glows (warm point lights) in the rubble"),
+        "fire_power": S("range_float", [300.0, 1500.0], 0.0, 1e6, doc="W"),
+        "background_folders": S("opt_folders", ["../assets/backgrounds"],
+                                doc="HDRIs / photo backplates (.hdr .exr .jpg .png); none = physical sky"),
+        "background_probability": S("float", 0.5, 0.0, 1.0),
     },
     "weather": {
         "conditions": S("probs", {"clear": 1.0, "rain": 0.0, "snow": 0.0}, choices=("clear", "rain", "snow")),
         "rain_streaks": S("range_int", [600, 1500], 0, 100000),
         "snow_flakes": S("range_int", [600, 1500], 0, 100000),
+        "fog_probability": S("float", 0.15, 0.0, 1.0, doc="chance of fog/dust haze in a frame"),
+        "fog_density": S("range_float", [0.005, 0.03], 0.0, 1.0, doc="1/m (extinction)"),
     },
 }
 
@@ -207,6 +226,10 @@ def _validate_value(where: str, v: Any, spec: Spec, base_dir: Path) -> Any:
         bad = [x for x in v if spec.choices and x not in spec.choices]
         if bad:
             raise ValueError(f"{where}: {bad[0]!r} is not one of {', '.join(spec.choices or ())}")
+        return list(v)
+    if k == "opt_folders":  # like folders, but a missing folder is allowed (a fallback exists)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ValueError(_kind_error(where, "folders"))
         return list(v)
     if k == "folders":
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):

@@ -60,7 +60,7 @@ def test_projection_matches_look_at():
     p = load_preset(SCENES / "default.toml")
     d = sample_scene(p, 0, 0)
     uv, front = project(d["camera"], np.array([d["camera"]["look_at"]]), 640, 480)
-    assert front.all() and np.allclose(uv[0], [320, 240], atol=1e-3)
+    assert front.all() and np.allclose(uv[0], [320, 240], atol=0.02)  # quaternion stored to 5 decimals
 
 
 def test_shards_are_contiguous_disjoint_and_cover():

@@ -28,6 +28,8 @@ COMMANDS: list[str] = [
     "trainer.commands.composite",
     "trainer.commands.gan",
     "trainer.commands.experiment",
+    "trainer.commands.assets",
+    "trainer.commands.stats",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Meshes from user .blend files, appended without running any Python in them.
+"""Meshes from user asset files (.blend, and .obj/.glb/.gltf/.fbx through Blender's importers);
+from .blend files mesh data is appended without running any Python in them.
 
 Only mesh data-blocks are appended (no objects, scenes or texts), and bpy never auto-runs
 scripts for `libraries.load`, so a hostile .blend cannot execute code here. A file that is not
@@ -16,7 +17,14 @@ from blender_addon.builders.objects import link
 from trainer.errors import UserError
 
 
+MESH_EXTS = (".blend", ".obj", ".glb", ".gltf", ".fbx")
+
+
 def load_meshes(path: Path) -> list[bpy.types.Mesh]:
+    if path.suffix.lower() != ".blend":  # OBJ / glTF / FBX: all parts joined, base at z=0
+        from blender_addon.builders.bodies import load_body_mesh
+
+        return [load_body_mesh(path, normalize=True)]
     try:
         with bpy.data.libraries.load(str(path), link=False) as (src, dst):
             dst.meshes = list(src.meshes)

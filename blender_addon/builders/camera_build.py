@@ -15,6 +15,10 @@ def build(desc: dict) -> bpy.types.Object:
     cam.sensor_fit = "AUTO"
     cam.clip_start = 0.05
     cam.clip_end = 2000.0
+    if desc.get("fstop"):
+        cam.dof.use_dof = True
+        cam.dof.aperture_fstop = desc["fstop"]
+        cam.dof.focus_distance = desc["focus_distance"]
     obj = bpy.data.objects.new("camera", cam)
     obj.location = desc["location"]
     obj.rotation_mode = "QUATERNION"

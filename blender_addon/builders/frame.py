@@ -24,8 +24,8 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
     generated_collection()
     ground.build(desc["ground"], desc["weather"])
     for d in desc["debris"]:
-        debris.build(d, base_dir, asset_cache)
-    light.build(desc["light"], desc["weather"])
+        debris.build(d, base_dir, asset_cache, desc["weather"])
+    light.build(desc["light"], desc["weather"], base_dir)
     weather.build(desc["weather"], desc["camera"])
     camera_build.build(desc["camera"])
     labelled = {}
@@ -34,7 +34,7 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
         if person.get("generator") == "scene":  # the artist's labelled object (blender_addon.scene_objects)
             labelled[person["name"]] = scene_copy.build(person, col, person["index"])
         else:
-            labelled[person["name"]] = people.build(person, col)
+            labelled[person["name"]] = people.build(person, base_dir, asset_cache, col)
     for entry in desc.get("scenery", []):
         scene_copy.build(entry, generated_collection())
     bpy.context.scene.cycles.seed = desc["seed"]
@@ -72,6 +72,19 @@ def quiet_stdout():
         os.close(devnull)
 
 
+def add_sensor_noise(path: Path, sigma: float, seed: int) -> None:
+    """Gaussian sensor noise on the 8-bit image, in place (seeded: same frame, same bytes).
+    Stronger in dark pixels (shot noise grows relative to the signal)."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(path).convert("RGB"), np.float32) / 255.0
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0.0, sigma, img.shape[:2] + (1,)) * (1.5 - img.mean(2, keepdims=True))
+    noise = noise + rng.normal(0.0, sigma * 0.3, img.shape)  # a little chroma noise
+    out = np.clip((img + noise) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    Image.fromarray(out).save(path, format="PNG", compress_level=6)
+
+
 def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_cache: dict) -> dict:
     """Render one frame into out/{images,masks,scenes}; the scene JSON is written last, so its
     presence means the frame is complete. Returns the description with per-object stats."""
@@ -85,7 +98,7 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
     tmp = tmp_root / stem
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    layer_names = passes.setup_layers(groups, tmp)
+    layer_names = passes.setup_layers(groups, tmp, desc["weather"].get("fog"))
     with quiet_stdout():
         bpy.ops.render.render(write_still=False)
 
@@ -111,7 +124,10 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
         o["truncated"] = geometry.truncated(desc["camera"], verts[o["name"]], w, h)
     result["unoccluded_layers"] = len(groups)
 
-    atomic.move_atomic(passes.output_file(tmp, "rgb", ".png"), out / "images" / f"{stem}.png")
+    rgb = passes.output_file(tmp, "rgb", ".png")
+    if desc["camera"].get("sensor_noise", 0) > 0:
+        add_sensor_noise(rgb, desc["camera"]["sensor_noise"], desc["seed"])
+    atomic.move_atomic(rgb, out / "images" / f"{stem}.png")
     atomic.write_bytes_atomic(out / "masks" / f"{stem}.png", atomic.encode_png16(index))
     atomic.write_json_atomic(out / "scenes" / f"{stem}.json", result, indent=1)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -57,15 +57,17 @@ def group_disjoint(boxes: list[tuple[float, float, float, float] | None]) -> lis
     return groups
 
 
-def setup_layers(groups: list[list[str]], tmp_dir: Path) -> list[str]:
+def setup_layers(groups: list[list[str]], tmp_dir: Path, fog: dict | None = None) -> list[str]:
     """(Re)create the view layers and the compositor for this frame; returns the EXR names of the
-    unoccluded layers in group order. groups: object names per unoccluded layer."""
+    unoccluded layers in group order. groups: object names per unoccluded layer. fog: haze
+    composited over the photo by the Mist pass (never touches the index passes)."""
     scene = bpy.context.scene
     main = scene.view_layers[0]
     main.name = MAIN_LAYER
     for vl in list(scene.view_layers)[1:]:
         scene.view_layers.remove(vl)
     main.use_pass_object_index = True
+    main.use_pass_mist = bool(fog)
     main.pass_alpha_threshold = 1.0
     main.samples = 0
     scene.cycles.use_layer_samples = "USE"
@@ -84,11 +86,49 @@ def setup_layers(groups: list[list[str]], tmp_dir: Path) -> list[str]:
             else:
                 lc.exclude = True  # ground, debris, weather, lights
         names.append(vl.name)
-    _compositor(names, tmp_dir)
+    _compositor(names, tmp_dir, fog)
     return names
 
 
-def _compositor(unoccluded_layers: list[str], tmp_dir: Path) -> None:
+def _fogged(ng, main, fog: dict):
+    """Photo -> photo in fog/dust. Mist pass (linear, 0 at the camera, 1 where ~90% of the light
+    is scattered) mixes the image towards its own heavily blurred, desaturated self, so the haze
+    takes the scene's brightness and tint without a separate fog colour to expose."""
+    mist = bpy.context.scene.world.mist_settings
+    mist.start = 0.0
+    mist.depth = 2.3 / max(fog["density"], 1e-4)
+    mist.falloff = "LINEAR"
+    blur = ng.nodes.new("CompositorNodeBlur")
+    w = bpy.context.scene.render.resolution_x
+    blur.inputs["Size"].default_value = (w / 6, w / 6)
+    ng.links.new(main.outputs["Image"], blur.inputs["Image"])
+    hs = ng.nodes.new("CompositorNodeHueSat")
+    hs.inputs["Saturation"].default_value = 0.6 if fog.get("dust") else 0.25
+    hs.inputs["Value"].default_value = 1.25
+    ng.links.new(blur.outputs[0], hs.inputs["Image"])
+    tint = hs.outputs[0]
+    if fog.get("dust"):
+        warm = ng.nodes.new("ShaderNodeMix")
+        warm.data_type = "RGBA"
+        warm.blend_type = "MULTIPLY"
+        warm.inputs["Factor"].default_value = 1.0
+        warm.inputs[7].default_value = (1.0, 0.8, 0.6, 1.0)
+        ng.links.new(tint, warm.inputs[6])
+        tint = warm.outputs[2]
+    amount = ng.nodes.new("ShaderNodeMath")
+    amount.operation = "MULTIPLY"
+    amount.use_clamp = True
+    amount.inputs[1].default_value = 0.75  # distant things stay faintly visible
+    ng.links.new(main.outputs["Mist"], amount.inputs[0])
+    mix = ng.nodes.new("ShaderNodeMix")
+    mix.data_type = "RGBA"
+    ng.links.new(amount.outputs[0], mix.inputs["Factor"])
+    ng.links.new(main.outputs["Image"], mix.inputs[6])
+    ng.links.new(tint, mix.inputs[7])
+    return mix.outputs[2]
+
+
+def _compositor(unoccluded_layers: list[str], tmp_dir: Path, fog: dict | None = None) -> None:
     """File Output node writing rgb.png, index.exr and <layer>.exr into tmp_dir. Blender 5.x keeps
     the compositor in scene.compositing_node_group with File Output *items*; 4.2-4.5 use
     scene.node_tree with file *slots* (and append the frame number to each name)."""
@@ -111,7 +151,7 @@ def _compositor(unoccluded_layers: list[str], tmp_dir: Path) -> None:
     rgb_format.color_mode = "RGB"
     rgb_format.color_depth = "8"
     rgb_format.compression = 15
-    ng.links.new(main.outputs["Image"], rgb_socket)
+    ng.links.new(_fogged(ng, main, fog) if fog else main.outputs["Image"], rgb_socket)
     ng.links.new(_index_socket(main), add("index", "FLOAT")[0])
     for name in unoccluded_layers:
         rl = ng.nodes.new("CompositorNodeRLayers")

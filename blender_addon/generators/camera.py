@@ -47,13 +47,16 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in ctx["debris"]]
+    fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
+    noise = r5(uniform(rng, cfg["sensor_noise"]))
     for attempt in range(1, cfg["max_tries"] + 1):
         loc, aim = _pose(rng, cfg, mode, center)
         roll = uniform(rng, cfg["roll"])
         cam = {"mode": mode, "focal_length": r5(focal), "location": r5(loc),
                "rotation_quaternion": r5(matrix_to_quaternion(look_at_matrix(loc, aim, roll))),
                "look_at": r5(aim), "roll_deg": r5(roll), "target": target["name"] if target else None,
-               "tries": attempt}
+               "tries": attempt, "fstop": fstop, "sensor_noise": noise,
+               "focus_distance": r5(np.linalg.norm(center - loc)) if target is not None else 10.0}
         if target is None:
             return cam
         if not inside_frame(cam, corners, w, h, MARGIN_PX):

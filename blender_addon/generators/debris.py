@@ -1,7 +1,13 @@
-"""Debris: rubble chunks, concrete slabs, beams (procedural) or meshes from .blend asset files.
+"""Debris: rubble chunks, broken slabs, beams, brick piles, rebar, damaged walls, burnt cars
+(procedural) or meshes from .blend asset files.
 
 Debris is never labelled (pass index 0): it is the occluder that makes visibility interesting.
 Asset .blend files are read with bpy.data.libraries.load, meshes only: no objects, no scripts.
+
+Settling is cheap, not physics: pieces are dropped in order onto a heightfield of the pieces
+already placed (a piece overlapping earlier ones rests on the highest of them, sunk 30% into it),
+which gives heaps instead of interpenetrating or floating chunks. Walls and cars stand on the
+ground at the edge of the site, outside the people's area.
 """
 
 from __future__ import annotations
@@ -15,15 +21,22 @@ from blender_addon import meshes
 from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
 
 MATERIALS = {"concrete": (0.45, 0.44, 0.41), "brick": (0.45, 0.16, 0.09), "wood": (0.33, 0.2, 0.1),
-             "rusty": (0.3, 0.14, 0.07)}
-KIND_MATERIALS = {"rock": ["concrete", "brick"], "slab": ["concrete"], "beam": ["wood", "rusty", "concrete"]}
+             "rusty": (0.3, 0.14, 0.07), "charred": (0.03, 0.028, 0.025), "plaster": (0.6, 0.57, 0.52)}
+KIND_MATERIALS = {"rock": ["concrete", "brick"], "slab": ["concrete"], "beam": ["wood", "rusty", "concrete"],
+                  "brick": ["brick"], "rebar": ["rusty"], "wall": ["brick", "plaster", "concrete"], "car": ["charred"]}
+EDGE_KINDS = ("wall", "car")  # large: placed at the edge of the site
+
+
+ASSET_EXTS = (".blend", ".obj", ".glb", ".gltf", ".fbx")
 
 
 def asset_files(folders: list[str], base_dir: Path) -> list[str]:
-    """Asset .blend files (posix paths relative to the preset dir), sorted for determinism."""
+    """Asset mesh files (.blend/.obj/.glb/.gltf/.fbx; posix paths relative to the preset dir),
+    sorted for determinism. E.g. assets/debris, assets/buildings, assets/vehicles."""
     files: list[str] = []
     for folder in folders:
-        files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*.blend"))
+        files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*")
+                        if p.suffix.lower() in ASSET_EXTS and p.is_file())
     return files
 
 
@@ -31,57 +44,116 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
     people = ctx["taken"]
     assets = asset_files(cfg["asset_folders"], ctx["base_dir"]) if cfg["asset_probability"] > 0 else []
     out = []
+    heights: list[tuple[float, float, float, float]] = []  # settled pieces: x, y, radius, top z
     for k in range(integer(rng, cfg["count"])):
         size = uniform(rng, cfg["size"])
+        kind = choice(rng, cfg["kinds"])
+        edge = kind in EDGE_KINDS
         for _ in range(100):  # keep debris out of the people's footprint
-            x, y = disc_point(rng, cfg["spread"])
+            if edge:
+                r, a = ctx["spread"] + rng.uniform(3.0, 8.0), rng.uniform(0, 2 * math.pi)
+                x, y = r * math.cos(a), r * math.sin(a)
+            else:
+                x, y = disc_point(rng, cfg["spread"])
             if all(math.hypot(x - a, y - b) > 0.45 + size * 0.6 for a, b in people):
                 break
-        kind = choice(rng, cfg["kinds"])
         mat_name = KIND_MATERIALS[kind][rng.integers(len(KIND_MATERIALS[kind]))]
         d = {"name": f"debris_{k:03d}", "kind": kind, "material": mat_name,
              "color": jitter_color(rng, MATERIALS[mat_name], 0.15), "size": r5(size), "seed": int(rng.integers(2**31))}
         yaw = rng.uniform(0, 2 * math.pi)
+        base = 0.0 if edge else _rest_height(heights, x, y, size * 0.4)
         if assets and rng.uniform() < cfg["asset_probability"]:
             d.update(kind="asset", asset=assets[rng.integers(len(assets))],
-                     location=r5([x, y, 0.0]), rotation_euler=r5([0.0, 0.0, yaw]))
+                     location=r5([x, y, base]), rotation_euler=r5([0.0, 0.0, yaw]))
+            top = base + size * 0.5
         elif kind == "rock":
             squash = rng.uniform(0.4, 0.8)
-            d.update(asset="procedural:rock", squash=r5(squash), location=r5([x, y, size * squash * 0.3]),
+            d.update(asset="procedural:rock", squash=r5(squash), location=r5([x, y, base + size * squash * 0.3]),
                      rotation_euler=r5([rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), yaw]))
+            top = base + size * squash * 0.7
         elif kind == "slab":
             dims = [size, size * rng.uniform(0.5, 1.0), size * rng.uniform(0.08, 0.2)]
             tilt = rng.uniform(0, 0.45)
             d.update(asset="procedural:slab", dims=r5(dims),
-                     location=r5([x, y, dims[2] / 2 + math.sin(tilt) * dims[1] / 2]),
+                     location=r5([x, y, base + dims[2] / 2 + math.sin(tilt) * dims[1] / 2]),
                      rotation_euler=r5([tilt, 0.0, yaw]))
-        else:
+            top = base + dims[2] + math.sin(tilt) * dims[1]
+        elif kind == "beam":
             dims = [size * rng.uniform(2.0, 4.0), rng.uniform(0.12, 0.3), rng.uniform(0.12, 0.3)]
             tilt = rng.uniform(0, 0.5)
             d.update(asset="procedural:beam", dims=r5(dims),
-                     location=r5([x, y, dims[2] / 2 + math.sin(tilt) * dims[0] / 2]),
+                     location=r5([x, y, base + dims[2] / 2 + math.sin(tilt) * dims[0] / 2]),
                      rotation_euler=r5([0.0, tilt, yaw]))
+            top = base + dims[2]
+        elif kind in ("brick", "rebar"):
+            d.update(asset=f"procedural:{kind}", location=r5([x, y, base]), rotation_euler=r5([0.0, 0.0, yaw]))
+            top = base + (size * 0.35 if kind == "brick" else 0.02)
+        elif kind == "wall":
+            dims = [size * rng.uniform(3.0, 5.0), rng.uniform(0.2, 0.3), rng.uniform(1.8, 3.5)]
+            d.update(asset="procedural:wall", dims=r5(dims), location=r5([x, y, 0.0]),
+                     rotation_euler=r5([0.0, 0.0, math.atan2(y, x) + math.pi / 2]))  # faces the site
+            top = dims[2]
+        else:  # car
+            d.update(asset="procedural:car", length=r5(rng.uniform(3.8, 4.8)), location=r5([x, y, 0.0]),
+                     rotation_euler=r5([rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03), yaw]),
+                     rust=r5(rng.uniform(0.2, 0.8)))
+            top = 1.5
+        heights.append((x, y, bounding_radius(d) if kind not in EDGE_KINDS else 0.0, top))
         out.append(d)
     return out
 
 
+def _rest_height(heights: list, x: float, y: float, r: float) -> float:
+    """Heightfield drop: top of the highest earlier piece under this footprint, sunk 30% in."""
+    under = [top for (a, b, ra, top) in heights if math.hypot(x - a, y - b) < ra + r * 0.5]
+    return 0.7 * max(under) if under else 0.0
+
+
 def bounding_radius(d: dict) -> float:
     """Conservative core radius for cheap line-of-sight tests."""
+    if d["kind"] == "wall":
+        return 0.5 * d["dims"][1]
+    if d["kind"] == "car":
+        return 0.8
+    if d["kind"] in ("brick", "rebar"):
+        return 0.2 * d["size"]
     if "dims" in d:
         return 0.5 * min(d["dims"][:2])
     return 0.35 * d["size"]
 
 
 def procedural_mesh(d: dict) -> meshes.Mesh:
-    if d["kind"] == "rock":
+    k = d["kind"]
+    if k == "rock":
         return meshes.rock(d["size"], d["seed"], d["squash"])
+    if k == "slab":
+        return meshes.slab(d["dims"], d["seed"])
+    if k == "brick":
+        return meshes.brick_pile(d["size"], d["seed"])
+    if k == "rebar":
+        return meshes.rebar(d["size"], d["seed"])
+    if k == "wall":
+        return meshes.damaged_wall(*d["dims"], d["seed"])
+    if k == "car":
+        return meshes.car_body(d["length"], d["seed"])
     return meshes.box(d["dims"])
 
 
-def build(d: dict, base_dir: Path, asset_cache: dict) -> None:
+def build(d: dict, base_dir: Path, asset_cache: dict, weather: dict | None = None) -> None:
     from blender_addon.builders.objects import mesh_object, principled
 
-    mat = principled(d["name"], d["color"], 0.85)
+    if d["kind"] == "car":  # burnt-out car: charred shell, rusty patches, melted tyres
+        mats = [_charred(d), principled(d["name"] + "_tyre", (0.02, 0.02, 0.02), 0.9)]
+        if weather:
+            for m in mats:
+                _weathered(m, weather)
+        mesh_object(d["name"], procedural_mesh(d), mats, location=d["location"],
+                    rotation_euler=d["rotation_euler"], smooth=False)
+        return
+    metal = 0.6 if d["kind"] == "rebar" else 0.0
+    mat = principled(d["name"], d["color"], 0.85 if not metal else 0.6, metallic=metal)
+    if weather:
+        _weathered(mat, weather)
     if d["kind"] == "asset":
         from blender_addon.builders.assets import asset_mesh_object
 
@@ -89,3 +161,43 @@ def build(d: dict, base_dir: Path, asset_cache: dict) -> None:
         return
     mesh_object(d["name"], procedural_mesh(d), [mat], location=d["location"],
                 rotation_euler=d["rotation_euler"], smooth=d["kind"] == "rock")
+
+
+def _charred(d: dict):
+    from blender_addon.builders.objects import new_material
+
+    mat = new_material(d["name"])
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    bsdf.inputs["Roughness"].default_value = 0.8
+    bsdf.inputs["Metallic"].default_value = 0.4
+    noise = nt.nodes.new("ShaderNodeTexNoise")
+    noise.inputs["Scale"].default_value = 3.0
+    noise.inputs["Detail"].default_value = 6.0
+    ramp = nt.nodes.new("ShaderNodeValToRGB")
+    ramp.color_ramp.elements[0].position = 0.45
+    ramp.color_ramp.elements[0].color = (*d["color"], 1.0)
+    ramp.color_ramp.elements[1].position = 0.45 + 0.3 * (1 - d["rust"])
+    ramp.color_ramp.elements[1].color = (0.25, 0.09, 0.03, 1.0)
+    nt.links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
+    nt.links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
+    return mat
+
+
+def _weathered(mat, weather: dict) -> None:
+    """Wet (rain) or snow-capped (snow) version of a Principled material."""
+    from blender_addon.generators.weather import surface
+
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    link = bsdf.inputs["Base Color"].links
+    if link:
+        src = link[0].from_socket
+    else:
+        rgb = nt.nodes.new("ShaderNodeRGB")
+        rgb.outputs[0].default_value = bsdf.inputs["Base Color"].default_value
+        src = rgb.outputs[0]
+    out, rough = surface(nt, src, weather)
+    if out is not src:
+        nt.links.new(out, bsdf.inputs["Base Color"])
+    bsdf.inputs["Roughness"].default_value *= rough

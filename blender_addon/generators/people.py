@@ -1,7 +1,9 @@
-"""People: rescuers (hi-vis) and civilians, simple capsule humanoids in a few poses.
+"""People: rescuers (agency uniforms, helmets) and civilians (everyday clothes, the distractor).
 
-Both classes share one generator; only the clothing palette and category differ. Each person is
-a labelled object: one mesh, one unique pass index.
+Bodies are meshes from `body_folders` (posed Anny bodies made by `trainer assets rescuers`, or the
+user's .obj/.glb/.gltf/.fbx/.blend) when there are any, else procedural capsule humanoids. Both
+classes share one generator; only the clothing palette, helmet and category differ. Each person
+is a labelled object: one mesh (body + helmet joined), one unique pass index.
 """
 
 from __future__ import annotations
@@ -10,13 +12,25 @@ import math
 
 import numpy as np
 
-from blender_addon import meshes
+from blender_addon import bodies, meshes
 from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
 
-JACKETS = {"hivis_orange": (0.95, 0.28, 0.02), "hivis_yellow": (0.8, 0.95, 0.05), "red": (0.7, 0.04, 0.03)}
+JACKETS = {"hivis_orange": (0.95, 0.28, 0.02), "hivis_yellow": (0.8, 0.95, 0.05), "red": (0.7, 0.04, 0.03),
+           "navy": (0.02, 0.035, 0.09), "sand": (0.5, 0.4, 0.24)}
+# Agency schemes: trousers that go with each jacket (linear RGB).
+PANTS = {"hivis_orange": (0.05, 0.06, 0.12), "hivis_yellow": (0.05, 0.06, 0.12), "red": (0.04, 0.04, 0.05),
+         "navy": (0.02, 0.035, 0.09), "sand": (0.45, 0.36, 0.22)}
+GLOVES = [(0.04, 0.04, 0.04), (0.35, 0.25, 0.12), (0.6, 0.5, 0.1)]
+BOOTS = [(0.03, 0.03, 0.03), (0.12, 0.08, 0.05)]
+# Procedural humanoids know four poses; the others map to the closest one.
+PROCEDURAL_POSE = {"walking": "standing", "bending": "reaching", "lying": "crouching"}
 SKIN = [(0.75, 0.5, 0.38), (0.55, 0.36, 0.25), (0.3, 0.18, 0.11), (0.85, 0.64, 0.52)]
 MUTED = [(0.12, 0.14, 0.2), (0.25, 0.22, 0.18), (0.35, 0.35, 0.37), (0.2, 0.28, 0.2), (0.4, 0.12, 0.14),
          (0.06, 0.06, 0.07), (0.5, 0.45, 0.38)]
+# Civilians' everyday clothes: tops in many colours, mostly jeans / dark trousers below.
+TOPS = MUTED + [(0.6, 0.6, 0.62), (0.05, 0.15, 0.45), (0.45, 0.05, 0.05), (0.1, 0.3, 0.12), (0.5, 0.35, 0.05),
+                (0.3, 0.1, 0.35)]
+BOTTOMS = [(0.04, 0.07, 0.18), (0.06, 0.09, 0.22), (0.03, 0.03, 0.035), (0.2, 0.18, 0.14), (0.12, 0.12, 0.13)]
 HELMETS = [(0.9, 0.9, 0.88), (0.95, 0.75, 0.05), (0.8, 0.1, 0.05)]
 MIN_GAP = 0.9  # m between people
 
@@ -62,31 +76,56 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> lis
         if category == "rescuer":
             jacket_name = choice(rng, cfg["jackets"])
             colors = {"jacket": jitter_color(rng, JACKETS[jacket_name], 0.05),
-                      "pants": jitter_color(rng, (0.05, 0.06, 0.12), 0.2)}
+                      "pants": jitter_color(rng, PANTS.get(jacket_name, PANTS["red"]), 0.2)}
             helmet = bool(rng.uniform() < cfg["helmet_probability"])
+            stripes = jacket_name != "red" or bool(rng.uniform() < 0.5)
         else:
             jacket_name = "casual"
-            colors = {"jacket": jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.15),
-                      "pants": jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.15)}
+            colors = {"jacket": jitter_color(rng, TOPS[rng.integers(len(TOPS))], 0.15),
+                      "pants": jitter_color(rng, BOTTOMS[rng.integers(len(BOTTOMS))], 0.15)}
             helmet = False
+            stripes = False
         colors["skin"] = jitter_color(rng, SKIN[rng.integers(len(SKIN))], 0.08)
         colors["helmet"] = jitter_color(rng, HELMETS[rng.integers(len(HELMETS))], 0.03)
-        out.append({
-            "index": ctx["next_index"], "category": category, "name": f"{category}_{k:02d}",
-            "asset": "procedural:humanoid", "generator": "people",
-            "location": r5([x, y, 0.0]), "yaw_deg": r5(rng.uniform(0, 360)),
-            "height": r5(uniform(rng, cfg["height"])), "pose": pose, "joints": sample_pose(rng, pose),
-            "clothing": jacket_name, "helmet": helmet, "colors": colors,
-        })
+        colors["boots"] = jitter_color(rng, BOOTS[rng.integers(len(BOOTS))], 0.2)
+        colors["gloves"] = (jitter_color(rng, GLOVES[rng.integers(len(GLOVES))], 0.2) if category == "rescuer"
+                            else colors["skin"])
+        height = uniform(rng, cfg["height"])
+        p = {"index": ctx["next_index"], "category": category, "name": f"{category}_{k:02d}",
+             "asset": "procedural:humanoid", "generator": "people",
+             "location": r5([x, y, 0.0]), "yaw_deg": r5(rng.uniform(0, 360)),
+             "height": r5(height), "pose": pose, "joints": sample_pose(rng, PROCEDURAL_POSE.get(pose, pose)),
+             "clothing": jacket_name, "helmet": helmet, "stripes": stripes, "colors": colors,
+             "dirt": r5(uniform(rng, cfg["dirt"])), "roughness": r5(rng.uniform(0.6, 0.9))}
+        files = bodies.scan(cfg["body_folders"], ctx["base_dir"]) if cfg["body_probability"] > 0 else []
+        if files and rng.uniform() < cfg["body_probability"]:
+            same = [b for b in files if b["pose"] == pose]
+            body = (same or files)[rng.integers(len(same or files))]
+            p.update(asset=body["file"], pose=body["pose"] if body["pose"] != "unknown" else pose,
+                     scale=r5(height / body["stature"]),
+                     body={k: body[k] for k in ("bbox_min", "bbox_max", "head_center", "head_axis", "head_radius",
+                                                "regions", "normalize", "stature")})
+            if helmet:
+                p["helmet_geometry"] = bodies.helmet_geometry(body)
+        out.append(p)
         ctx["next_index"] += 1
     return out
 
 
 def body_mesh(person: dict) -> meshes.Mesh:
-    """World-space geometry of one person (shared by the camera check and the builder)."""
-    m = meshes.humanoid(person["height"], person["joints"], person["helmet"])
+    """World-space geometry of one person (shared by the camera check and the builder). For a
+    body mesh file this is its bounding box plus the helmet (the sampler never reads the mesh)."""
     rot = meshes.euler_xyz(0.0, 0.0, math.radians(person["yaw_deg"]))
-    return m.transformed(rot, person["location"])
+    if person["asset"] == "procedural:humanoid":
+        m = meshes.humanoid(person["height"], person["joints"], person["helmet"])
+        return m.transformed(rot, person["location"])
+    b = person["body"]
+    lo, hi = np.asarray(b["bbox_min"], float), np.asarray(b["bbox_max"], float)
+    parts = [meshes.box(hi - lo).transformed(None, (lo + hi) / 2)]
+    if person.get("helmet_geometry"):
+        parts.append(bodies.helmet_mesh(person["helmet_geometry"]))
+    s = person["scale"]
+    return meshes.concat(parts).transformed(None, (0, 0, 0), (s, s, s)).transformed(rot, person["location"])
 
 
 def bbox_corners(person: dict) -> np.ndarray:
@@ -95,7 +134,15 @@ def bbox_corners(person: dict) -> np.ndarray:
     return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
-def build(person: dict, collection=None):
+def build(person: dict, base_dir, cache: dict, collection=None):
+    if person["asset"] != "procedural:humanoid":
+        from blender_addon.builders.bodies import body_object
+
+        obj = body_object(person, base_dir, cache, collection)
+        if obj is not None:
+            return obj
+        person["asset"] = "procedural:humanoid"  # unreadable file: warned, fall back (recorded in the JSON)
+        person["helmet_geometry"] = None
     from blender_addon.builders.objects import mesh_object, principled
 
     c = person["colors"]

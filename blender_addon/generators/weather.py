@@ -3,6 +3,12 @@
 Rain and snow are semi-transparent (alpha < 1), so they show in the RGB image but are skipped by
 the object-index pass (view layer pass_alpha_threshold = 1): precipitation does NOT cut holes in
 the labels. A rescuer behind rain is labelled in full.
+
+Surfaces respond to the weather: rain makes debris darker and glossier (wet), snow whitens the
+upward-facing parts of debris (geometry-normal mix) and the ground. Fog/dust (`fog_probability`)
+is composited over the photo from the Mist pass (builders/passes.py), so, like rain, it never
+changes the labels. (A world volume was tried: with an infinite medium the sun and sky are
+absorbed completely and the index pass loses pixels where rays scatter.)
 """
 
 from __future__ import annotations
@@ -24,7 +30,48 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     elif cond == "snow":
         d.update(overcast=r5(rng.uniform(0.5, 0.9)), count=integer(rng, cfg["snow_flakes"]),
                  flake_size=r5(rng.uniform(0.006, 0.012)), ground_cover=r5(rng.uniform(0.3, 0.8)))
+    if rng.uniform() < cfg["fog_probability"]:
+        lo, hi = cfg["fog_density"]
+        d["fog"] = {"density": r5(rng.uniform(lo, hi)), "dust": bool(cond == "clear" and rng.uniform() < 0.5)}
     return d
+
+
+def surface(nt, color_out, weather: dict):
+    """Weather on a node material: returns (colour output, roughness factor). Rain: darker,
+    glossier. Snow: white where the geometry normal points up, broken by noise."""
+    cond = weather.get("condition")
+    if cond == "rain":
+        mix = nt.nodes.new("ShaderNodeMix")
+        mix.data_type = "RGBA"
+        mix.inputs["Factor"].default_value = 0.35
+        nt.links.new(color_out, mix.inputs[6])
+        mix.inputs[7].default_value = (0.0, 0.0, 0.0, 1.0)
+        return mix.outputs[2], 0.45
+    if cond == "snow" and weather.get("ground_cover", 0) > 0:
+        geo = nt.nodes.new("ShaderNodeNewGeometry")
+        sep = nt.nodes.new("ShaderNodeSeparateXYZ")
+        nt.links.new(geo.outputs["Normal"], sep.inputs["Vector"])
+        up = nt.nodes.new("ShaderNodeMapRange")
+        nt.links.new(sep.outputs["Z"], up.inputs["Value"])
+        up.inputs["From Min"].default_value = 0.55
+        up.inputs["From Max"].default_value = 0.85
+        noise = nt.nodes.new("ShaderNodeTexNoise")
+        noise.inputs["Scale"].default_value = 4.0
+        mul = nt.nodes.new("ShaderNodeMath")
+        mul.operation = "MULTIPLY"
+        nt.links.new(up.outputs["Result"], mul.inputs[0])
+        cover = nt.nodes.new("ShaderNodeMapRange")
+        nt.links.new(noise.outputs["Fac"], cover.inputs["Value"])
+        cover.inputs["From Min"].default_value = 0.6 - 0.4 * weather["ground_cover"]
+        cover.inputs["From Max"].default_value = 0.65 - 0.4 * weather["ground_cover"]
+        nt.links.new(cover.outputs["Result"], mul.inputs[1])
+        mix = nt.nodes.new("ShaderNodeMix")
+        mix.data_type = "RGBA"
+        nt.links.new(mul.outputs[0], mix.inputs["Factor"])
+        nt.links.new(color_out, mix.inputs[6])
+        mix.inputs[7].default_value = (0.85, 0.87, 0.9, 1.0)
+        return mix.outputs[2], 1.0
+    return color_out, 1.0
 
 
 def particles(desc: dict, camera: dict) -> meshes.Mesh | None:

@@ -1,0 +1,199 @@
+"""Body meshes from assets/rescuers/ (pure Python, no bpy): scan, validate, describe, place helmets.
+
+The sampler must know a body's extent (camera framing, truncation) without Blender, so each file
+is described here: from its sidecar JSON (written by `trainer assets rescuers`), else from the
+file itself (OBJ vertices, glTF POSITION min/max), else (FBX, .blend) as an upright body of
+unknown shape that the builder normalises to the sampled height. A file that cannot be what its
+extension says (wrong magic bytes, unparsable, no vertices) is skipped with an AssetWarning that
+names it; the folder's other bodies are still used.
+
+Frame of every description: Z up, metres, feet (lowest point) at z = 0, before yaw and scale.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from blender_addon import meshes
+
+BODY_EXTS = (".obj", ".glb", ".gltf", ".fbx", ".blend")
+# Upright body of unknown shape (FBX/.blend without sidecar): extent as fractions of its height.
+ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH = 0.22, 0.15
+
+
+class AssetWarning(UserWarning):
+    """A user asset was skipped (the message names the file and why)."""
+
+
+_CACHE: dict[tuple, dict | None] = {}
+
+
+def skip(path: Path, why: str) -> None:
+    warnings.warn(f"{path}: skipped ({why})", AssetWarning, stacklevel=3)
+
+
+def body_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in BODY_EXTS and p.is_file()
+                  and not p.name.startswith("."))
+
+
+def scan(folders: list[str], base_dir: Path) -> list[dict]:
+    """Descriptions of every usable body file (sorted, so sampling is deterministic)."""
+    out = []
+    for folder in folders:
+        for p in body_files(base_dir / folder):
+            st = p.stat()
+            side = p.with_suffix(".json")
+            key = (str(p), st.st_mtime_ns, st.st_size, side.stat().st_mtime_ns if side.is_file() else 0)
+            if key not in _CACHE:
+                try:
+                    _CACHE[key] = describe(p)
+                except (ValueError, OSError, UnicodeDecodeError, struct.error, KeyError, IndexError, TypeError) as exc:
+                    skip(p, str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__)
+                    _CACHE[key] = None
+            d = _CACHE[key]
+            if d is not None:
+                out.append({**d, "file": p.relative_to(base_dir).as_posix()})
+    return out
+
+
+def _head_from_bbox(lo: np.ndarray, hi: np.ndarray) -> dict:
+    h = hi[2] - lo[2]
+    r = 0.065 * h
+    c = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2] - r * 1.1])
+    return {"head_center": [float(x) for x in c], "head_axis": [0.0, 0.0, 1.0], "head_radius": float(r),
+            "head_top": [float(c[0]), float(c[1]), float(hi[2])]}
+
+
+def describe(path: Path) -> dict:
+    """Extent and head of one body file (raises ValueError when the file is not usable)."""
+    ext = path.suffix.lower()
+    head = path.read_bytes()[:64] if ext in (".glb", ".fbx", ".blend") else b""
+    if ext == ".blend" and not head.startswith((b"BLENDER", b"\x28\xb5\x2f\xfd", b"\x1f\x8b")):  # plain, zstd, gzip
+        raise ValueError("not a .blend file (bad header)")
+    if ext == ".fbx" and not (head.startswith(b"Kaydara FBX Binary") or b"FBX" in head[:64]):
+        raise ValueError("not an FBX file (bad header)")
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        _check_format(path, ext)  # the mesh itself must still be readable
+        keys = ("bbox_min", "bbox_max", "head_center", "head_axis", "head_radius", "stature")
+        missing = [k for k in keys if k not in meta]
+        if missing:
+            raise ValueError(f"sidecar {sidecar.name} lacks {missing[0]}")
+        d = {k: meta[k] for k in keys}
+        d.update(pose=meta.get("pose", "unknown"), regions=True, normalize=False)
+        return d
+    if ext in (".obj", ".gltf", ".glb"):
+        lo, hi = _check_format(path, ext)
+        d = {"bbox_min": lo.tolist(), "bbox_max": hi.tolist(), "stature": float(hi[2] - lo[2])}
+    else:  # FBX / .blend: extent known only after import; the builder normalises to this box
+        lo, hi = np.array([-ASSUMED_HALF_WIDTH, -ASSUMED_HALF_DEPTH, 0.0]), np.array([ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH, 1.0])
+        d = {"bbox_min": lo.tolist(), "bbox_max": hi.tolist(), "stature": 1.0}
+    # normalised frame: centred in x/y, feet on z = 0 (the builder applies the same shift)
+    shift = np.array([-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]])
+    lo, hi = lo + shift, hi + shift
+    d.update(bbox_min=lo.tolist(), bbox_max=hi.tolist(), pose="unknown", regions=False, normalize=True,
+             **_head_from_bbox(lo, hi))
+    return d
+
+
+def _check_format(path: Path, ext: str) -> tuple[np.ndarray, np.ndarray]:
+    """Parse enough of the file to trust it; returns its Z-up bounding box (OBJ/glTF)."""
+    if ext == ".obj":
+        v = read_obj_vertices(path)
+        return v.min(0), v.max(0)
+    if ext in (".gltf", ".glb"):
+        lo, hi = gltf_bounds(path)
+        # glTF is Y up, +Z forward -> Blender (x, -z, y)
+        a = np.array([lo[0], -hi[2], lo[1]])
+        b = np.array([hi[0], -lo[2], hi[1]])
+        return a, b
+    return np.zeros(3), np.ones(3)
+
+
+def read_obj_vertices(path: Path) -> np.ndarray:
+    """OBJ 'v' lines -> (N, 3) Z-up vertices (OBJ is Y up, -Z forward)."""
+    rows = []
+    with open(path, encoding="utf-8", errors="strict") as f:
+        for line in f:
+            if line.startswith("v "):
+                p = line.split()
+                rows.append((float(p[1]), float(p[2]), float(p[3])))
+    if not rows:
+        raise ValueError("OBJ has no vertices")
+    v = np.asarray(rows, float)
+    if not np.isfinite(v).all():
+        raise ValueError("OBJ has non-finite vertices")
+    return np.stack([v[:, 0], -v[:, 2], v[:, 1]], axis=1)
+
+
+def read_obj(path: Path) -> meshes.Mesh:
+    """Vertices (Z up) and triangles (fans) of an OBJ, for geometric checks."""
+    v = read_obj_vertices(path)
+    tris = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("f "):
+                idx = [int(t.split("/")[0]) for t in line.split()[1:]]
+                idx = [i - 1 if i > 0 else len(v) + i for i in idx]
+                tris += [(idx[0], idx[k], idx[k + 1]) for k in range(1, len(idx) - 1)]
+    return meshes.Mesh(v, np.asarray(tris, np.int64).reshape(-1, 3))
+
+
+def gltf_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Union of the POSITION accessors' min/max (glTF requires them). Node transforms are ignored."""
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".glb":
+        magic, _version, _length = struct.unpack_from("<4sII", raw, 0)
+        if magic != b"glTF":
+            raise ValueError("not a binary glTF (bad magic)")
+        clen, ctype = struct.unpack_from("<II", raw, 12)
+        if ctype != 0x4E4F534A:
+            raise ValueError("binary glTF without a JSON chunk")
+        doc = json.loads(raw[20:20 + clen].decode("utf-8"))
+    else:
+        doc = json.loads(raw.decode("utf-8"))
+    acc = doc.get("accessors", [])
+    los, his = [], []
+    for mesh in doc.get("meshes", []):
+        for prim in mesh.get("primitives", []):
+            a = acc[prim["attributes"]["POSITION"]]
+            los.append(a["min"])
+            his.append(a["max"])
+    if not los:
+        raise ValueError("glTF has no mesh with POSITION")
+    return np.min(np.asarray(los, float), 0), np.max(np.asarray(his, float), 0)
+
+
+# ---- helmets ----
+
+def helmet_geometry(body: dict) -> dict:
+    """Helmet shell placed on the head (body frame): centre, axis (crown direction), radius."""
+    c = np.asarray(body["head_center"], float)
+    axis = np.asarray(body["head_axis"], float)
+    axis = axis / max(np.linalg.norm(axis), 1e-9)
+    r = float(body["head_radius"])
+    return {"center": [round(float(x), 5) for x in c + axis * 0.18 * r], "axis": [round(float(x), 5) for x in axis],
+            "radius": round(1.18 * r, 5)}
+
+
+def helmet_mesh(helmet: dict) -> meshes.Mesh:
+    """A dome (crown to a little below the equator) with a short brim, turned onto the head axis."""
+    r = helmet["radius"]
+    prof = [(0.0, -0.25 * r)]
+    prof += [(r * 1.12, -0.28 * r), (r * 1.05, -0.22 * r)]  # brim
+    prof += [(r * math.cos(a), r * math.sin(a)) for a in np.radians([-10, 10, 30, 50, 70, 85])]
+    prof.append((0.0, r))
+    m = meshes.lathe(prof, 14)
+    m.verts[:, 1] *= 1.1  # longer front to back
+    rot = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), np.asarray(helmet["axis"], float))
+    return m.transformed(rot, helmet["center"]).with_material(meshes.SLOT_HELMET)

@@ -1,0 +1,198 @@
+"""Body meshes: helmets sit on heads, bodies stand on the ground, every supported format loads,
+a broken file is skipped with a warning naming it. Pure Python except the marked Blender test."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from render_support import ROOT, env, needs_bpy
+
+from blender_addon import bodies, meshes
+from blender_addon.generators import people
+from blender_addon.preset import preset_from_dict
+from blender_addon.sampling import sample_scene
+from trainer import bodies as anny_bodies
+
+ASSETS = ROOT / "assets" / "rescuers"
+
+
+def humanoid_obj(path: Path, height: float = 1.8) -> meshes.Mesh:
+    """A procedural body written as an OBJ (Y up), no sidecar, feet at y=0.3 (not normalised)."""
+    m = meshes.humanoid(height, people.sample_pose(np.random.default_rng(0), "standing"), False)
+    v = m.verts + [0.5, -0.2, 0.3]
+    lines = [f"v {x} {z} {-y}" for x, y, z in v] + [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in m.tris]
+    path.write_text("\n".join(lines) + "\n")
+    return m
+
+
+def gltf_doc(m: meshes.Mesh) -> tuple[dict, bytes]:
+    v = np.stack([m.verts[:, 0], m.verts[:, 2], -m.verts[:, 1]], 1).astype(np.float32)  # Z up -> glTF Y up
+    idx = m.tris.astype(np.uint32).ravel()
+    blob = v.tobytes() + idx.tobytes()
+    doc = {"asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+           "buffers": [{"byteLength": len(blob)}],
+           "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": v.nbytes},
+                           {"buffer": 0, "byteOffset": v.nbytes, "byteLength": idx.nbytes}],
+           "accessors": [{"bufferView": 0, "componentType": 5126, "count": len(v), "type": "VEC3",
+                          "min": v.min(0).tolist(), "max": v.max(0).tolist()},
+                         {"bufferView": 1, "componentType": 5125, "count": len(idx), "type": "SCALAR"}]}
+    return doc, blob
+
+
+def write_gltf(path: Path, m: meshes.Mesh) -> None:
+    doc, blob = gltf_doc(m)
+    doc["buffers"][0]["uri"] = "data:application/octet-stream;base64," + base64.b64encode(blob).decode()
+    path.write_text(json.dumps(doc))
+
+
+def write_glb(path: Path, m: meshes.Mesh) -> None:
+    doc, blob = gltf_doc(m)
+    js = json.dumps(doc).encode()
+    js += b" " * (-len(js) % 4)
+    blob += b"\0" * (-len(blob) % 4)
+    body = struct.pack("<II", len(js), 0x4E4F534A) + js + struct.pack("<II", len(blob), 0x004E4942) + blob
+    path.write_bytes(struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body)
+
+
+def test_helmet_sits_on_the_head_in_any_head_orientation():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        axis = rng.normal(size=3)
+        axis /= np.linalg.norm(axis)
+        c = rng.uniform(-1, 1, 3)
+        r = rng.uniform(0.08, 0.13)
+        body = {"head_center": c.tolist(), "head_axis": axis.tolist(), "head_radius": r}
+        hm = bodies.helmet_mesh(bodies.helmet_geometry(body))
+        rel = hm.verts - c
+        along = rel @ axis
+        # the shell surrounds the crown: its top is beyond the head top, nothing hangs below the ears
+        assert along.max() > r * 1.05
+        assert along.min() > -0.6 * r
+        assert np.linalg.norm(hm.verts.mean(0) - c) < r  # centred on the head, not beside it
+        side = np.linalg.norm(rel - np.outer(along, axis), axis=1)
+        assert side.max() < 1.6 * r
+
+
+def test_obj_without_sidecar_is_normalised_and_framed(tmp_path):
+    (tmp_path / "b").mkdir()
+    humanoid_obj(tmp_path / "b" / "guy.obj")
+    [d] = bodies.scan(["b"], tmp_path)
+    assert d["file"] == "b/guy.obj" and d["normalize"] and not d["regions"]
+    assert abs(d["bbox_min"][2]) < 1e-9 and abs(d["bbox_max"][2] - 1.8) < 0.05
+    assert abs(d["bbox_min"][0] + d["bbox_max"][0]) < 1e-9  # centred
+    p = preset_from_dict({"rescuers": {"count": [2, 2], "body_folders": ["b"]}, "civilians": {"count": [0, 0]}},
+                         tmp_path / "x.toml")
+    desc = sample_scene(p, 0, 0)
+    for o in desc["objects"]:
+        assert o["asset"] == "b/guy.obj"
+        v = people.body_mesh(o).verts
+        assert abs(v[:, 2].min()) < 1e-9  # on the ground
+        assert abs(v[:, 2].max() - o["height"]) < 0.2 * o["height"]  # scaled to the sampled height (+helmet)
+
+
+def test_broken_files_are_skipped_with_a_warning_naming_them(tmp_path):
+    d = tmp_path / "b"
+    d.mkdir()
+    humanoid_obj(d / "good.obj")
+    (d / "bad.glb").write_bytes(b"not a gltf at all")
+    (d / "bad.blend").write_bytes(b"garbage")
+    (d / "empty.obj").write_text("# nothing\n")
+    (d / "bad.fbx").write_bytes(b"\0\0\0")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = bodies.scan(["b"], tmp_path)
+    assert [f["file"] for f in found] == ["b/good.obj"]
+    msgs = [str(w.message) for w in caught if issubclass(w.category, bodies.AssetWarning)]
+    for name in ("bad.glb", "bad.blend", "empty.obj", "bad.fbx"):
+        assert any(name in m and "skipped" in m for m in msgs), (name, msgs)
+
+
+def test_gltf_bounds_are_read_without_blender(tmp_path):
+    m = meshes.humanoid(1.7, people.sample_pose(np.random.default_rng(1), "standing"), False)
+    write_gltf(tmp_path / "a.gltf", m)
+    write_glb(tmp_path / "a.glb", m)
+    for name in ("a.gltf", "a.glb"):
+        d = bodies.describe(tmp_path / name)
+        assert abs(d["stature"] - (m.verts[:, 2].max() - m.verts[:, 2].min())) < 1e-4
+
+
+def test_pose_library_angles_stay_within_human_limits():
+    rng = np.random.default_rng(0)
+    for pose in anny_bodies.POSES:
+        for _ in range(20):
+            j = anny_bodies.sample_joints(rng, pose)
+            for s in ("l", "r"):
+                assert -30 <= j[f"{s}_hip_flex"] <= 125
+                assert 0 <= j[f"{s}_knee_flex"] <= 150
+                assert 0 <= j[f"{s}_elbow_flex"] <= 145
+                assert -40 <= j[f"{s}_shoulder_flex"] <= 170
+            assert -10 <= j["spine_flex"] <= 90
+            rots = anny_bodies.bone_rotations(j)
+            assert all(np.allclose(r @ r.T, np.eye(3), atol=1e-9) for r in rots.values())
+
+
+@pytest.mark.skipif(not any(ASSETS.rglob("*.obj")), reason="no bodies in assets/rescuers")
+def test_generated_bodies_stand_on_the_ground_and_are_closed():
+    for obj in sorted(ASSETS.rglob("*.obj"))[:12]:
+        meta = json.loads(obj.with_suffix(".json").read_text())
+        m = bodies.read_obj(obj)
+        assert abs(m.verts[:, 2].min()) < 1e-4, obj  # lowest point on the ground
+        assert np.allclose(m.verts.min(0), meta["bbox_min"], atol=1e-4)
+        assert np.allclose(m.verts.max(0), meta["bbox_max"], atol=1e-4)
+        if meta["pose"] != "lying":
+            assert meta["bbox_max"][2] > 0.45 * meta["stature"]
+        # head: the helmet's crown sits above (along the head axis) the head's top vertex
+        helmet = bodies.helmet_mesh(bodies.helmet_geometry(meta))
+        axis = np.asarray(meta["head_axis"])
+        assert (helmet.verts @ axis).max() > np.dot(meta["head_top"], axis)
+        # no holes in the skin: every edge is shared by exactly two triangles, apart from
+        # Anny's few open rims (eye sockets, mouth); a torn mesh has many more
+        e = np.sort(np.concatenate([m.tris[:, [0, 1]], m.tris[:, [1, 2]], m.tris[:, [2, 0]]]), axis=1)
+        _, counts = np.unique(e, axis=0, return_counts=True)
+        assert (counts == 1).sum() < 0.01 * len(counts), obj
+
+
+@needs_bpy
+def test_every_supported_format_loads_in_blender(tmp_path):
+    d = tmp_path / "b"
+    d.mkdir()
+    m = humanoid_obj(d / "a.obj")
+    write_gltf(d / "a.gltf", m)
+    write_glb(d / "a.glb", m)
+    (d / "broken.obj").write_text("v 0 0 0\nf 1 2 3\nthis is not obj\n")
+    script = textwrap.dedent(f"""
+        import bpy, numpy as np, sys
+        from pathlib import Path
+        from blender_addon.builders.bodies import load_body_mesh
+        from blender_addon.builders import cleanup
+        d = Path({str(d)!r})
+        cleanup.reset_factory()
+        # FBX and .blend made by Blender itself from the OBJ
+        bpy.ops.wm.obj_import(filepath=str(d / "a.obj"))
+        bpy.ops.export_scene.fbx(filepath=str(d / "a.fbx"))
+        bpy.data.libraries.write(str(d / "a.blend"), {{bpy.data.meshes[0]}})
+        cleanup.reset_factory()
+        for name in ("a.obj", "a.gltf", "a.glb", "a.fbx", "a.blend"):
+            me = load_body_mesh(d / name, normalize=True)
+            co = np.array([v.co for v in me.vertices])
+            print("OK", name, len(co), round(float(co[:, 2].min()), 4), round(float(co[:, 2].max()), 3))
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env(), timeout=300,
+                       cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ok = {line.split()[1]: line.split()[2:] for line in r.stdout.splitlines() if line.startswith("OK ")}
+    assert set(ok) == {"a.obj", "a.gltf", "a.glb", "a.fbx", "a.blend"}, r.stdout
+    for name, (n, zmin, zmax) in ok.items():
+        assert int(n) >= len(m.verts) * 0.9 and abs(float(zmin)) < 1e-3, (name, n, zmin)
+        expect = 1.0 if name.endswith((".fbx", ".blend")) else float(m.verts[:, 2].max())
+        assert abs(float(zmax) - expect) < 0.02 * expect, (name, zmax)

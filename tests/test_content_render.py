@@ -1,0 +1,163 @@
+"""Content on real (tiny) renders: body meshes render whole (no holes) and dressed, a broken
+body file is skipped with a warning naming it, fog never changes the labels, and exposure keeps
+day, snow and night frames between black and blown out. Skipped without bpy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from render_support import ROOT, blender_marks, env
+from scipy import ndimage
+from test_bodies import humanoid_obj
+
+pytestmark = blender_marks()
+
+BASE = """
+[render]
+resolution = [96, 72]
+samples = 2
+[output]
+min_pixels = 0
+min_extent = 0
+"""
+
+
+def render(tmp_path: Path, name: str, extra: str, *args: str) -> tuple[Path, subprocess.CompletedProcess]:
+    preset = tmp_path / f"{name}.toml"
+    preset.write_text(f'[scene]\nname = "{name}"\n' + BASE + extra)
+    out = tmp_path / f"out_{name}"
+    r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(preset), "--out", str(out),
+                        "--no-annotate", *args], capture_output=True, text=True, env=env(), timeout=300, cwd=ROOT,
+                       check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out, r
+
+
+def frames(out: Path):
+    for f in sorted((out / "scenes").glob("*.json")):
+        d = json.loads(f.read_text())
+        img = np.asarray(Image.open(out / "images" / d["image"]).convert("RGB"), float)
+        mask = np.asarray(Image.open(out / "masks" / d["mask"])).astype(int)
+        yield d, img, mask
+
+
+def test_body_meshes_render_whole_and_broken_files_are_skipped(tmp_path):
+    bodies = tmp_path / "bodies"
+    bodies.mkdir()
+    humanoid_obj(bodies / "guy.obj")
+    (bodies / "broken.glb").write_bytes(b"definitely not glTF")
+    out, r = render(tmp_path, "bodies", """
+[rescuers]
+count = [1, 1]
+body_folders = ["bodies"]
+helmet_probability = 1.0
+[civilians]
+count = [0, 0]
+[debris]
+count = [0, 0]
+[camera]
+modes = { ground = 1.0 }
+ground_distance = [4.0, 5.0]
+sensor_noise = [0.0, 0.0]
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+""", "--count", "2")
+    assert "broken.glb" in r.stderr and "skipped" in r.stderr
+    for d, img, mask in frames(out):
+        [o] = d["objects"]
+        assert o["asset"] == "bodies/guy.obj" and o["helmet_geometry"]
+        m = mask == o["index"]
+        assert m.sum() > 100 and o["visible_px"] == o["unoccluded_px"] == m.sum()
+        # one solid silhouette: no holes (missing or back-face-culled triangles would make them)
+        assert (ndimage.binary_fill_holes(m) == m).all()
+        assert ndimage.label(m)[1] == 1
+        # dressed: the body is not one flat colour (jacket, trousers, boots, helmet, skin)
+        assert img[m].std(0).max() > 10
+
+
+def test_fog_changes_the_photo_but_never_the_labels(tmp_path):
+    scene = """
+[rescuers]
+count = [2, 2]
+spread = 3.0
+[debris]
+count = [5, 5]
+[camera]
+modes = { ground = 1.0 }
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = {p}
+fog_density = [0.05, 0.05]
+"""
+    clear, _ = render(tmp_path, "clear", scene.replace("{p}", "0.0"), "--count", "2")
+    foggy, _ = render(tmp_path, "foggy", scene.replace("{p}", "1.0"), "--count", "2")
+    for (d0, i0, m0), (d1, i1, m1) in zip(frames(clear), frames(foggy)):
+        assert d1["weather"]["fog"] and "fog" not in d0["weather"]
+        assert np.array_equal(m0, m1)
+        assert np.abs(i0 - i1).mean() > 2  # the haze is there
+
+
+def test_exposure_keeps_frames_between_black_and_blown_out(tmp_path):
+    looks = {
+        "day": "[light]\nsun_elevation = [30.0, 60.0]\n[weather]\nconditions = { clear = 1.0 }\n",
+        "low_sun": "[light]\nsun_elevation = [2.0, 8.0]\n[weather]\nconditions = { clear = 1.0 }\n",
+        "snow": "[weather]\nconditions = { snow = 1.0 }\n",
+        "night": ("[light]\nsky = { color = 1.0 }\nsun_elevation = [-5.0, 0.0]\nsun_strength = [0.0, 0.05]\n"
+                  "sky_strength = [0.01, 0.05]\nwork_lights = [2, 3]\nfires = [1, 2]\n"),
+    }
+    for name, extra in looks.items():
+        out, _ = render(tmp_path, name, "[debris]\ncount = [5, 10]\n" + extra, "--count", "2")
+        for d, img, _ in frames(out):
+            lum = img.mean()
+            assert 25 < lum < 225, (name, d["image"], lum)
+
+
+def test_obj_and_gltf_debris_assets_render(tmp_path):
+    from test_bodies import write_gltf
+
+    rubble = tmp_path / "vehicles"
+    rubble.mkdir()
+    m = humanoid_obj(rubble / "thing.obj")
+    write_gltf(rubble / "thing.gltf", m)
+    out, _ = render(tmp_path, "assets", """
+[rescuers]
+count = [1, 1]
+[civilians]
+count = [0, 0]
+[debris]
+count = [6, 6]
+asset_folders = ["vehicles"]
+asset_probability = 1.0
+""", "--count", "1")
+    [(d, _img, _mask)] = list(frames(out))
+    assert {x["asset"] for x in d["debris"]} <= {"vehicles/thing.obj", "vehicles/thing.gltf"}
+    assert len({x["asset"] for x in d["debris"]}) == 2
+
+
+def test_photo_backplate_is_used_as_the_sky(tmp_path):
+    bg = tmp_path / "backgrounds"
+    bg.mkdir()
+    img = np.zeros((64, 128, 3), np.uint8)
+    img[:] = (230, 40, 20)  # a strongly red "photo": no physical sky looks like this
+    Image.fromarray(img).save(bg / "sky.png")
+    out, _ = render(tmp_path, "backplate", """
+[light]
+background_probability = 1.0
+background_folders = ["backgrounds"]
+[camera]
+modes = { ground = 1.0 }
+ground_height = [1.5, 1.5]
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+""", "--count", "1")
+    [(d, photo, _mask)] = list(frames(out))
+    assert d["light"]["background"]["file"] == "backgrounds/sky.png"
+    top = photo[:8].reshape(-1, 3).mean(0)  # the top rows of a ground view are sky
+    assert top[0] > top[2] + 40, top
