@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import colorsys
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from trainer.annotation.io import read_image, write_image_atomic
-from trainer.annotation.model import Dataset, ImageRecord
+from trainer.annotation.model import Annotation, Dataset, ImageRecord
 
 
 def instance_colour(i: int) -> tuple[int, int, int]:
@@ -23,31 +24,57 @@ def instance_colour(i: int) -> tuple[int, int, int]:
     return int(b * 255), int(g * 255), int(r * 255)
 
 
-def draw_annotations(image: np.ndarray, record: ImageRecord, *, alpha: float = 0.45) -> np.ndarray:
-    """Overlay one image's instances (fill, outline, box, class) on a BGR image copy."""
-    out = image.copy()
-    h, w = out.shape[:2]
-    thickness = max(1, round(max(h, w) / 400))
+def draw_annotations(image: np.ndarray, record: ImageRecord, *, alpha: float = 0.45,
+                     label: Callable[[Annotation], str] | None = None, min_side: int = 0) -> np.ndarray:
+    """Overlay one image's instances (fill, outline, box, label) on a copy of the image.
+
+    Used for dataset previews and for model predictions alike (`label` adds e.g. the score);
+    `min_side` enlarges small images first (masks by nearest neighbour) so labels stay readable.
+    """
+    h, w = image.shape[:2]
+    s = max(1.0, min_side / min(h, w)) if min_side else 1.0
+    out = cv2.resize(image, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR) if s > 1 else image.copy()
+    big_h, big_w = out.shape[:2]
+    thickness = max(1, round(max(big_h, big_w) / 400))
     for i, ann in enumerate(record.annotations):
         colour = instance_colour(i)
         mask = ann.to_mask(h, w)
+        if s > 1:
+            mask = cv2.resize(mask.astype(np.uint8), (big_w, big_h), interpolation=cv2.INTER_NEAREST).astype(bool)
         rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
         if rows.size:  # blend within the mask's own extent (not the stated bbox, which may be wrong)
             y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
             inside, region = mask[y0:y1, x0:x1], out[y0:y1, x0:x1]
             region[inside] = (region[inside] * (1 - alpha) + np.array(colour) * alpha).astype(np.uint8)
         for polygon in ann.outline_polygons(h, w):
-            pts = np.round(np.asarray(polygon).reshape(-1, 1, 2) * 4).astype(np.int32)  # 2 bits subpixel
+            pts = np.round(np.asarray(polygon).reshape(-1, 1, 2) * s * 4).astype(np.int32)  # 2 bits subpixel
             cv2.polylines(out, [pts], True, colour, thickness, cv2.LINE_AA, shift=2)
-        x, y, bw, bh = (int(round(v)) for v in ann.bbox)
+        x, y, bw, bh = (int(round(v * s)) for v in ann.bbox)
         cv2.rectangle(out, (x, y), (x + bw - 1, y + bh - 1), colour, thickness)
-        label = ann.category
+        text = label(ann) if label else ann.category
         scale = 0.4 * thickness
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         ty = max(th + 2, y - 2)
         cv2.rectangle(out, (x, ty - th - 2), (x + tw + 2, ty + base - 1), colour, -1)
-        cv2.putText(out, label, (x + 1, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(out, text, (x + 1, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
     return out
+
+
+def tile_sheet(tiles: list[np.ndarray], tile_width: int = 320, gap: int = 4) -> np.ndarray:
+    """Images resized to `tile_width` and laid out in a near-square grid on a dark sheet."""
+    if not tiles:
+        raise ValueError("no images for a sheet")
+    tiles = [cv2.resize(t, (tile_width, max(1, round(t.shape[0] * tile_width / t.shape[1]))),
+                        interpolation=cv2.INTER_AREA) if t.shape[1] != tile_width else t for t in tiles]
+    cols = math.ceil(math.sqrt(len(tiles)))
+    rows = math.ceil(len(tiles) / cols)
+    tile_h = max(t.shape[0] for t in tiles)
+    sheet = np.full((rows * (tile_h + gap) + gap, cols * (tile_width + gap) + gap, 3), 32, np.uint8)
+    for n, tile in enumerate(tiles):
+        r, c = divmod(n, cols)
+        y, x = gap + r * (tile_h + gap), gap + c * (tile_width + gap)
+        sheet[y : y + tile.shape[0], x : x + tile_width] = tile
+    return sheet
 
 
 def _tile(dataset: Dataset, record: ImageRecord, tile_w: int) -> np.ndarray:
@@ -66,17 +93,7 @@ def render_preview(dataset: Dataset, *, count: int = 16, tile_width: int = 320) 
     if not dataset.images:
         raise ValueError("dataset has no images to preview")
     picks = np.unique(np.linspace(0, len(dataset.images) - 1, min(count, len(dataset.images))).round().astype(int))
-    tiles = [_tile(dataset, dataset.images[i], tile_width) for i in picks]
-    cols = math.ceil(math.sqrt(len(tiles)))
-    rows = math.ceil(len(tiles) / cols)
-    tile_h = max(t.shape[0] for t in tiles)
-    gap = 4
-    sheet = np.full((rows * (tile_h + gap) + gap, cols * (tile_width + gap) + gap, 3), 32, np.uint8)
-    for n, tile in enumerate(tiles):
-        r, c = divmod(n, cols)
-        y, x = gap + r * (tile_h + gap), gap + c * (tile_width + gap)
-        sheet[y : y + tile.shape[0], x : x + tile_width] = tile
-    return sheet
+    return tile_sheet([_tile(dataset, dataset.images[i], tile_width) for i in picks], tile_width)
 
 
 def write_preview(dataset: Dataset, out_path: str | Path, *, count: int = 16, tile_width: int = 320) -> Path:
