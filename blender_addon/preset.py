@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer.annotation.files import read_toml
+from trainer.annotation.files import read_toml, write_bytes_atomic
 from trainer.errors import UserError
 
 
@@ -345,11 +344,8 @@ def save_preset(preset: Preset | dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     data = preset.data if isinstance(preset, Preset) else preset
     preset_from_dict(data, path)  # never write a preset we could not load back
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        tmp.write_text(dumps_preset(data), encoding="utf-8")
-        os.replace(tmp, path)
+        write_bytes_atomic(path, dumps_preset(data).encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise PresetError(f"cannot write preset: {exc.strerror}", path) from None
     return path
