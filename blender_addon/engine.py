@@ -24,6 +24,7 @@ from pathlib import Path
 from blender_addon import atomic
 from blender_addon.preset import Preset, load_preset, preset_from_dict
 from blender_addon.sampling import frame_stem, sample_scene
+from trainer.annotation.files import check_formats
 from trainer.errors import UserError
 
 MIN_BLENDER = (4, 2, 0)
@@ -422,20 +423,8 @@ def _package_version() -> str:
         return "unknown"
 
 
-FORMAT_FILES = {"coco": ("coco.json",), "via": ("via_project.json", "via_regions.json")}
-
-
 def _check_formats(formats: tuple[str, ...]) -> None:
-    if not formats or set(formats) - set(FORMAT_FILES):
-        raise UserError(f"annotation formats must be a non-empty subset of {', '.join(FORMAT_FILES)}")
-
-
-def _keep_formats(out: Path, formats: tuple[str, ...]) -> None:
-    """The core writes COCO and VIA together; drop the files of formats the user did not ask for."""
-    for fmt, names in FORMAT_FILES.items():
-        if fmt not in formats:
-            for name in names:
-                (out / "annotations" / name).unlink(missing_ok=True)
+    check_formats(formats)  # stdlib-only: works in a stock Blender before anything renders
 
 
 def annotate(out: Path, preset: Preset, opts: RenderOptions, log: Callable[[str], None]) -> str:
@@ -453,8 +442,8 @@ def annotate(out: Path, preset: Preset, opts: RenderOptions, log: Callable[[str]
     s = annotate_directory(out, options=AnnotateOptions(
         overwrite=True, workers=1, categories=list(o["categories"]), segmentation=o["segmentation"],
         min_pixels=o["min_pixels"], min_visible_fraction=o["min_visible_fraction"], min_extent=o["min_extent"],
-        progress=False, info={"preset": preset["scene"]["name"], "seed": opts.seed, "generator": "rescuesynth render"}))
-    _keep_formats(out, opts.formats)
+        progress=False, formats=opts.formats,
+        info={"preset": preset["scene"]["name"], "seed": opts.seed, "generator": "rescuesynth render"}))
     line = f"annotated {s.frames} frames, {s.instances} instances"
     if s.dropped:
         line += " (dropped: " + ", ".join(f"{k} {v}" for k, v in s.dropped.items()) + ")"

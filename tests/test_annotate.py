@@ -135,3 +135,12 @@ def test_no_mask_folder_and_unwritable_output(tmp_path: Path, frames: Path) -> N
     blocked = frames / "images" / "000000.png" / "out"  # a path under a file: cannot be created, even as root
     with pytest.raises(UserError, match="not writable"):
         annotate_directory(frames, blocked, AnnotateOptions(**QUIET))
+
+
+def test_formats_write_only_what_is_asked_and_drop_stale_files(frames: Path) -> None:
+    annotate_directory(frames, options=AnnotateOptions(**QUIET))
+    annotate_directory(frames, options=AnnotateOptions(overwrite=True, formats=("via",), **QUIET))
+    names = sorted(p.name for p in (frames / "annotations").iterdir())
+    assert names == ["via_project.json", "via_regions.json"]  # the old coco.json no longer lies about the data
+    with pytest.raises(UserError, match="non-empty subset of coco, via"):
+        annotate_directory(frames, options=AnnotateOptions(overwrite=True, formats=("yolo",), **QUIET))

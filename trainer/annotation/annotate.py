@@ -42,6 +42,7 @@ class AnnotateOptions:
     masks_dir: Path | None = None
     preview: bool = True
     progress: bool = True
+    formats: tuple[str, ...] = ("coco", "via")  # label files to write (see files.FORMAT_FILES)
 
 
 @dataclass
@@ -197,7 +198,7 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
     if not src.is_dir():
         raise UserError("no such folder", src)
     out = Path(out) if out is not None else src
-    existing = [p for p in annotation_paths(out) if p.exists()]
+    existing = [p for p in annotation_paths(out, opts.formats) if p.exists()]
     if existing and not opts.overwrite:
         raise UserError("already exists (pass --overwrite to replace the annotations)", existing[0])
     try:
@@ -238,5 +239,5 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
     info["filters"] = {"min_pixels": opts.min_pixels, "min_visible_fraction": opts.min_visible_fraction,
                        "min_extent": opts.min_extent, "segmentation": opts.segmentation}
     dataset = Dataset(images=records, categories=categories, images_dir=out / "images", info=info)
-    write_dataset(dataset, out, segmentation=opts.segmentation, preview=opts.preview)
+    write_dataset(dataset, out, segmentation=opts.segmentation, preview=opts.preview, formats=opts.formats)
     return summary

@@ -13,17 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from trainer.annotation.coco import from_coco, to_coco
+from trainer.annotation.files import FORMAT_FILES, check_formats
 from trainer.annotation.io import read_json, write_json_atomic
 from trainer.annotation.model import Dataset
 from trainer.annotation.via import from_via, to_via_project, to_via_regions
 from trainer.errors import DatasetError
 
-ANNOTATION_FILES = ("coco.json", "via_project.json", "via_regions.json")
+ANNOTATION_FILES = tuple(name for names in FORMAT_FILES.values() for name in names)  # reading order
 
 
-def annotation_paths(out_dir: Path) -> list[Path]:
+def annotation_paths(out_dir: Path, formats: tuple[str, ...] = tuple(FORMAT_FILES)) -> list[Path]:
     """Files `write_dataset` produces, so callers can check for them before overwriting."""
-    return [out_dir / "annotations" / name for name in ANNOTATION_FILES] + [out_dir / "preview.png"]
+    names = [name for fmt in check_formats(formats) for name in FORMAT_FILES[fmt]]
+    return [out_dir / "annotations" / name for name in names] + [out_dir / "preview.png"]
 
 
 def find_annotation_file(directory: Path) -> Path:
@@ -58,23 +60,34 @@ def load_dataset(path: str | Path, images_dir: str | Path | None = None) -> Data
 
 
 def write_dataset(dataset: Dataset, out_dir: str | Path, *, segmentation: str = "auto",
-                  preview: bool = True) -> list[Path]:
-    """Write COCO + both VIA files (+ preview sheet) for a dataset whose images are in out_dir/images.
+                  preview: bool = True, formats: tuple[str, ...] = tuple(FORMAT_FILES)) -> list[Path]:
+    """Write the asked label formats (COCO, VIA project + export) and a preview sheet for a dataset
+    whose images are in out_dir/images.
 
     Each file is written to a temp name and renamed, so a crash leaves the previous complete file.
+    Files of formats not asked for are removed from annotations/, so the folder never holds stale
+    labels that disagree with the images.
     """
     out_dir = Path(out_dir)
+    formats = check_formats(formats)
     if dataset.images_dir.resolve() != (out_dir / "images").resolve():
         raise ValueError(f"images must be in {out_dir / 'images'} before writing (are in {dataset.images_dir})")
     ann_dir = out_dir / "annotations"
-    coco = to_coco(dataset, segmentation=segmentation)
-    regions = to_via_regions(dataset)
-    project = to_via_project(dataset, regions, name=out_dir.resolve().name,
-                             default_filepath=str(dataset.images_dir.resolve()) + "/")
-    write_json_atomic(ann_dir / "coco.json", coco)
-    write_json_atomic(ann_dir / "via_regions.json", regions)
-    write_json_atomic(ann_dir / "via_project.json", project)
-    written = [ann_dir / name for name in ANNOTATION_FILES]
+    written = []
+    if "coco" in formats:
+        write_json_atomic(ann_dir / "coco.json", to_coco(dataset, segmentation=segmentation))
+        written.append(ann_dir / "coco.json")
+    if "via" in formats:
+        regions = to_via_regions(dataset)
+        project = to_via_project(dataset, regions, name=out_dir.resolve().name,
+                                 default_filepath=str(dataset.images_dir.resolve()) + "/")
+        write_json_atomic(ann_dir / "via_regions.json", regions)
+        write_json_atomic(ann_dir / "via_project.json", project)
+        written += [ann_dir / "via_regions.json", ann_dir / "via_project.json"]
+    for fmt, names in FORMAT_FILES.items():
+        if fmt not in formats:
+            for name in names:
+                (ann_dir / name).unlink(missing_ok=True)
     if preview and dataset.images:
         from trainer.annotation.preview import write_preview
 

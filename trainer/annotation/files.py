@@ -117,3 +117,17 @@ def read_toml(path: str | Path, *, what: str = "file", error: type[DatasetError]
         raise error(f"{what} is not UTF-8 text", path) from None
     except tomllib.TOMLDecodeError as exc:
         raise error(f"invalid TOML: {exc}", path) from None
+
+
+# Label formats and the files each one puts in DIR/annotations/ (stdlib-only so the renderer can check
+# a format choice inside a stock Blender before it renders anything).
+FORMAT_FILES: dict[str, tuple[str, ...]] = {"coco": ("coco.json",), "via": ("via_project.json", "via_regions.json")}
+
+
+def check_formats(formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A non-empty subset of FORMAT_FILES, in its order; anything else is a one-line error."""
+    unknown = sorted(set(formats) - set(FORMAT_FILES))
+    if not formats or unknown:
+        raise DatasetError(f"annotation formats must be a non-empty subset of {', '.join(FORMAT_FILES)}"
+                           + (f" (got {', '.join(unknown)})" if unknown else ""))
+    return tuple(f for f in FORMAT_FILES if f in formats)

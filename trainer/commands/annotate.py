@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--masks", type=Path, help="masks folder (default: SRC/masks or SRC/PedMasks)")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="replace existing annotation files")
+    p.add_argument("--formats", default="coco,via", help="label files to write: coco, via or coco,via (default)")
     p.add_argument("--no-preview", action="store_true", help="skip preview.png")
     p.add_argument("--strict", action="store_true", help="exit 1 if any frame was skipped")
     p.set_defaults(handler=run)
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         categories=[c.strip() for c in args.categories.split(",") if c.strip()] if args.categories else None,
         default_category=args.default_class, ignore_value=args.ignore_value, overwrite=args.overwrite,
         workers=args.workers, images_dir=args.images, masks_dir=args.masks, preview=not args.no_preview,
+        formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
     )
     summary = annotate_directory(args.src, args.out, opts)
     print("\n".join(summary.lines()))
