@@ -8,6 +8,7 @@ counted, never half-annotated; instances removed by filters are counted by reaso
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -203,9 +204,8 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
         raise UserError("already exists (pass --overwrite to replace the annotations)", existing[0])
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.touch()
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=out):  # a unique name: shards may annotate one folder at once
+            pass
     except OSError as exc:
         raise UserError(f"output folder is not writable ({exc.strerror})", out) from None
 
