@@ -1,11 +1,12 @@
 """Preview sheets for the README: N frames of each shipped preset as one 4x4 JPEG.
 
     PYTHONPATH=. python bench/preset_sheets.py [--frames 16] [--resolution 320x240] [--samples 8]
-        [--out docs/presets] [--work /tmp/preset_sheets] [preset ...]
+        [--out docs/presets] [--work /tmp/preset_sheets] [--labels] [preset ...]
 
 Frames are rendered with the normal engine (resumable: rerunning reuses finished frames in
---work) and tiled with the instance masks outlined, so the labels can be checked by eye. Prints
-seconds per frame for each preset.
+--work) and tiled as they are, so the sheet shows what a detector will see; --labels also writes
+<preset>_labels.jpg with every instance mask outlined, to check the labels by eye. Prints seconds
+per frame for each preset.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from blender_addon.engine import RenderOptions, render_dataset
+from trainer.annotation.preview import tile_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def outline(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Draw 1-px instance outlines (rescuer-agnostic: every labelled pixel edge) in green."""
+    """1-px outlines in green on every labelled pixel edge (instance borders included)."""
     edge = np.zeros(mask.shape, bool)
     edge[:-1] |= mask[:-1] != mask[1:]
     edge[:, :-1] |= mask[:, :-1] != mask[:, 1:]
@@ -35,24 +37,21 @@ def outline(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def sheet(run: Path, out: Path, cols: int = 4) -> None:
+def sheet(run: Path, out: Path, labels: bool) -> None:
     from PIL import Image
 
     tiles = []
     for f in sorted((run / "images").glob("*.png")):
         img = np.asarray(Image.open(f).convert("RGB"))
-        mask = np.asarray(Image.open(run / "masks" / f.name)).astype(np.int64)
-        tiles.append(outline(img, mask))
+        if labels:
+            img = outline(img, np.asarray(Image.open(run / "masks" / f.name)).astype(np.int64))
+        tiles.append(img)
     if not tiles:
         return
-    h, w, _ = tiles[0].shape
-    rows = (len(tiles) + cols - 1) // cols
-    canvas = np.full((rows * (h + 2), cols * (w + 2), 3), 255, np.uint8)
-    for k, t in enumerate(tiles):
-        r, c = divmod(k, cols)
-        canvas[r * (h + 2):r * (h + 2) + h, c * (w + 2):c * (w + 2) + w] = t
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(canvas).save(out, quality=85, optimize=True)
+    tmp = out.with_name(f".{out.name}.tmp.jpg")
+    Image.fromarray(tile_sheet(tiles, tile_width=tiles[0].shape[1], gap=2)).save(tmp, quality=85, optimize=True)
+    tmp.replace(out)
 
 
 def main() -> int:
@@ -64,6 +63,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "presets")
     ap.add_argument("--work", type=Path, default=Path("/tmp/preset_sheets"))
+    ap.add_argument("--labels", action="store_true", help="also write <preset>_labels.jpg with masks outlined")
     args = ap.parse_args()
     w, h = (int(x) for x in args.resolution.split("x"))
     names = args.presets or sorted(p.stem for p in (ROOT / "scenes").glob("*.toml"))
@@ -73,7 +73,9 @@ def main() -> int:
                                          count=args.frames, seed=args.seed, resolution=(w, h), samples=args.samples,
                                          annotate=False), log=lambda line: None)
         fs = s.frame_seconds
-        sheet(args.work / name, args.out / f"{name}.jpg")
+        sheet(args.work / name, args.out / f"{name}.jpg", labels=False)
+        if args.labels:
+            sheet(args.work / name, args.out / f"{name}_labels.jpg", labels=True)
         print(f"{name}: {len(fs)} rendered ({s.skipped} reused), "
               f"{(sum(fs) / len(fs)) if fs else 0:.2f} s/frame, wall {time.perf_counter() - t0:.0f} s -> "
               f"{args.out / f'{name}.jpg'}", flush=True)

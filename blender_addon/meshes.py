@@ -277,3 +277,130 @@ def car_body(length: float, seed: int) -> Mesh:
         for sy in (-W / 2, W / 2):
             parts.append(wheel.transformed(rot, (sx, sy, 0.3 - rng.uniform(0, 0.12))).with_material(1))
     return concat(parts)
+
+
+def rubble_heap(radius: float, height: float, seed: int, n: int = 28) -> Mesh:
+    """A settled rubble mound: a disc grid raised to a noisy, lumpy cone-dome (angle of repose
+    ~30-40 degrees), base slightly sunk so it never floats. Centre at the origin, base z ~ 0."""
+    rng = np.random.default_rng(seed)
+    u, v = np.meshgrid(np.linspace(-1, 1, n + 1), np.linspace(-1, 1, n + 1))
+    r = np.hypot(u, v)
+    scale = np.where(r > 1, 1 / np.maximum(r, 1e-9), 1.0)  # squash the square grid onto the disc
+    u, v = u * scale, v * scale
+    r = np.minimum(r, 1.0)
+    stretch = rng.uniform(0.7, 1.0)
+    lumps = sum(rng.uniform(0.1, 0.25) * np.sin(u * f1 + p1) * np.sin(v * f2 + p2)
+                for f1, f2, p1, p2 in rng.uniform([2, 2, 0, 0], [6, 6, 6.3, 6.3], (4, 4)))
+    z = height * np.clip((1 - r ** 1.6) * (1 + lumps), 0, None) + rng.normal(0, 0.06, r.shape) * (r < 0.97)  # chunks
+    z = np.where(r >= 0.999, -0.05, z)
+    top = np.stack([u * radius, v * radius * stretch, z], -1)
+    bottom = np.stack([u * radius, v * radius * stretch, np.full_like(z, -0.1)], -1)
+    parts = [_grid_solid(top, bottom)]
+    # Loose chunks and broken slab pieces on the surface: what makes a mound read as rubble.
+    pts = top.reshape(-1, 3)[(r.ravel() < 0.95)]
+    for p in pts[rng.choice(len(pts), size=min(len(pts), int(12 + 10 * radius)), replace=False)]:
+        size = rng.uniform(0.12, 0.35) * min(1.0, 0.4 + radius / 4)
+        rot = euler_xyz(*rng.uniform(-0.6, 0.6, 2), rng.uniform(0, 2 * math.pi))
+        if rng.uniform() < 0.25:
+            piece = slab((size * 3, size * 2, size * 0.5), int(rng.integers(2**31)), n=3)
+        else:
+            piece = rock(size, int(rng.integers(2**31)), rng.uniform(0.4, 0.8))
+        parts.append(piece.transformed(rot, p + [0.0, 0.0, size * 0.1]))
+    return concat(parts)
+
+
+def ruined_building(bays: int, depth_bays: int, storeys: int, bay: float, storey: float,
+                    standing: list[int], missing: float, seed: int) -> Mesh:
+    """A shelled concrete-frame apartment block, built from boxes (no booleans).
+
+    Local frame: front facade on y = 0 spanning x in [-W/2, W/2], depth along +y, ground z = 0.
+    `standing[i]` = storeys still standing in bay column i (0 = collapsed to the ground); where a
+    column stands lower than its neighbour, the floor slabs above hang down from the neighbour's
+    edge and the fallen slabs lie pancaked at its foot. Facade panels have window openings and
+    are missing with probability `missing` (more near collapses), which opens the dark interior.
+    Slots: 0 structure (slabs, columns), 1 facade, 2 interior walls.
+    """
+    rng = np.random.default_rng(seed)
+    W, D = bays * bay, depth_bays * bay
+    x0 = -W / 2
+    slab_t, col = 0.22, 0.32
+    parts: list[Mesh] = []
+
+    def add(size, centre, slot, rot=None):
+        parts.append(box(size).transformed(rot, centre).with_material(slot))
+
+    def near_collapse(i: int) -> float:
+        lo = min(standing[max(i - 1, 0)], standing[min(i + 1, bays - 1)], standing[i])
+        return (storeys - lo) / storeys
+
+    for i in range(bays):
+        cx = x0 + (i + 0.5) * bay
+        h = standing[i]
+        for k in range(1, h + 1):  # floor slabs (k = storey above ground), slightly ragged
+            add((bay * rng.uniform(0.97, 1.0), D, slab_t), (cx, D / 2, k * storey), 0)
+        for k in range(h + 1, storeys + 1):  # collapsed part of this column
+            left, right = standing[i - 1] if i else -1, standing[i + 1] if i + 1 < bays else -1
+            if max(left, right) >= k and rng.uniform() < 0.7:  # hangs from the standing neighbour
+                side = -1 if left >= k else 1
+                droop = min(rng.uniform(0.35, 1.1), math.asin(min(1.0, k * storey / bay)))  # rests on the ground
+                ang = -side * droop  # drooping down, away from the hinge
+                hinge = np.array([cx + side * bay / 2, D / 2, k * storey])
+                rot = euler_xyz(0, ang, 0)
+                add((bay, D * rng.uniform(0.8, 1.0), slab_t), hinge + rot @ np.array([-side * bay / 2, 0, 0]), 0, rot)
+            elif rng.uniform() < 0.8:  # pancaked on the pile
+                z = 0.3 + (k - h - 1) * rng.uniform(0.25, 0.45) + h * storey
+                rot = euler_xyz(rng.uniform(-0.03, 0.03), rng.uniform(-0.12, 0.12), rng.uniform(-0.1, 0.1))
+                add((bay * rng.uniform(0.8, 1.0), D * rng.uniform(0.6, 0.95), slab_t),
+                    (cx + rng.uniform(-0.4, 0.4), D / 2 + rng.uniform(-1, 1), z), 0, rot)
+        for k in range(h):  # facade panels of the standing storeys: front, back (solid), interior
+            z0 = k * storey + slab_t / 2
+            ph = storey - slab_t
+            top = k == h - 1 and h < storeys
+            p_miss = missing * (0.5 + near_collapse(i)) + (0.25 if top else 0)
+            for y, front in ((0.0, True), (D, False)):
+                if rng.uniform() < p_miss:
+                    if rng.uniform() < 0.5:  # only the parapet below the window survived
+                        add((bay - col, 0.25, 0.9), (cx, y, z0 + 0.45), 1)
+                    continue
+                hh = ph * (rng.uniform(0.4, 1.0) if top else 1.0)  # broken top edge
+                _window_panel(add, cx, y, z0, bay - col, hh, front and rng.uniform() > 0.1)
+            if rng.uniform() < 0.5:  # an interior partition, seen through the holes
+                add((0.12, D * rng.uniform(0.4, 0.9), ph), (cx + rng.uniform(-0.3, 0.3) * bay, D / 2, z0 + ph / 2), 2)
+    for j in range(bays + 1):  # columns at the bay lines, as tall as the higher neighbour
+        h = max(standing[max(j - 1, 0)], standing[min(j, bays - 1)])
+        if h == 0:
+            continue
+        for y in np.linspace(0, D, depth_bays + 1):
+            add((col, col, h * storey), (x0 + j * bay, y, h * storey / 2), 0)
+    for side, i in ((-1, 0), (1, bays - 1)):  # gable walls with windows
+        for jb in range(depth_bays):
+            for k in range(standing[i]):
+                if rng.uniform() < missing * 0.6:
+                    continue
+                y = (jb + 0.5) * bay
+                z0 = k * storey + slab_t / 2
+                _window_panel(add, y, 0.0, z0, bay - col, storey - slab_t, rng.uniform() > 0.3,
+                              turn=(x0 if side < 0 else -x0, side))
+    return concat(parts)
+
+
+def _window_panel(add, cx: float, y: float, z0: float, w: float, h: float, window: bool,
+                  turn: tuple[float, int] | None = None) -> None:
+    """A wall panel (0.25 m thick) with an optional window opening (sill 0.9 m, 1.4 m tall), as
+    up to four boxes. `turn=(x, side)`: the panel lies in the plane x = const (gable walls), its
+    own cx running along y."""
+    t = 0.25
+    pieces = []
+    if not window or h < 2.4:
+        pieces.append((w, h, cx, z0 + h / 2))
+    else:
+        ww = w * 0.45
+        pieces += [(w, 0.9, cx, z0 + 0.45),  # below the sill
+                   (w, h - 2.3, cx, z0 + 2.3 + (h - 2.3) / 2),  # lintel
+                   ((w - ww) / 2, 1.4, cx - (w + ww) / 4, z0 + 1.6),
+                   ((w - ww) / 2, 1.4, cx + (w + ww) / 4, z0 + 1.6)]
+    for pw, ph, px, pz in pieces:
+        if turn is None:
+            add((pw, t, ph), (px, y, pz), 1)
+        else:
+            add((t, pw, ph), (turn[0], px, pz), 1)

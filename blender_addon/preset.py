@@ -71,7 +71,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "min_extent": S("int", 2, 0, None),
     },
     "ground": {
-        "size": S("float", 80.0, 1.0, 10000.0, doc="edge length of the ground plane, m"),
+        "size": S("float", 1000.0, 1.0, 100000.0, doc="edge length of the ground plane, m (large: drone views see far)"),
         "materials": S("probs", {"concrete": 0.4, "dirt": 0.4, "asphalt": 0.2},
                        choices=("concrete", "dirt", "asphalt")),
         "brightness": S("range_float", [0.7, 1.3], 0.0, 10.0),
@@ -109,6 +109,18 @@ SCHEMA: dict[str, dict[str, Spec]] = {
                              "car": 0.04}, choices=("rock", "slab", "beam", "brick", "rebar", "wall", "car")),
         "asset_folders": S("folders", [], doc="folders of .blend/.obj/.glb/.gltf/.fbx files whose meshes become debris"),
         "asset_probability": S("float", 0.0, 0.0, 1.0),
+    },
+    "buildings": {
+        "count": S("range_int", [3, 6], 0, 50, doc="ruined blocks on the ring around the site"),
+        "distance": S("range_float", [22.0, 40.0], 1.0, 1000.0, doc="m from the site centre to their facades"),
+        "far_count": S("range_int", [4, 8], 0, 100, doc="plainer blocks on the skyline"),
+        "far_distance": S("range_float", [55.0, 110.0], 1.0, 5000.0),
+        "storeys": S("range_int", [2, 6], 1, 30),
+        "damage": S("range_float", [0.3, 0.9], 0.0, 1.0, doc="collapse depth, missing facade panels, soot"),
+        "facades": S("probs", {"plaster": 0.3, "concrete": 0.25, "brick": 0.2, "panel": 0.15, "painted": 0.1},
+                     choices=("plaster", "concrete", "brick", "panel", "painted")),
+        "heaps": S("range_int", [2, 5], 0, 100, doc="rubble mounds on the site, kept off the people"),
+        "heap_radius": S("range_float", [1.5, 4.0], 0.2, 50.0, doc="m"),
     },
     "camera": {
         "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "drone")),

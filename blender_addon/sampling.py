@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from blender_addon.generators import camera, debris, ground, light, people, weather
+from blender_addon.generators import buildings, camera, debris, ground, light, people, weather
 from blender_addon.preset import Preset, PresetError
 
 FORMAT_VERSION = 1
 # Fixed order: appending a generator keeps earlier streams unchanged.
-STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render")
+STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings")
 
 
 def frame_stem(frame_index: int) -> str:
@@ -43,6 +43,7 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, A
         objects += people.sample(rngs["civilians"], preset["civilians"], ctx, "civilian")
         ctx["objects"] = objects
         ctx["debris"] = debris.sample(rngs["debris"], preset["debris"], ctx)
+        ctx["buildings"] = buildings.sample(rngs["buildings"], preset["buildings"], ctx)
         cam = camera.sample(rngs["camera"], preset["camera"], ctx)
     except ValueError as exc:
         raise PresetError(f"frame {frame_index}: {exc}", preset.path) from None
@@ -63,6 +64,7 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, A
         "objects": objects,
         "ground": ground.sample(rngs["ground"], preset["ground"], ctx),
         "debris": ctx["debris"],
+        "buildings": ctx["buildings"],
         "light": light.sample(rngs["light"], preset["light"], ctx),
         "weather": weather.sample(rngs["weather"], preset["weather"], ctx),
         "camera": cam,

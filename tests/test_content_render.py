@@ -103,6 +103,36 @@ fog_density = [0.05, 0.05]
         assert np.abs(i0 - i1).mean() > 2  # the haze is there
 
 
+def test_ruined_buildings_and_heaps_render_behind_a_visible_target(tmp_path):
+    scene = """
+[rescuers]
+count = [2, 2]
+[debris]
+count = [0, 0]
+[camera]
+modes = { ground = 1.0 }
+focal_length = [24.0, 24.0]
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+[buildings]
+count = [{n}, {n}]
+far_count = [{n}, {n}]
+heaps = [{h}, {h}]
+distance = [22.0, 24.0]
+"""
+    bare, _ = render(tmp_path, "open", scene.replace("{n}", "0").replace("{h}", "0"), "--count", "2")
+    built, _ = render(tmp_path, "ruins", scene.replace("{n}", "6").replace("{h}", "4"), "--count", "2")
+    for (d0, i0, m0), (d1, i1, m1) in zip(frames(bare), frames(built)):
+        kinds = {b["kind"] for b in d1["buildings"]}
+        assert kinds == {"building", "heap"} and not d0["buildings"]
+        sky0, sky1 = i0[: i0.shape[0] // 3], i1[: i1.shape[0] // 3]  # the skyline is no longer empty
+        assert np.abs(sky0 - sky1).mean() > 5, d1["image"]
+        target = next(o for o in d1["objects"] if o["name"] == d1["camera"]["target"])
+        assert (m1 == target["index"]).sum() > 0  # framing still guarantees the target
+        assert set(np.unique(m1)) <= {0} | {o["index"] for o in d1["objects"]}  # scenery is never labelled
+
+
 def test_exposure_keeps_frames_between_black_and_blown_out(tmp_path):
     looks = {
         "day": "[light]\nsun_elevation = [30.0, 60.0]\n[weather]\nconditions = { clear = 1.0 }\n",

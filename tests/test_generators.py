@@ -1,5 +1,6 @@
 """Every generator is a pure function of its seed (same seed -> same data, other seed -> other
-data); debris settles on the ground or on earlier pieces; the body OBJ writer round-trips."""
+data); debris settles on the ground or on earlier pieces; ruined buildings and rubble heaps stay
+off the people and never hide the camera's target; the body OBJ writer round-trips."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from blender_addon import bodies, meshes
-from blender_addon.generators import camera, debris, ground, light, people, weather
+from blender_addon.generators import buildings, camera, debris, ground, light, people, weather
 from blender_addon.preset import preset_from_dict
 from trainer import bodies as anny_bodies
 
@@ -29,6 +30,7 @@ def run_all(seed: int) -> str:
     out["civilians"] = people.sample(rng(1), PRESET["civilians"], ctx, "civilian")
     ctx["objects"] = out["rescuers"] + out["civilians"]
     ctx["debris"] = out["debris"] = debris.sample(rng(2), PRESET["debris"], ctx)
+    ctx["buildings"] = out["buildings"] = buildings.sample(rng(7), PRESET["buildings"], ctx)
     out["ground"] = ground.sample(rng(3), PRESET["ground"], ctx)
     out["light"] = light.sample(rng(4), PRESET["light"], ctx)
     out["weather"] = weather.sample(rng(5), PRESET["weather"], ctx)
@@ -57,6 +59,48 @@ def test_debris_settles_on_the_ground_or_on_earlier_pieces():
         assert v[:, 2].min() > -0.35 * max(x["size"], 0.3), x["name"]  # never sunk deep into the ground
         if x["kind"] in ("wall", "car"):
             assert x["location"][2] == 0.0 and np.hypot(*x["location"][:2]) > 6.0  # at the site's edge
+
+
+def test_buildings_ring_the_site_and_heaps_stay_off_the_people():
+    for seed in range(6):
+        out = json.loads(run_all(seed))
+        people_xy = [p["location"][:2] for p in out["rescuers"] + out["civilians"]]
+        found = {b["kind"] for b in out["buildings"]}
+        assert found == {"building", "heap"}, seed
+        for b in out["buildings"]:
+            m = buildings.mesh(b)
+            rot = meshes.euler_xyz(0, 0, b["yaw"])
+            v = m.transformed(rot, b["location"]).verts
+            assert v[:, 2].min() > (-0.3 if b["kind"] == "building" else -0.5), b["name"]  # on the ground, not sunk
+            if b["kind"] == "building":  # a real block: several storeys of slabs, columns and panels
+                assert len(m.tris) >= 12 * 3 * sum(b["standing"])  # slab + facade boxes per standing storey
+                assert v[:, 2].max() > 0.9 * max(b["standing"]) * b["storey"]
+                assert b["storeys"] >= max(b["standing"]) and min(b["standing"]) >= 0
+            for xy in people_xy:  # nobody stands inside a building or a heap
+                assert not buildings.contains(b, [*xy, 0.9], margin=0.2), (seed, b["name"])
+                if b["kind"] == "building":
+                    assert np.hypot(*np.subtract(xy, b["location"][:2])) > 15.0
+
+
+def test_camera_is_never_inside_scenery_and_sees_its_target_past_it():
+    for seed in range(12):
+        out = json.loads(run_all(seed))
+        cam = out["camera"]
+        target = next(p for p in out["rescuers"] if p["name"] == cam["target"])
+        centre = people.bbox_corners(target).mean(0)
+        for b in out["buildings"]:
+            assert not buildings.contains(b, cam["location"]), (seed, b["name"])
+            assert not buildings.blocks(b, cam["location"], centre), (seed, b["name"])
+
+
+def test_segment_box_test_is_exact_on_a_known_block():
+    b = {"kind": "building", "bays": 4, "depth_bays": 2, "bay": 3.0, "storeys": 3, "storey": 3.0,
+         "location": [0.0, 20.0, 0.0], "yaw": 0.0}  # x in [-6, 6], y in [20, 26], z in [0, 9]
+    assert buildings.contains(b, [0, 23, 4]) and not buildings.contains(b, [0, 30, 4])
+    assert buildings.blocks(b, [0, 0, 1.5], [0, 40, 1.5])  # straight through
+    assert not buildings.blocks(b, [0, 0, 1.5], [0, 19, 1.5])  # stops short of the facade
+    assert not buildings.blocks(b, [0, 0, 12], [0, 40, 12])  # passes over the roof
+    assert not buildings.blocks(b, [8, 0, 1.5], [8, 40, 1.5])  # passes beside it
 
 
 def test_body_obj_writer_round_trips(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 from blender_addon import atomic, geometry
 from blender_addon.builders import camera_build, cleanup, passes, scene_copy
 from blender_addon.builders.objects import generated_collection, world_vertices
-from blender_addon.generators import debris, ground, light, people, weather
+from blender_addon.generators import buildings, debris, ground, light, people, weather
 
 
 def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.types.Object]:
@@ -25,6 +25,8 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
     ground.build(desc["ground"], desc["weather"])
     for d in desc["debris"]:
         debris.build(d, base_dir, asset_cache, desc["weather"])
+    for b in desc.get("buildings", []):  # absent in scene files written before buildings existed
+        buildings.build(b, desc["weather"])
     light.build(desc["light"], desc["weather"], base_dir)
     weather.build(desc["weather"], desc["camera"])
     camera_build.build(desc["camera"])

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from blender_addon.generators import buildings as buildings_gen
 from blender_addon.generators import debris as debris_gen
 from blender_addon.generators import people as people_gen
 from blender_addon.generators._util import choice, r5, uniform
@@ -37,7 +38,7 @@ def _pose(rng, cfg, mode, center) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
-    """ctx: 'objects' (labelled people), 'debris', 'width', 'height'."""
+    """ctx: 'objects' (labelled people), 'debris', 'buildings', 'width', 'height'."""
     w, h = ctx["width"], ctx["height"]
     people = ctx["objects"]
     rescuers = [p for p in people if p["category"] == "rescuer"] or people
@@ -47,6 +48,7 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in ctx["debris"]]
+    scenery = ctx.get("buildings", [])
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
     noise = r5(uniform(rng, cfg["sensor_noise"]))
     for attempt in range(1, cfg["max_tries"] + 1):
@@ -65,6 +67,8 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
         if any(np.linalg.norm(loc - c) < r + 0.5 for c, r in cores):
             continue
         if any(segment_hits_sphere(loc, center, c, r) for c, r in cores):
+            continue
+        if any(buildings_gen.contains(b, loc) or buildings_gen.blocks(b, loc, center) for b in scenery):
             continue
         return cam
     raise ValueError(f"camera.max_tries: no camera pose framed {target['name']} in {cfg['max_tries']} tries")

@@ -26,6 +26,7 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
 def build(desc: dict, weather: dict) -> None:
     """Plane + material; wet ground (rain) is glossier and darker, snow lightens it."""
     from blender_addon.builders.objects import mesh_object, new_material
+    from blender_addon.builders.surfaces import mix, node, ramp
     from blender_addon.meshes import Mesh
 
     s = desc["size"] / 2
@@ -44,22 +45,36 @@ def build(desc: dict, weather: dict) -> None:
     coord = nt.nodes.new("ShaderNodeTexCoord")
     mapping = nt.nodes.new("ShaderNodeMapping")
     mapping.inputs["Location"].default_value = desc["noise_offset"]
-    noise = nt.nodes.new("ShaderNodeTexNoise")
-    noise.inputs["Scale"].default_value = 0.8
-    noise.inputs["Detail"].default_value = 6.0
-    ramp = nt.nodes.new("ShaderNodeValToRGB")
-    ramp.color_ramp.elements[0].color = (*(color * 0.55), 1.0)
-    ramp.color_ramp.elements[1].color = (*(np.clip(color * 1.35, 0, 1)), 1.0)
-    bump = nt.nodes.new("ShaderNodeBump")
-    bump.inputs["Strength"].default_value = float(desc["bump"])
-    fine = nt.nodes.new("ShaderNodeTexNoise")
-    fine.inputs["Scale"].default_value = 25.0
-    links = nt.links
-    links.new(coord.outputs["Object"], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], noise.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], fine.inputs["Vector"])
-    links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
-    links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
-    links.new(fine.outputs["Fac"], bump.inputs["Height"])
-    links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    nt.links.new(coord.outputs["Object"], mapping.inputs["Vector"])
+    vec = mapping.outputs["Vector"]
+    # The ground fills half of most frames: 2D textures (a flat plane needs no third axis) cost
+    # roughly a third of their 3D versions per shading sample.
+    noise = node(nt, "ShaderNodeTexNoise", Scale=0.8, Detail=6.0)
+    nt.links.new(vec, noise.inputs["Vector"])
+    col = mix(nt, noise.outputs["Fac"], (*(color * 0.55), 1.0), (*(np.clip(color * 1.35, 0, 1)), 1.0))
+    # Scattered fragments and grit: Voronoi cells, a few of them concrete or brick chips.
+    grit = node(nt, "ShaderNodeTexVoronoi", Scale=7.0)
+    nt.links.new(vec, grit.inputs["Vector"])
+    sep = nt.nodes.new("ShaderNodeSeparateColor")
+    nt.links.new(grit.outputs["Color"], sep.inputs["Color"])
+    chips = mix(nt, ramp(nt, sep.outputs["Green"], 0.5, 0.51), (0.4, 0.39, 0.37, 1.0), (0.28, 0.15, 0.1, 1.0))
+    col = mix(nt, ramp(nt, sep.outputs["Red"], 0.86, 0.87), col, chips)
+    patches = node(nt, "ShaderNodeTexNoise", Scale=0.12, Detail=3.0)  # dust / damp patches, metres wide
+    nt.links.new(vec, patches.inputs["Vector"])
+    col = mix(nt, ramp(nt, patches.outputs["Fac"], 0.4, 0.65), (*(color * 0.7), 1.0), col, "MULTIPLY")
+    nt.links.new(col, bsdf.inputs["Base Color"])
+    fine = node(nt, "ShaderNodeTexNoise", Scale=25.0)
+    nt.links.new(vec, fine.inputs["Vector"])
+    height = nt.nodes.new("ShaderNodeMath")
+    height.operation = "ADD"
+    nt.links.new(fine.outputs["Fac"], height.inputs[0])
+    nt.links.new(grit.outputs["Distance"], height.inputs[1])
+    bump = node(nt, "ShaderNodeBump", Strength=float(desc["bump"]))
+    nt.links.new(height.outputs[0], bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    for n in nt.nodes:
+        if n.bl_idname == "ShaderNodeTexNoise":
+            n.noise_dimensions = "2D"
+        elif n.bl_idname == "ShaderNodeTexVoronoi":
+            n.voronoi_dimensions = "2D"
     mesh_object("ground", plane, [mat], smooth=False)

@@ -1,0 +1,94 @@
+"""Procedural materials for the built environment: weathered concrete/plaster, brick, rubble.
+
+Flat colours are what make renders look like toys; real ruins have blotchy stains, soot above
+openings, mortar lines and a gravelly mix of concrete and brick fragments. These node trees do
+that with texture nodes only (object-space coordinates in metres, so scale is physical), plus the
+weather response shared with debris (wet / snow-capped via generators.weather.surface).
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from blender_addon.builders.objects import new_material
+
+
+def node(nt, kind: str, **inputs):
+    n = nt.nodes.new(kind)
+    for k, v in inputs.items():
+        n.inputs[k].default_value = v
+    return n
+
+
+def mix(nt, fac, a, b, blend: str = "MIX"):
+    """RGBA mix node: fac (socket or float), a/b (sockets or RGBA tuples) -> result socket."""
+    m = nt.nodes.new("ShaderNodeMix")
+    m.data_type = "RGBA"
+    m.blend_type = blend
+    for sock, v in ((m.inputs["Factor"], fac), (m.inputs[6], a), (m.inputs[7], b)):
+        if isinstance(v, (int, float, tuple, list)):
+            sock.default_value = v
+        else:
+            nt.links.new(v, sock)
+    return m.outputs[2]
+
+
+def ramp(nt, fac, lo: float, hi: float):
+    """Map a texture value to 0..1 between lo and hi (a hard-ish threshold)."""
+    r = node(nt, "ShaderNodeMapRange", **{"From Min": lo, "From Max": hi})
+    nt.links.new(fac, r.inputs["Value"])
+    return r.outputs["Result"]
+
+
+def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool = False,
+            rubble: float | None = None) -> bpy.types.Material:
+    """Weathered masonry. soot: 0..1 fire blackening (blotches); brick: brick bond with mortar;
+    rubble: share of brick-red fragments in a gravelly Voronoi mix (heaps)."""
+    from blender_addon.generators.weather import surface
+
+    mat = new_material(name)
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    coord = nt.nodes.new("ShaderNodeTexCoord").outputs["Object"]
+    base = (*color[:3], 1.0)
+    dark = tuple(c * 0.55 for c in color[:3]) + (1.0,)
+    stains = node(nt, "ShaderNodeTexNoise", Scale=0.35, Detail=4.0, Roughness=0.65)
+    nt.links.new(coord, stains.inputs["Vector"])
+    col = mix(nt, ramp(nt, stains.outputs["Fac"], 0.35, 0.75), dark, base)
+    height = None
+    if rubble is not None:  # fragments: each Voronoi cell one chunk, concrete or brick, own shade
+        cells = node(nt, "ShaderNodeTexVoronoi", Scale=14.0, Randomness=1.0)
+        nt.links.new(coord, cells.inputs["Vector"])
+        sep = nt.nodes.new("ShaderNodeSeparateColor")
+        nt.links.new(cells.outputs["Color"], sep.inputs["Color"])
+        is_brick = ramp(nt, sep.outputs["Red"], 1.0 - rubble - 0.01, 1.0 - rubble)
+        chunk = mix(nt, is_brick, col, (0.27, 0.14, 0.09, 1.0))
+        shade = mix(nt, sep.outputs["Green"], chunk, (0.1, 0.095, 0.09, 1.0), "MULTIPLY")
+        col = mix(nt, 0.6, chunk, shade)  # each fragment a little lighter or darker
+        dust = node(nt, "ShaderNodeTexNoise", Scale=1.5, Detail=3.0)
+        nt.links.new(coord, dust.inputs["Vector"])
+        col = mix(nt, ramp(nt, dust.outputs["Fac"], 0.45, 0.7), col, base)  # dust settled between
+        height = cells.outputs["Distance"]
+    elif brick:
+        b = node(nt, "ShaderNodeTexBrick", Scale=1.0, **{"Mortar Size": 0.012, "Brick Width": 0.25,
+                                                          "Row Height": 0.075})
+        nt.links.new(coord, b.inputs["Vector"])
+        nt.links.new(col, b.inputs["Color1"])
+        b.inputs["Color2"].default_value = dark
+        b.inputs["Mortar"].default_value = (0.5, 0.48, 0.44, 1.0)
+        col, height = b.outputs["Color"], b.outputs["Fac"]
+    if soot > 0:  # fire blackening: large blotches, stronger with `soot`
+        blot = node(nt, "ShaderNodeTexNoise", Scale=0.15, Detail=4.0)
+        nt.links.new(coord, blot.inputs["Vector"])
+        amount = ramp(nt, blot.outputs["Fac"], 0.62 - 0.25 * min(soot, 1.0), 0.7 - 0.2 * min(soot, 1.0))
+        col = mix(nt, amount, col, (0.02, 0.018, 0.016, 1.0))
+    fine = node(nt, "ShaderNodeTexNoise", Scale=18.0, Detail=3.0)
+    nt.links.new(coord, fine.inputs["Vector"])
+    bump = node(nt, "ShaderNodeBump", Strength=0.35 if rubble is None else 0.8, Distance=0.02)
+    nt.links.new(height if height is not None else fine.outputs["Fac"], bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    col, rough = surface(nt, col, weather)
+    nt.links.new(col, bsdf.inputs["Base Color"])
+    bsdf.inputs["Roughness"].default_value = 0.9 * rough
+    mat.diffuse_color = base
+    return mat
