@@ -156,8 +156,7 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
             me.materials[i] = m
         else:
             me.materials.append(m)
-    for poly in me.polygons:
-        poly.use_smooth = True
+    me.polygons.foreach_set("use_smooth", np.ones(len(me.polygons), bool))  # no per-face Python loop
     obj = bpy.data.objects.new(person["name"], me)
     s = person["scale"]
     obj.scale = (s, s, s)
