@@ -196,3 +196,104 @@ def test_every_supported_format_loads_in_blender(tmp_path):
         assert int(n) >= len(m.verts) * 0.9 and abs(float(zmin)) < 1e-3, (name, n, zmin)
         expect = 1.0 if name.endswith((".fbx", ".blend")) else float(m.verts[:, 2].max())
         assert abs(float(zmax) - expect) < 0.02 * expect, (name, zmax)
+
+
+def test_outfit_details_are_recorded_and_deterministic():
+    p = preset_from_dict({"rescuers": {"count": [3, 3], "helmet_probability": 0.5}, "civilians": {"count": [2, 2]}},
+                         ROOT / "scenes" / "x.toml")
+    a, b = sample_scene(p, 7, 3), sample_scene(p, 7, 3)
+    assert a["objects"] == b["objects"]
+    for o in a["objects"]:
+        lim = people.THICKNESS[o["category"]]
+        assert all(lo <= o["cloth_thickness"][k] <= hi for k, (lo, hi) in lim.items())
+        assert (o["hair"] is None) == bool(o["helmet"])  # hair only where no helmet covers it
+
+def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
+    """The outfit comes from a spawned child stream, so adding it changed no existing parameter."""
+    cfg = preset_from_dict({}, ROOT / "scenes" / "x.toml").data["rescuers"]
+    cfg = {**cfg, "count": [5, 5]}
+
+    def run():
+        ctx = {"spread": 6.0, "taken": [], "next_index": 1, "base_dir": ROOT / "scenes"}
+        return people.sample(np.random.default_rng(5), cfg, ctx, "rescuer")
+
+    with_outfit = run()
+    monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet: {})
+    without = run()
+    keys = ("cloth_thickness", "folds", "hair", "backpack")
+    assert [{k: v for k, v in o.items() if k not in keys} for o in with_outfit] == without
+
+
+@pytest.mark.skipif(not any(ASSETS.rglob("*.obj")), reason="no bodies in assets/rescuers")
+@needs_bpy
+def test_cloth_volume_hair_and_helmet_on_real_bodies():
+    """Built in Blender from the frame JSON: cloth regions pushed out by their thickness, the head
+    skin untouched (so the helmet from the JSON still sits on it), feet still on the ground, a
+    hair slot exactly for helmetless people, the same mesh every time."""
+    script = textwrap.dedent(f"""
+        import json, bpy, numpy as np
+        from pathlib import Path
+        from blender_addon.builders import cleanup
+        from blender_addon.builders.bodies import body_object, _head_frame
+        from blender_addon.preset import preset_from_dict
+        from blender_addon.sampling import sample_scene
+        from blender_addon.bodies import helmet_mesh
+        cleanup.reset_factory()
+        scenes = Path({str(ROOT / "scenes")!r})
+        p = preset_from_dict({{"rescuers": {{"count": [4, 4], "helmet_probability": 0.5}},
+                              "civilians": {{"count": [2, 2]}}}}, scenes / "x.toml")
+        cache, out = {{}}, []
+        for frame in range(3):
+            for person in sample_scene(p, 11, frame)["objects"]:
+                if person["asset"] == "procedural:humanoid":
+                    continue
+                objs = [body_object(json.loads(json.dumps(person)), scenes, cache, bpy.context.scene.collection)
+                        for _ in range(2)]
+                co = [np.array([v.co for v in o.data.vertices]) for o in objs]
+                src = cache[("body", str(scenes / person["asset"]))]
+                co0 = np.array([v.co for v in src.vertices])
+                nor0 = np.array([v.normal for v in src.vertices])
+                n0 = len(co0)
+                me = objs[0].data
+                names = [m.name.split("_")[-2] for m in me.materials]
+                poly_slot = np.array([f.material_index for f in me.polygons])
+                only = {{}}  # vertices whose faces all have one slot name
+                vslots = [set() for _ in range(len(co[0]))]
+                for f in me.polygons:
+                    for v in f.vertices:
+                        vslots[v].add(names[f.material_index])
+                for k, s in enumerate(vslots[:n0]):
+                    if len(s) == 1:
+                        only.setdefault(next(iter(s)), []).append(k)
+                d = co[0][:n0] - co0
+                c, ax, face, r = _head_frame(person)
+                head = np.array([k for k in only.get("skin", []) if np.linalg.norm(co0[k] - c) < 1.4 * r])
+                jk = np.array(only["jacket"])
+                rad0 = np.linalg.norm(co0[jk, :2] - co0[jk, :2].mean(0), axis=1).mean()
+                rad1 = np.linalg.norm(co[0][jk, :2] - co0[jk, :2].mean(0), axis=1).mean()
+                hv = helmet_mesh(person["helmet_geometry"]).verts if person.get("helmet_geometry") else None
+                out.append(dict(
+                    pose=person["pose"], helmet=bool(person.get("helmet_geometry")), names=names,
+                    thick=person["cloth_thickness"]["jacket"] / person["scale"],
+                    same=bool(np.array_equal(co[0], co[1])), zmin=float(co[0][:, 2].min()),
+                    zmin0=float(co0[:, 2].min()),
+                    jacket_out=float(np.median((d[jk] * nor0[jk]).sum(1))), rad_growth=float(rad1 - rad0),
+                    head_moved=float(np.abs(d[head]).max()) if len(head) else None, n_head=len(head),
+                    helmet_in_mesh=bool(hv is None or np.allclose(co[0][-len(hv):], hv, atol=1e-4))))
+        print("RESULT", json.dumps(out))
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env(), timeout=300,
+                       cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    [line] = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    res = json.loads(line[7:])
+    assert len(res) >= 8 and {x["helmet"] for x in res} == {True, False}
+    for x in res:
+        assert x["same"], x  # deterministic: the same JSON gives the same mesh
+        assert abs(x["zmin"]) < 1e-3 and abs(x["zmin"] - x["zmin0"]) < 1e-6, x  # still on the ground
+        assert 0.6 * x["thick"] < x["jacket_out"] < 1.3 * x["thick"], x  # pushed out along the normals
+        if x["pose"] in ("standing", "walking"):  # jacket around the upright torso/arms got wider
+            assert x["rad_growth"] > 0.4 * x["thick"], x
+        assert x["n_head"] > 30 and x["head_moved"] == 0.0, x  # head skin untouched: the helmet still fits
+        assert ("hair" in x["names"]) == (not x["helmet"]), x
+        assert ("helmet" in x["names"]) == x["helmet"] and x["helmet_in_mesh"], x

@@ -7,7 +7,11 @@ gets a copy with the helmet joined in (one object = one pass index) and its own 
   (stripes computed on the rest body, so they follow the limbs);
 - other files: one material that picks the region by height (boots, trousers, jacket, skin) and
   puts the bands at fixed heights (right for upright bodies only);
-- every cloth material: colour/roughness jitter and mud/dust from the ground up (noise).
+- every cloth material: colour/roughness jitter and mud/dust from the ground up (noise), fabric
+  folds (bump from a distorted wave ring pattern plus fine noise) and a little sheen;
+- region bodies get cloth volume (`_thicken`: cloth regions pushed out along the normals, feet
+  kept on the ground), a hair cap on helmetless heads (`_add_hair`) and sometimes a backpack
+  (`_join_backpack`), all in the one mesh of the person.
 .blend files: mesh data only (`libraries.load`), never scripts. A file that fails to import is
 skipped with a warning naming it; the person falls back to the procedural humanoid.
 """
@@ -23,6 +27,7 @@ import bpy
 import numpy as np
 from mathutils import Matrix
 
+from blender_addon import meshes
 from blender_addon.bodies import AssetWarning, helmet_mesh
 from blender_addon.builders.objects import link, new_material
 from trainer.errors import UserError
@@ -134,6 +139,15 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
     if not slots:  # a mesh without materials: one outfit slot
         me.materials.append(None)
         slots = [""]
+    regions = "skin" in slots
+    if regions:  # cloth geometry needs the region slots (bodies from `trainer assets rescuers`)
+        _thicken(me, slots, person)
+        if person.get("hair") and not person.get("helmet_geometry"):
+            if _add_hair(me, slots, person):
+                slots.append("hair")
+        if person.get("backpack") and person.get("pose") != "lying":
+            if _join_backpack(me, slots, person):
+                slots.append("backpack")
     if person.get("helmet_geometry"):
         _join_helmet(me, person["helmet_geometry"])
         slots.append("helmet")
@@ -142,8 +156,7 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
             me.materials[i] = m
         else:
             me.materials.append(m)
-    for poly in me.polygons:
-        poly.use_smooth = True
+    me.polygons.foreach_set("use_smooth", np.ones(len(me.polygons), bool))  # no per-face Python loop
     obj = bpy.data.objects.new(person["name"], me)
     s = person["scale"]
     obj.scale = (s, s, s)
@@ -157,6 +170,158 @@ def _polygon_slots(me: bpy.types.Mesh) -> np.ndarray:
     idx = np.empty(len(me.polygons), np.int32)
     me.polygons.foreach_get("material_index", idx)
     return idx
+
+
+def _mesh_arrays(me: bpy.types.Mesh) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Vertex positions and normals (N, 3), loop -> vertex and loop -> polygon indices."""
+    n = len(me.vertices)
+    co = np.empty(n * 3, np.float64)
+    me.vertices.foreach_get("co", co)
+    nor = np.empty(n * 3, np.float64)
+    me.vertex_normals.foreach_get("vector", nor)
+    loop_vert = np.empty(len(me.loops), np.int64)
+    me.loops.foreach_get("vertex_index", loop_vert)
+    total = np.empty(len(me.polygons), np.int64)
+    me.polygons.foreach_get("loop_total", total)
+    loop_poly = np.repeat(np.arange(len(me.polygons)), total)
+    return co.reshape(-1, 3), nor.reshape(-1, 3), loop_vert, loop_poly
+
+
+def _set_co(me: bpy.types.Mesh, co: np.ndarray) -> None:
+    me.vertices.foreach_set("co", co.astype(np.float32).ravel())
+    me.update()
+
+
+def _vertex_max(n: int, loop_vert: np.ndarray, loop_value: np.ndarray) -> np.ndarray:
+    out = np.zeros(n)
+    np.maximum.at(out, loop_vert, loop_value)
+    return out
+
+
+def _head_frame(person: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Head centre, crown axis, face direction and radius in the body frame. Bodies face -Y;
+    the head bone's rotation away from Z (neck/spine flexion, lying on the back or front: all
+    about X) turns that forward direction with it."""
+    b = person["body"]
+    c = np.asarray(b["head_center"], float)
+    ax = np.asarray(b["head_axis"], float)
+    ax /= max(np.linalg.norm(ax), 1e-9)
+    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array([0.0, -1.0, 0.0])
+    face -= ax * (face @ ax)
+    return c, ax, face / max(np.linalg.norm(face), 1e-9), float(b["head_radius"])
+
+
+def _thicken(me: bpy.types.Mesh, slots: list[str], person: dict) -> None:
+    """Cloth volume: every vertex of a cloth region moves out along its normal by that region's
+    thickness (a vertex shared by two regions takes the thicker, so the skin ring next to a sleeve
+    or collar slopes out into a cuff). Thickness varies +-25% along the body (a slow pattern from
+    the person's fold phase), so cloth bunches instead of being a uniform shell. Skin does not
+    move (the head stays where the helmet placement expects it); vertices pushed below the lowest
+    point are clamped to it, so the person still stands on the ground."""
+    thick = person.get("cloth_thickness") or {}
+    s = float(person.get("scale", 1.0)) or 1.0
+    per_slot = np.array([float(thick.get(name, 0.0)) / s for name in slots])
+    if not per_slot.any():
+        return
+    co, nor, loop_vert, loop_poly = _mesh_arrays(me)
+    t = _vertex_max(len(co), loop_vert, per_slot[_polygon_slots(me)][loop_poly])
+    phase = float((person.get("folds") or {}).get("phase", 0.0))
+    h = float(person["body"].get("stature", 1.8)) or 1.8
+    u = co / h * 2 * np.pi
+    t *= 1.0 + 0.25 * np.sin(3.0 * u[:, 2] + 1.3 * u[:, 0] + phase) * np.cos(2.0 * u[:, 1] + 0.7 * u[:, 2] + 1.7 * phase)
+    zmin = co[:, 2].min()
+    co = _smooth(me, co + nor * t[:, None], t > 0)
+    co[:, 2] = np.maximum(co[:, 2], zmin)
+    _set_co(me, co)
+
+
+def _smooth(me: bpy.types.Mesh, co: np.ndarray, movable: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """Taubin smoothing (shrink-free) of the cloth: fabric hides the small anatomy (muscles,
+    breasts, knuckles of the spine) the body mesh has. Only `movable` vertices change."""
+    ev = np.empty(len(me.edges) * 2, np.int64)
+    me.edges.foreach_get("vertices", ev)
+    a, b = ev[0::2], ev[1::2]
+    deg = np.bincount(a, minlength=len(co)) + np.bincount(b, minlength=len(co))
+    w = movable[:, None] / np.maximum(deg, 1)[:, None]
+    for _ in range(rounds):
+        for lam in (0.5, -0.53):
+            acc = np.zeros_like(co)
+            np.add.at(acc, a, co[b])
+            np.add.at(acc, b, co[a])
+            co = co + lam * (acc * w - co * movable[:, None] * (deg > 0)[:, None])
+    return co
+
+
+def _add_hair(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
+    """A hair cap: skin faces of the scalp (above a hairline that runs from the forehead over the
+    ears to the nape) move to a new 'hair' slot and their vertices out by the hair thickness."""
+    skin = slots.index("skin")
+    c, ax, face, r = _head_frame(person)
+    co, nor, loop_vert, loop_poly = _mesh_arrays(me)
+    poly_slot = _polygon_slots(me)
+    n_poly = len(poly_slot)
+    cen = np.zeros((n_poly, 3))
+    np.add.at(cen, loop_poly, co[loop_vert])
+    cen /= np.bincount(loop_poly, minlength=n_poly)[:, None]
+    d = cen - (c + 0.25 * r * ax)  # the skull's centre sits a little above the head bone's
+    up = d @ ax / r
+    back = -(d @ face) / r
+    hairline = 0.2 - 0.6 * np.clip(back, -1.0, 1.0)  # forehead ~0.8 r, sides 0.2 r, nape -0.4 r
+    hair = (poly_slot == skin) & (up > hairline) & (np.linalg.norm(d, axis=1) < 1.8 * r)
+    if not hair.any():
+        return False
+    slot = len(me.materials)
+    me.materials.append(None)
+    poly_slot = np.where(hair, slot, poly_slot).astype(np.int32)
+    me.polygons.foreach_set("material_index", poly_slot)
+    s = float(person.get("scale", 1.0)) or 1.0
+    t = _vertex_max(len(co), loop_vert, np.where(hair, float(person["hair"]["thickness"]) / s, 0.0)[loop_poly])
+    _set_co(me, co + nor * t[:, None])
+    return True
+
+
+def _join_backpack(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
+    """A rounded box on the upper back, under the shoulders, resting on the (thickened) jacket."""
+    if "jacket" not in slots:
+        return False
+    _, ax, face, r = _head_frame(person)
+    c = np.asarray(person["body"]["head_center"], float)
+    side = np.cross(ax, face)
+    s = float(person.get("scale", 1.0)) or 1.0
+    w, dep, hgt = (float(x) / s for x in person["backpack"]["size"])
+    co, _, loop_vert, loop_poly = _mesh_arrays(me)
+    jacket = np.zeros(len(co), bool)
+    jacket[loop_vert[_polygon_slots(me)[loop_poly] == slots.index("jacket")]] = True
+    rel = co - c
+    up, lat, bk = rel @ ax, rel @ side, -(rel @ face)
+    top = -2.1 * r
+    torso = jacket & (up < top) & (up > top - hgt) & (np.abs(lat) < 1.6 * r)
+    if torso.sum() < 8:
+        return False
+    mid_lat = float(np.median(lat[torso]))
+    back = float(np.percentile(bk[torso], 95))
+    sph = meshes.sphere(1.0, 16, 8)
+    v = np.sign(sph.verts) * np.abs(sph.verts) ** 0.35 * np.array([w, dep, hgt]) / 2  # superellipsoid
+    frame = np.stack([side, -face, ax], axis=1)  # local x: side, y: back, z: up
+    centre = c + side * mid_lat - face * (back + dep / 2 - 0.015 / s) + ax * (top - hgt / 2)
+    verts = v @ frame.T + centre
+    slots_before = _polygon_slots(me)
+    bm = bmesh.new()
+    bm.from_mesh(me)
+    vs = [bm.verts.new(p) for p in verts]
+    added = 0
+    for a, b, cc in sph.tris:
+        try:
+            bm.faces.new((vs[a], vs[b], vs[cc])).smooth = True
+            added += 1
+        except ValueError:  # degenerate triangle at a pole
+            pass
+    bm.to_mesh(me)
+    bm.free()
+    slot = len(me.materials)
+    me.materials.append(None)
+    me.polygons.foreach_set("material_index", np.concatenate([slots_before, np.full(added, slot, np.int32)]))
+    return True
 
 
 def _join_helmet(me: bpy.types.Mesh, helmet: dict) -> None:
@@ -182,24 +347,31 @@ def _join_helmet(me: bpy.types.Mesh, helmet: dict) -> None:
 def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
     """One material per slot name; unknown names (user meshes) get the height-banded outfit."""
     c = person["colors"]
+    folds = person.get("folds")
     out = []
     for i, name in enumerate(slots):
         mname = f"{person['name']}_{name or 'outfit'}_{i}"
         if name == "helmet":
             out.append(_cloth(mname, c["helmet"], 0.3, person["dirt"] * 0.5, stripes=False))
+        elif name == "hair":
+            out.append(_hair(mname, person["hair"]["color"]))
+        elif name == "backpack":
+            out.append(_cloth(mname, person["backpack"]["color"], 0.75, person["dirt"], stripes=False, folds=folds))
         elif name in REGIONS:
             color = c.get(name, c["jacket"])
             stripes = person["stripes"] and name in ("jacket", "pants")
             rough = 0.5 if name in ("skin",) else person["roughness"]
+            bare = name == "skin" or (name == "gloves" and person.get("category") == "civilian")
             out.append(_cloth(mname, color, rough, person["dirt"] if name != "skin" else 0.0, stripes=stripes,
-                              stripe_source="attribute"))
+                              stripe_source="attribute", folds=None if bare else folds,
+                              fine=0.5 if name in ("boots", "gloves") else 1.0))
         else:
             out.append(_banded(mname, person))
     return out
 
 
 def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
-           stripe_source: str = "attribute") -> bpy.types.Material:
+           stripe_source: str = "attribute", folds: dict | None = None, fine: float = 1.0) -> bpy.types.Material:
     mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
@@ -226,9 +398,99 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         nt.links.new(em.outputs[0], bsdf.inputs["Emission Strength"])
     if dirt > 0:
         col_out = _dirt(nt, col_out, dirt)
+    if folds:
+        rough_var = _fabric(nt, bsdf, folds, fine)
+        if rough_out is None:  # roughness varies with the weave noise (bands keep their own)
+            rr = nt.nodes.new("ShaderNodeMapRange")
+            nt.links.new(rough_var, rr.inputs["Value"])
+            rr.inputs["To Min"].default_value = max(roughness - 0.12, 0.05)
+            rr.inputs["To Max"].default_value = min(roughness + 0.08, 1.0)
+            rough_out = rr.outputs["Result"]
+        bsdf.inputs["Sheen Weight"].default_value = float(folds.get("sheen", 0.2))
+        bsdf.inputs["Sheen Roughness"].default_value = 0.5
     nt.links.new(col_out, bsdf.inputs["Base Color"])
     if rough_out is not None:
         nt.links.new(rough_out, bsdf.inputs["Roughness"])
+    mat.diffuse_color = (*color[:3], 1.0)
+    return mat
+
+
+def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
+    """Folds: a noise stretched across the body's height (object space: slow in X/Y, fast in Z),
+    so its ridges run around upright limbs and the torso like creases, folded into sharp ridges
+    (1 - |2n - 1|), plus a fine noise for the weave; both drive one Bump node. Returns the weave
+    noise (0..1) for roughness variation."""
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    mapping = nt.nodes.new("ShaderNodeMapping")
+    k = float(folds.get("scale", 7.0))
+    mapping.inputs["Scale"].default_value = (0.35 * k, 0.35 * k, 1.6 * k)
+    mapping.inputs["Location"].default_value = (float(folds.get("phase", 0.0)), 0.0, 0.0)
+    nt.links.new(coord.outputs["Object"], mapping.inputs["Vector"])
+    crease = nt.nodes.new("ShaderNodeTexNoise")
+    crease.inputs["Scale"].default_value = 1.0
+    crease.inputs["Detail"].default_value = 1.5
+    crease.inputs["Distortion"].default_value = 0.6
+    nt.links.new(mapping.outputs["Vector"], crease.inputs["Vector"])
+    ridge = nt.nodes.new("ShaderNodeMath")  # |2n - 1|: 0 on the ridge lines
+    ridge.operation = "MULTIPLY_ADD"
+    ridge.use_clamp = False
+    nt.links.new(crease.outputs["Fac"], ridge.inputs[0])
+    ridge.inputs[1].default_value = 2.0
+    ridge.inputs[2].default_value = -1.0
+    absn = nt.nodes.new("ShaderNodeMath")
+    absn.operation = "ABSOLUTE"
+    nt.links.new(ridge.outputs[0], absn.inputs[0])
+    weave = nt.nodes.new("ShaderNodeTexNoise")
+    weave.inputs["Scale"].default_value = 60.0
+    weave.inputs["Detail"].default_value = 1.0
+    nt.links.new(coord.outputs["Object"], weave.inputs["Vector"])
+    mix = nt.nodes.new("ShaderNodeMath")
+    mix.operation = "MULTIPLY_ADD"
+    nt.links.new(weave.outputs["Fac"], mix.inputs[0])
+    mix.inputs[1].default_value = 0.15
+    nt.links.new(absn.outputs[0], mix.inputs[2])
+    bump = nt.nodes.new("ShaderNodeBump")
+    bump.inputs["Strength"].default_value = float(folds.get("strength", 0.35)) * fine
+    bump.inputs["Distance"].default_value = 0.02
+    nt.links.new(mix.outputs[0], bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    return weave.outputs["Fac"]
+
+
+def _hair(name: str, color) -> bpy.types.Material:
+    """Hair cap: rough, a little sheen, a fine streaky bump (noise stretched along the crown axis)."""
+    mat = new_material(name)
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    bsdf.inputs["Roughness"].default_value = 0.55
+    bsdf.inputs["Sheen Weight"].default_value = 0.3
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    mapping = nt.nodes.new("ShaderNodeMapping")
+    mapping.inputs["Scale"].default_value = (8.0, 8.0, 1.0)
+    nt.links.new(coord.outputs["Object"], mapping.inputs["Vector"])
+    noise = nt.nodes.new("ShaderNodeTexNoise")
+    noise.inputs["Scale"].default_value = 40.0
+    noise.inputs["Detail"].default_value = 3.0
+    nt.links.new(mapping.outputs["Vector"], noise.inputs["Vector"])
+    bump = nt.nodes.new("ShaderNodeBump")
+    bump.inputs["Strength"].default_value = 0.6
+    bump.inputs["Distance"].default_value = 0.005
+    nt.links.new(noise.outputs["Fac"], bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    ramp = nt.nodes.new("ShaderNodeMapRange")  # strands: darker and lighter streaks
+    nt.links.new(noise.outputs["Fac"], ramp.inputs["Value"])
+    ramp.inputs["To Min"].default_value = 0.6
+    ramp.inputs["To Max"].default_value = 1.3
+    tint = nt.nodes.new("ShaderNodeMix")
+    tint.data_type = "RGBA"
+    tint.blend_type = "MULTIPLY"
+    tint.inputs["Factor"].default_value = 1.0
+    nt.links.new(_rgb(nt, color), tint.inputs[6])
+    comb = nt.nodes.new("ShaderNodeCombineColor")
+    for k in range(3):
+        nt.links.new(ramp.outputs["Result"], comb.inputs[k])
+    nt.links.new(comb.outputs["Color"], tint.inputs[7])
+    nt.links.new(tint.outputs[2], bsdf.inputs["Base Color"])
     mat.diffuse_color = (*color[:3], 1.0)
     return mat
 

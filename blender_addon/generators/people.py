@@ -32,6 +32,14 @@ TOPS = MUTED + [(0.6, 0.6, 0.62), (0.05, 0.15, 0.45), (0.45, 0.05, 0.05), (0.1, 
                 (0.3, 0.1, 0.35)]
 BOTTOMS = [(0.04, 0.07, 0.18), (0.06, 0.09, 0.22), (0.03, 0.03, 0.035), (0.2, 0.18, 0.14), (0.12, 0.12, 0.13)]
 HELMETS = [(0.9, 0.9, 0.88), (0.95, 0.75, 0.05), (0.8, 0.1, 0.05)]
+HAIR = [(0.02, 0.015, 0.01), (0.08, 0.04, 0.02), (0.2, 0.11, 0.05), (0.45, 0.32, 0.15), (0.35, 0.34, 0.33),
+        (0.6, 0.58, 0.55)]  # black, dark brown, brown, blond, grey, light grey (linear RGB)
+# Cloth volume (m, pushed out along the body's normals): rescuers wear padded turnout gear,
+# civilians everyday clothes; gloves only on rescuers (civilians' "gloves" region is bare skin).
+THICKNESS = {"rescuer": {"jacket": (0.025, 0.035), "pants": (0.015, 0.02), "boots": (0.012, 0.016),
+                         "gloves": (0.004, 0.006)},
+             "civilian": {"jacket": (0.01, 0.022), "pants": (0.008, 0.015), "boots": (0.008, 0.012),
+                          "gloves": (0.0, 0.0)}}
 MIN_GAP = 0.9  # m between people
 
 
@@ -107,9 +115,28 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> lis
                                                 "regions", "normalize", "stature")})
             if helmet:
                 p["helmet_geometry"] = bodies.helmet_geometry(body)
+        # a child stream (spawn does not advance `rng`): the draws above and later people stay
+        # exactly what they were before these outfit details existed
+        p.update(sample_outfit(rng.spawn(1)[0], category, helmet))
         out.append(p)
         ctx["next_index"] += 1
     return out
+
+
+def sample_outfit(rng: np.random.Generator, category: str, helmet: bool) -> dict:
+    """Cloth thickness per region, fabric fold pattern, hair (helmetless people only), backpack
+    (some rescuers). The builder applies them to region bodies (`trainer assets rescuers`)."""
+    thick = {k: r5(rng.uniform(*lim)) for k, lim in THICKNESS[category].items()}
+    folds = {"scale": r5(rng.uniform(6.0, 10.0)), "strength": r5(rng.uniform(0.2, 0.4)),
+             "phase": r5(rng.uniform(0.0, 100.0)), "sheen": r5(rng.uniform(0.1, 0.4))}
+    hair_color = jitter_color(rng, HAIR[rng.integers(len(HAIR))], 0.15)
+    hair_thick = r5(rng.uniform(0.006, 0.014))
+    pack = rng.uniform() < (0.35 if category == "rescuer" else 0.1)
+    pack_size = r5([rng.uniform(0.26, 0.34), rng.uniform(0.1, 0.16), rng.uniform(0.35, 0.48)])
+    pack_color = jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.2)
+    return {"cloth_thickness": thick, "folds": folds,
+            "hair": None if helmet else {"color": hair_color, "thickness": hair_thick},
+            "backpack": {"size": pack_size, "color": pack_color} if pack else None}
 
 
 def body_mesh(person: dict) -> meshes.Mesh:
