@@ -113,7 +113,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     "buildings": {
         "count": S("range_int", [3, 6], 0, 50, doc="ruined blocks on the ring around the site"),
         "distance": S("range_float", [22.0, 40.0], 1.0, 1000.0, doc="m from the site centre to their facades"),
-        "far_count": S("range_int", [4, 8], 0, 100, doc="plainer blocks on the skyline"),
+        "far_count": S("range_int", [3, 6], 0, 100, doc="plainer blocks on the skyline"),
         "far_distance": S("range_float", [55.0, 110.0], 1.0, 5000.0),
         "storeys": S("range_int", [2, 6], 1, 30),
         "damage": S("range_float", [0.3, 0.9], 0.0, 1.0, doc="collapse depth, missing facade panels, soot"),

@@ -35,11 +35,12 @@ def test_switches_map_to_schema_keys_and_sample_accordingly():
     p = load_preset(ROOT / "scenes" / "default.toml")
     before = copy.deepcopy(p.data)
     data = mapping.apply_panel(p.data, toggles={"rescuers": True, "civilians": False, "debris": False,
-                                                "weather": False, "light": False, "backgrounds": False},
+                                                "buildings": False, "weather": False, "light": False, "backgrounds": False},
                                camera_mode="drone", filters={"min_pixels": 5, "segmentation": "rle"},
                                render={"resolution": [64, 48], "samples": 1})
     preset = preset_from_dict(data, p.path)  # still a valid preset
     assert data["civilians"]["count"] == [0, 0] and data["debris"]["count"] == [0, 0]
+    assert data["buildings"]["count"] == data["buildings"]["far_count"] == data["buildings"]["heaps"] == [0, 0]
     assert data["weather"]["conditions"] == {"clear": 1.0}
     assert data["camera"]["modes"] == {"drone": 1.0}
     assert data["light"]["sun_elevation"][0] == data["light"]["sun_elevation"][1] == 42.5
@@ -48,7 +49,7 @@ def test_switches_map_to_schema_keys_and_sample_accordingly():
     assert p.data == before  # the loaded preset is not modified
     for i in range(3):
         d = sample_scene(preset, 3, i)
-        assert d["debris"] == [] and all(o["category"] == "rescuer" for o in d["objects"])
+        assert d["debris"] == [] and d["buildings"] == [] and all(o["category"] == "rescuer" for o in d["objects"])
         assert d["camera"]["mode"] == "drone" and d["weather"]["condition"] == "clear"
         assert d["light"]["sun"]["elevation"] == 42.5
 

@@ -4,6 +4,7 @@ The panel never invents scene logic: every switch maps to keys that exist in the
 (blender_addon.preset.SCHEMA), and the result is validated like a preset file. A randomizer that
 is switched off keeps the preset's *typical* value instead of sampling it:
   rescuers / civilians / debris off -> count = [0, 0] (none generated)
+  buildings off   -> buildings.count, far_count and heaps = [0, 0] (open ground)
   weather off     -> weather.conditions = { clear = 1 }
   light off       -> every [min, max] of [light] collapsed to its midpoint, the most likely sky kind
   backgrounds off -> the most likely ground material, [ground] ranges collapsed to their midpoints
@@ -18,7 +19,7 @@ from typing import Any
 
 from blender_addon.preset import SCHEMA
 
-TOGGLES = ("rescuers", "civilians", "debris", "weather", "light", "backgrounds")
+TOGGLES = ("rescuers", "civilians", "debris", "buildings", "weather", "light", "backgrounds")
 CAMERA_MODES = ("preset", "ground", "drone")
 FILTER_KEYS = ("segmentation", "min_pixels", "min_visible_fraction", "min_extent")
 
@@ -61,6 +62,9 @@ def apply_panel(data: dict[str, Any], *, toggles: dict[str, bool] | None = None,
     for name in ("rescuers", "civilians", "debris"):
         if not toggles.get(name, True):
             out[name]["count"] = [0, 0]
+    if not toggles.get("buildings", True):
+        for key in ("count", "far_count", "heaps"):
+            out["buildings"][key] = [0, 0]
     if not toggles.get("weather", True):
         out["weather"]["conditions"] = {"clear": 1.0}
     if not toggles.get("light", True):

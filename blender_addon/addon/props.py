@@ -68,6 +68,8 @@ class RescueSynthSettings(bpy.types.PropertyGroup):
     rand_civilians: BoolProperty(name="Civilians", default=True,
                                  description="Off: no civilians (civilians.count = 0)")
     rand_debris: BoolProperty(name="Debris", default=True, description="Off: no debris (debris.count = 0)")
+    rand_buildings: BoolProperty(name="Ruins", default=True,
+                                 description="Off: no ruined buildings or rubble heaps (buildings counts = 0)")
     rand_weather: BoolProperty(name="Weather", default=True, description="Off: always clear")
     rand_light: BoolProperty(name="Light", default=True,
                              description="Off: sun and sky fixed at the middle of the preset's ranges")

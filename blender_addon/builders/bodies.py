@@ -383,10 +383,17 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         attr.layer_name = "Color"
         sep = nt.nodes.new("ShaderNodeSeparateColor")
         nt.links.new(attr.outputs["Color"], sep.inputs["Color"])
-        mix = _mix(nt, sep.outputs[0], col_out, _rgb(nt, STRIPE_COLOR))
+        # The 0/1 band mask is per vertex; interpolated over the triangles of a decimated body it
+        # is a blur. Thresholding at its 0.5 iso-line gives the crisp edge a sewn-on tape has.
+        crisp = nt.nodes.new("ShaderNodeMapRange")
+        crisp.inputs["From Min"].default_value = 0.42
+        crisp.inputs["From Max"].default_value = 0.52
+        nt.links.new(sep.outputs[0], crisp.inputs["Value"])
+        band = crisp.outputs["Result"]
+        mix = _mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
         col_out = mix
         rmix = nt.nodes.new("ShaderNodeMapRange")
-        nt.links.new(sep.outputs[0], rmix.inputs["Value"])
+        nt.links.new(band, rmix.inputs["Value"])
         rmix.inputs["To Min"].default_value = roughness
         rmix.inputs["To Max"].default_value = 0.2
         rough_out = rmix.outputs["Result"]
@@ -394,7 +401,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         em = nt.nodes.new("ShaderNodeMath")
         em.operation = "MULTIPLY"
         em.inputs[1].default_value = 0.25
-        nt.links.new(sep.outputs[0], em.inputs[0])
+        nt.links.new(band, em.inputs[0])
         nt.links.new(em.outputs[0], bsdf.inputs["Emission Strength"])
     if dirt > 0:
         col_out = _dirt(nt, col_out, dirt)

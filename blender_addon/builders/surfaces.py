@@ -41,9 +41,13 @@ def ramp(nt, fac, lo: float, hi: float):
 
 
 def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool = False,
-            rubble: float | None = None) -> bpy.types.Material:
+            rubble: float | None = None, relief: bool = True) -> bpy.types.Material:
     """Weathered masonry. soot: 0..1 fire blackening (blotches); brick: brick bond with mortar;
-    rubble: share of brick-red fragments in a gravelly Voronoi mix (heaps)."""
+    rubble: share of brick-red fragments in a gravelly Voronoi mix (heaps); relief: bump-mapped
+    surface detail. Buildings and heaps go without relief: at 20 m and more it is invisible, heaps
+    carry their relief as geometry (loose chunks), and a bump evaluates its texture three more
+    times at every shading point, bounces included: a 3D Voronoi under a bump was the most
+    expensive shader in the frame."""
     from blender_addon.generators.weather import surface
 
     mat = new_material(name)
@@ -52,7 +56,7 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
     coord = nt.nodes.new("ShaderNodeTexCoord").outputs["Object"]
     base = (*color[:3], 1.0)
     dark = tuple(c * 0.55 for c in color[:3]) + (1.0,)
-    stains = node(nt, "ShaderNodeTexNoise", Scale=0.35, Detail=4.0, Roughness=0.65)
+    stains = node(nt, "ShaderNodeTexNoise", Scale=0.35, Detail=2.0, Roughness=0.65)
     nt.links.new(coord, stains.inputs["Vector"])
     col = mix(nt, ramp(nt, stains.outputs["Fac"], 0.35, 0.75), dark, base)
     height = None
@@ -78,17 +82,22 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
         b.inputs["Mortar"].default_value = (0.5, 0.48, 0.44, 1.0)
         col, height = b.outputs["Color"], b.outputs["Fac"]
     if soot > 0:  # fire blackening: large blotches, stronger with `soot`
-        blot = node(nt, "ShaderNodeTexNoise", Scale=0.15, Detail=4.0)
+        blot = node(nt, "ShaderNodeTexNoise", Scale=0.15, Detail=2.0)
         nt.links.new(coord, blot.inputs["Vector"])
         amount = ramp(nt, blot.outputs["Fac"], 0.62 - 0.25 * min(soot, 1.0), 0.7 - 0.2 * min(soot, 1.0))
         col = mix(nt, amount, col, (0.02, 0.018, 0.016, 1.0))
-    fine = node(nt, "ShaderNodeTexNoise", Scale=18.0, Detail=3.0)
-    nt.links.new(coord, fine.inputs["Vector"])
-    bump = node(nt, "ShaderNodeBump", Strength=0.35 if rubble is None else 0.8, Distance=0.02)
-    nt.links.new(height if height is not None else fine.outputs["Fac"], bump.inputs["Height"])
-    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    if relief:
+        if height is None:
+            fine = node(nt, "ShaderNodeTexNoise", Scale=18.0, Detail=3.0)
+            nt.links.new(coord, fine.inputs["Vector"])
+            height = fine.outputs["Fac"]
+        bump = node(nt, "ShaderNodeBump", Strength=0.35 if rubble is None else 0.8, Distance=0.02)
+        nt.links.new(height, bump.inputs["Height"])
+        nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
     col, rough = surface(nt, col, weather)
     nt.links.new(col, bsdf.inputs["Base Color"])
     bsdf.inputs["Roughness"].default_value = 0.9 * rough
+    if weather.get("condition") != "rain":  # dry masonry is matt: no specular lobe, no glossy rays
+        bsdf.inputs["Specular IOR Level"].default_value = 0.0
     mat.diffuse_color = base
     return mat

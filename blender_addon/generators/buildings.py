@@ -162,11 +162,13 @@ def build(d: dict, weather: dict) -> None:
     from blender_addon.builders.surfaces import masonry
 
     if d["kind"] == "heap":
-        mats = [masonry(d["name"], d["color"], weather, rubble=d["brick"])]
+        mats = [masonry(d["name"], d["color"], weather, rubble=d["brick"], relief=False)]  # chunks are geometry
     else:
-        mats = [masonry(d["name"] + "_structure", jitter_color(np.random.default_rng(d["seed"]), STRUCTURE, 0.1),
-                        weather, soot=d["soot"]),
-                masonry(d["name"] + "_facade", d["color"], weather, soot=d["soot"], brick=d["facade"] == "brick"),
-                masonry(d["name"] + "_interior", INTERIOR, weather, soot=d["soot"] * 1.5)]
-    mesh_object(d["name"], mesh(d), mats, location=d["location"], rotation_euler=(0.0, 0.0, d["yaw"]),
-                smooth=d["kind"] == "heap")
+        structure = jitter_color(np.random.default_rng(d["seed"]), STRUCTURE, 0.1)
+        mats = [masonry(d["name"] + "_structure", structure, weather, soot=d["soot"], relief=False),
+                masonry(d["name"] + "_facade", d["color"], weather, soot=d["soot"],
+                        brick=d["facade"] == "brick" and not d["far"], relief=False),
+                masonry(d["name"] + "_interior", INTERIOR, weather, relief=False)]
+    obj = mesh_object(d["name"], mesh(d), mats, location=d["location"], rotation_euler=(0.0, 0.0, d["yaw"]),
+                      smooth=d["kind"] == "heap")
+    obj.visible_glossy = False  # matt masonry in nobody's reflection: saves glossy rays for nothing

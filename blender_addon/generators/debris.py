@@ -154,6 +154,8 @@ def build(d: dict, base_dir: Path, asset_cache: dict, weather: dict | None = Non
     mat = principled(d["name"], d["color"], 0.85 if not metal else 0.6, metallic=metal)
     if weather:
         _weathered(mat, weather)
+    if not metal and (weather or {}).get("condition") != "rain":  # dry rubble is matt (no glossy rays)
+        mat.node_tree.nodes["Principled BSDF"].inputs["Specular IOR Level"].default_value = 0.0
     if d["kind"] == "asset":
         from blender_addon.builders.assets import asset_mesh_object
 
