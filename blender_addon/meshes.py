@@ -404,3 +404,89 @@ def _window_panel(add, cx: float, y: float, z0: float, w: float, h: float, windo
             add((pw, t, ph), (px, y, pz), 1)
         else:
             add((t, pw, ph), (turn[0], px, pz), 1)
+
+
+# Material slots of a dog and of a rescue vehicle.
+DOG_COAT, DOG_DARK, DOG_VEST = 0, 1, 2
+VEH_PAINT, VEH_BAND, VEH_GLASS, VEH_TYRE, VEH_LIGHT = 0, 1, 2, 3, 4
+
+
+def dog(shoulder: float, pose: str, seed: int, vest: bool) -> Mesh:
+    """A dog (search-and-rescue dog or stray) from capsules: body, neck, head with snout and ears,
+    four legs, tail; `vest` adds a harness vest around the chest. Faces +X, paws at z = 0.
+    pose: standing | sniffing (head down) | sitting | lying."""
+    rng = np.random.default_rng(seed)
+    s = shoulder
+    body_len, r_body = s * rng.uniform(0.95, 1.25), s * rng.uniform(0.17, 0.22)
+    leg_r = s * 0.055
+    hip_z = sh_z = s * 0.95 - r_body * 0.5
+    front, back = np.array([body_len / 2, 0, 0]), np.array([-body_len / 2, 0, 0])
+    if pose == "sitting":
+        back_z = r_body * 1.2
+        hip_z = back_z
+    elif pose == "lying":
+        hip_z = sh_z = r_body * 1.05
+    parts = [limb(back + [0, 0, hip_z], front + [0, 0, sh_z], r_body, DOG_COAT)]
+    neck_dir = np.array([0.5, 0, 0.85]) if pose != "sniffing" else np.array([0.8, 0, -0.5])
+    neck_end = front + [0, 0, sh_z] + neck_dir * s * 0.35
+    parts.append(limb(front + [0, 0, sh_z], neck_end, r_body * 0.55, DOG_COAT))
+    head_dir = np.array([1.0, 0, -0.15]) if pose != "sniffing" else np.array([0.6, 0, -0.8])
+    head_dir /= np.linalg.norm(head_dir)
+    parts.append(limb(neck_end, neck_end + head_dir * s * 0.16, s * 0.1, DOG_COAT))
+    snout_end = neck_end + head_dir * s * 0.36
+    parts.append(limb(neck_end + head_dir * s * 0.12, snout_end, s * 0.055, DOG_COAT))
+    parts.append(sphere(s * 0.03, 6, 4).transformed(None, snout_end).with_material(DOG_DARK))  # nose
+    for side in (-1, 1):
+        ear = neck_end + np.array([0, side * s * 0.07, s * 0.08])
+        tip = ear + np.array([-0.02, side * 0.03, 1.0 if rng.uniform() < 0.5 else -0.6]) * s * 0.12
+        parts.append(limb(ear, tip, s * 0.03, DOG_COAT))
+        for end, z in ((front, sh_z), (back, hip_z)):
+            top = end + np.array([0, side * r_body * 0.6, z])
+            if pose == "lying":
+                foot = top + np.array([s * 0.45 if end is front else s * 0.2, side * 0.05, -z + leg_r])
+            elif pose == "sitting" and end is back:
+                foot = top + np.array([s * 0.3, side * 0.04, -z + leg_r])
+            else:
+                foot = np.array([top[0] + rng.uniform(-0.05, 0.05) * s, top[1], leg_r])
+            parts.append(limb(top, foot, leg_r, DOG_COAT))
+    tail = back + [0, 0, hip_z + r_body * 0.5]
+    parts.append(limb(tail, tail + np.array([-0.6, 0, rng.uniform(-0.5, 0.7)]) * s * 0.45, s * 0.03, DOG_COAT))
+    if vest:  # harness vest around the chest, proud of the coat
+        parts.append(limb(front + [-body_len * 0.45, 0, sh_z], front + [-body_len * 0.05, 0, sh_z],
+                          r_body * 1.12, DOG_VEST))
+    m = concat(parts)
+    m.verts[:, 2] -= m.verts[:, 2].min()
+    return m
+
+
+def rescue_vehicle(length: float, height: float, seed: int) -> Mesh:
+    """A rescue vehicle (fire engine, ambulance, police van): cab and box body built from boxes,
+    a reflective band along the sides, windows, wheels and a roof light bar. Faces +X, wheels on
+    z = 0. Slots: paint, band, glass, tyres, light bar."""
+    rng = np.random.default_rng(seed)
+    L, W = length, rng.uniform(2.1, 2.5)
+    clear = 0.45  # ground clearance to the chassis
+    cab_len = L * rng.uniform(0.22, 0.3)
+    body_h = height - clear
+    parts = [box((L - cab_len, W, body_h)).transformed(None, (-cab_len / 2, 0, clear + body_h / 2)),
+             box((cab_len, W * 0.98, body_h * 0.82)).transformed(None, ((L - cab_len) / 2, 0, clear + body_h * 0.41))]
+    parts.append(box((L, W * 0.9, 0.3)).transformed(None, (0, 0, clear - 0.05)).with_material(VEH_TYRE))  # chassis
+    band_z = clear + body_h * rng.uniform(0.3, 0.45)
+    for side in (-1, 1):  # band and windows, slightly proud of the panels
+        parts.append(box((L * 0.98, 0.02, body_h * 0.1)).transformed(None, (0, side * (W / 2 + 0.01), band_z))
+                     .with_material(VEH_BAND))
+        parts.append(box((cab_len * 0.6, 0.02, body_h * 0.25)).transformed(
+            None, ((L - cab_len) / 2 + cab_len * 0.1, side * (W / 2), clear + body_h * 0.62)).with_material(VEH_GLASS))
+    parts.append(box((0.02, W * 0.85, body_h * 0.28)).transformed(None, (L / 2, 0, clear + body_h * 0.6))
+                 .with_material(VEH_GLASS))  # windscreen
+    parts.append(box((0.25, W * 0.7, 0.12)).transformed(None, ((L - cab_len) / 2, 0, clear + body_h * 0.82 + 0.06))
+                 .with_material(VEH_LIGHT))  # light bar on the cab roof
+    wheel = lathe([(0, -0.15), (0.5, -0.15), (0.5, 0.15), (0, 0.15)], 14)
+    rot = euler_xyz(math.pi / 2, 0, 0)
+    axles = [L / 2 - cab_len * 0.5, -L / 2 + 1.2] + ([-L / 2 + 2.5] if L > 7.5 else [])
+    for x in axles:
+        for side in (-1, 1):
+            parts.append(wheel.transformed(rot, (x, side * (W / 2 - 0.1), 0.5)).with_material(VEH_TYRE))
+    m = concat(parts)
+    m.verts[:, 2] -= m.verts[:, 2].min()  # the wheel polygons' lowest edge on the ground
+    return m

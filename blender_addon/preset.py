@@ -64,7 +64,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "view_transform": S("str", "AgX", choices=("AgX", "Standard", "Filmic", "Khronos PBR Neutral")),
     },
     "output": {
-        "categories": S("str_list", ["rescuer", "civilian"], choices=("rescuer", "civilian")),
+        "categories": S("str_list", ["rescuer", "civilian"], choices=("rescuer", "civilian", "dog", "vehicle"),
+                        doc="labelled classes; dogs/vehicles not listed here are unlabelled distractors"),
         "segmentation": S("str", "auto", choices=("auto", "polygon", "rle")),
         "min_pixels": S("int", 16, 0, None),
         "min_visible_fraction": S("float", 0.0, 0.0, 1.0),
@@ -100,6 +101,13 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "body_folders": S("opt_folders", ["../assets/rescuers"]),
         "body_probability": S("float", 1.0, 0.0, 1.0),
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
+    },
+    "distractors": {
+        "dogs": S("range_int", [0, 1], 0, 50, doc="search-and-rescue dogs / strays among the people"),
+        "dog_vest_probability": S("float", 0.5, 0.0, 1.0),
+        "vehicles": S("range_int", [0, 1], 0, 20, doc="fire engines, ambulances, police vans at the site's edge"),
+        "vehicle_kinds": S("probs", {"fire_engine": 0.4, "ambulance": 0.3, "ambulance_yellow": 0.1, "police": 0.2},
+                           choices=("fire_engine", "ambulance", "ambulance_yellow", "police")),
     },
     "debris": {
         "count": S("range_int", [40, 90], 0, 2000),

@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from blender_addon.generators import buildings, camera, debris, ground, light, people, weather
+from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, weather
 from blender_addon.preset import Preset, PresetError
 
 FORMAT_VERSION = 1
 # Fixed order: appending a generator keeps earlier streams unchanged.
-STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings")
+STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings",
+           "distractors")
 
 
 def frame_stem(frame_index: int) -> str:
@@ -41,6 +42,10 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, A
     try:
         objects = people.sample(rngs["rescuers"], preset["rescuers"], ctx, "rescuer")
         objects += people.sample(rngs["civilians"], preset["civilians"], ctx, "civilian")
+        labelled, unlabelled = distractors.sample(rngs["distractors"], preset["distractors"], ctx,
+                                                  preset["output"]["categories"])
+        objects += labelled
+        ctx["vehicles"] = [d for d in labelled + unlabelled if d["kind"] == "vehicle"]
         ctx["objects"] = objects
         ctx["debris"] = debris.sample(rngs["debris"], preset["debris"], ctx)
         ctx["buildings"] = buildings.sample(rngs["buildings"], preset["buildings"], ctx)
@@ -65,6 +70,7 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, A
         "ground": ground.sample(rngs["ground"], preset["ground"], ctx),
         "debris": ctx["debris"],
         "buildings": ctx["buildings"],
+        "distractors": unlabelled,
         "light": light.sample(rngs["light"], preset["light"], ctx),
         "weather": weather.sample(rngs["weather"], preset["weather"], ctx),
         "camera": cam,

@@ -133,6 +133,37 @@ distance = [22.0, 24.0]
         assert set(np.unique(m1)) <= {0} | {o["index"] for o in d1["objects"]}  # scenery is never labelled
 
 
+def test_dogs_and_vehicles_are_labelled_only_when_listed(tmp_path):
+    scene = """
+categories = {cats}
+[rescuers]
+count = [1, 1]
+spread = 1.5
+[civilians]
+count = [0, 0]
+[distractors]
+dogs = [2, 2]
+vehicles = [1, 1]
+[camera]
+modes = {{ drone = 1.0 }}
+drone_height = [9.0, 10.0]
+focal_length = [24.0, 24.0]
+[debris]
+count = [0, 0]
+"""
+    # (BASE ends in [output], so `categories` above lands in it)
+    labelled, _ = render(tmp_path, "labelled", scene.format(cats='["rescuer", "dog", "vehicle"]'), "--count", "2")
+    plain, _ = render(tmp_path, "plain", scene.format(cats='["rescuer"]'), "--count", "2")
+    dog_px = 0
+    for (d0, i0, m0), (d1, _, m1) in zip(frames(labelled), frames(plain)):
+        cats = {o["category"] for o in d0["objects"]}
+        assert cats == {"rescuer", "dog", "vehicle"} and {o["category"] for o in d1["objects"]} == {"rescuer"}
+        assert {d["kind"] for d in d1["distractors"]} == {"dog", "vehicle"} and not d0["distractors"]
+        dog_px += sum(int((m0 == o["index"]).sum()) for o in d0["objects"] if o["category"] == "dog")
+        assert set(np.unique(m1)) <= {0, 1}  # unlabelled: the dogs are background in the mask
+    assert dog_px > 0  # dogs render and carry their own instance ids when "dog" is listed
+
+
 def test_exposure_keeps_frames_between_black_and_blown_out(tmp_path):
     looks = {
         "day": "[light]\nsun_elevation = [30.0, 60.0]\n[weather]\nconditions = { clear = 1.0 }\n",

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from blender_addon import bodies, meshes
-from blender_addon.generators import buildings, camera, debris, ground, light, people, weather
+from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, weather
 from blender_addon.preset import preset_from_dict
 from trainer import bodies as anny_bodies
 
-PRESET = preset_from_dict({"debris": {"count": [30, 30], "kinds": {"rock": 1, "slab": 1, "beam": 1, "brick": 1,
+PRESET = preset_from_dict({"distractors": {"dogs": [1, 2], "vehicles": [1, 2]},
+                           "debris": {"count": [30, 30], "kinds": {"rock": 1, "slab": 1, "beam": 1, "brick": 1,
                                                                      "rebar": 1, "wall": 1, "car": 1}},
                            "camera": {"modes": {"ground": 1, "drone": 1}},
                            "weather": {"conditions": {"clear": 1, "rain": 1, "snow": 1}, "fog_probability": 0.5},
@@ -28,7 +29,9 @@ def run_all(seed: int) -> str:
     ctx = {"taken": [], "next_index": 1, "spread": 6.0, "base_dir": PRESET.base_dir, "width": 320, "height": 240}
     out = {"rescuers": people.sample(rng(0), PRESET["rescuers"], ctx, "rescuer")}
     out["civilians"] = people.sample(rng(1), PRESET["civilians"], ctx, "civilian")
-    ctx["objects"] = out["rescuers"] + out["civilians"]
+    out["labelled"], out["distractors"] = distractors.sample(rng(8), PRESET["distractors"], ctx, ["rescuer", "dog"])
+    ctx["vehicles"] = [d for d in out["labelled"] + out["distractors"] if d["kind"] == "vehicle"]
+    ctx["objects"] = out["rescuers"] + out["civilians"] + out["labelled"]
     ctx["debris"] = out["debris"] = debris.sample(rng(2), PRESET["debris"], ctx)
     ctx["buildings"] = out["buildings"] = buildings.sample(rng(7), PRESET["buildings"], ctx)
     out["ground"] = ground.sample(rng(3), PRESET["ground"], ctx)
@@ -44,7 +47,7 @@ def test_every_generator_is_deterministic_per_seed(seed):
     other = json.loads(run_all(seed + 100))
     for key in a:
         assert a[key] == b[key], key
-        if key not in ("civilians",):  # civilians may be zero on both seeds
+        if key not in ("civilians", "labelled"):  # civilians may be zero on both seeds
             assert a[key] != other[key], key
 
 
@@ -101,6 +104,32 @@ def test_segment_box_test_is_exact_on_a_known_block():
     assert not buildings.blocks(b, [0, 0, 1.5], [0, 19, 1.5])  # stops short of the facade
     assert not buildings.blocks(b, [0, 0, 12], [0, 40, 12])  # passes over the roof
     assert not buildings.blocks(b, [8, 0, 1.5], [8, 40, 1.5])  # passes beside it
+
+
+def test_distractors_are_labelled_only_when_their_class_is_listed_and_stand_clear():
+    for seed in range(6):
+        out = json.loads(run_all(seed))
+        dogs = [d for d in out["labelled"] + out["distractors"] if d["kind"] == "dog"]
+        vehicles = [d for d in out["labelled"] + out["distractors"] if d["kind"] == "vehicle"]
+        assert dogs and vehicles
+        assert all(d["category"] == "dog" and d["index"] > 0 for d in out["labelled"])  # "dog" is listed
+        assert all(d["kind"] == "vehicle" and "index" not in d for d in out["distractors"])  # "vehicle" is not
+        people_xy = [p["location"][:2] for p in out["rescuers"] + out["civilians"]]
+        indices = [p["index"] for p in out["rescuers"] + out["civilians"] + out["labelled"]]
+        assert len(set(indices)) == len(indices)  # unique pass indices
+        for d in dogs + vehicles:
+            v = distractors.mesh(d).verts
+            assert abs(v[:, 2].min()) < 1e-6, d["name"]  # paws / wheels on the ground
+            for xy in people_xy:
+                gap = np.hypot(*np.subtract(xy, d["location"][:2]))
+                assert gap >= (0.89 if d["kind"] == "dog" else d["length"] / 2 + 2.0), (seed, d["name"])
+        cam = out["camera"]
+        target = next(p for p in out["rescuers"] if p["name"] == cam["target"])
+        for v in vehicles:  # never between the camera and its target
+            assert not buildings.blocks(distractors.box(v), cam["location"], people.bbox_corners(target).mean(0))
+        for d in out["debris"]:  # debris keeps off the vehicles
+            for v in vehicles:
+                assert np.hypot(*np.subtract(d["location"][:2], v["location"][:2])) > v["length"] / 2, d["name"]
 
 
 def test_body_obj_writer_round_trips(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 from blender_addon import atomic, geometry
 from blender_addon.builders import camera_build, cleanup, passes, scene_copy
 from blender_addon.builders.objects import generated_collection, world_vertices
-from blender_addon.generators import buildings, debris, ground, light, people, weather
+from blender_addon.generators import buildings, debris, distractors, ground, light, people, weather
 
 
 def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.types.Object]:
@@ -27,6 +27,8 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
         debris.build(d, base_dir, asset_cache, desc["weather"])
     for b in desc.get("buildings", []):  # absent in scene files written before buildings existed
         buildings.build(b, desc["weather"])
+    for d in desc.get("distractors", []):  # unlabelled dogs and vehicles
+        distractors.build(d, desc["weather"])
     light.build(desc["light"], desc["weather"], base_dir)
     weather.build(desc["weather"], desc["camera"])
     camera_build.build(desc["camera"])
@@ -35,6 +37,8 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
         col = passes.object_collection(person["name"])
         if person.get("generator") == "scene":  # the artist's labelled object (blender_addon.scene_objects)
             labelled[person["name"]] = scene_copy.build(person, col, person["index"])
+        elif person.get("generator") == "distractors":  # a dog or vehicle whose class is labelled
+            labelled[person["name"]] = distractors.build(person, desc["weather"], col)
         else:
             labelled[person["name"]] = people.build(person, base_dir, asset_cache, col)
     for entry in desc.get("scenery", []):

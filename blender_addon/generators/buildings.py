@@ -116,6 +116,11 @@ def footprint(d: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _local_box(d: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if d["kind"] == "vehicle":  # generators.distractors.box: centred on its location
+        c, s = math.cos(d["yaw"]), math.sin(d["yaw"])
+        rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        half = np.array([d["length"] / 2, d["width"] / 2, 0.0])
+        return rot, np.asarray(d["location"], float), -half, half + [0.0, 0.0, d["height"]]
     rot, origin, hi = footprint(d)
     lo = np.array([-hi[0], 0.0 if d["kind"] == "building" else -hi[1], 0.0])
     if d["kind"] == "heap":  # the mound's solid core: the box of its upper half

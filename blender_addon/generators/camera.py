@@ -13,6 +13,7 @@ import numpy as np
 
 from blender_addon.generators import buildings as buildings_gen
 from blender_addon.generators import debris as debris_gen
+from blender_addon.generators import distractors as distractors_gen
 from blender_addon.generators import people as people_gen
 from blender_addon.generators._util import choice, r5, uniform
 from blender_addon.geometry import inside_frame, look_at_matrix, matrix_to_quaternion, segment_hits_sphere
@@ -41,14 +42,15 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     """ctx: 'objects' (labelled people), 'debris', 'buildings', 'width', 'height'."""
     w, h = ctx["width"], ctx["height"]
     people = ctx["objects"]
-    rescuers = [p for p in people if p["category"] == "rescuer"] or people
+    rescuers = ([p for p in people if p["category"] == "rescuer"]
+                or [p for p in people if p.get("generator") != "distractors"])  # dogs/vehicles are never the target
     mode = choice(rng, cfg["modes"])
     focal = uniform(rng, cfg["focal_length"])
     target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in ctx["debris"]]
-    scenery = ctx.get("buildings", [])
+    scenery = ctx.get("buildings", []) + [distractors_gen.box(v) for v in ctx.get("vehicles", [])]
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
     noise = r5(uniform(rng, cfg["sensor_noise"]))
     for attempt in range(1, cfg["max_tries"] + 1):

@@ -55,7 +55,8 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
                 x, y = r * math.cos(a), r * math.sin(a)
             else:
                 x, y = disc_point(rng, cfg["spread"])
-            if all(math.hypot(x - a, y - b) > 0.45 + size * 0.6 for a, b in people):
+            if (all(math.hypot(x - a, y - b) > 0.45 + size * 0.6 for a, b in people)
+                    and all(math.hypot(x - a, y - b) > r + size * 0.5 for a, b, r in ctx.get("keep_out", []))):
                 break
         mat_name = KIND_MATERIALS[kind][rng.integers(len(KIND_MATERIALS[kind]))]
         d = {"name": f"debris_{k:03d}", "kind": kind, "material": mat_name,

@@ -43,7 +43,7 @@ def collect(dataset: Path) -> dict:
             except (OSError, ValueError):
                 continue
             for o in d.get("objects", []):
-                poses[f"{o.get('category')}:{o.get('pose')}"] += 1
+                poses[f"{o.get('category')}:{o.get('pose') or o.get('vehicle') or '?'}"] += 1
             cam = d.get("camera") or {}
             if cam:
                 modes[cam.get("mode", "?")] += 1

@@ -1,0 +1,104 @@
+"""Distractors: dogs (search-and-rescue dogs in vests, strays) and rescue vehicles (fire engines,
+ambulances, police vans): things at a real rescue site that a rescuer detector must not fire on.
+(The seed paper's model mistook a dog's paw for a rescuer.)
+
+A distractor is labelled with its own class when that class is in `output.categories` ("dog",
+"vehicle"): it then gets a pass index and an instance in COCO/VIA like a person. Otherwise it is
+unlabelled scenery (pass index 0), a hard negative. Dogs stand among the people; vehicles park at
+the edge of the site, facing along it, and are kept out of the camera's line of sight to its target.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from blender_addon import meshes
+from blender_addon.generators._util import choice, integer, jitter_color, r5, uniform
+
+COATS = [(0.35, 0.2, 0.08), (0.03, 0.025, 0.02), (0.55, 0.38, 0.18), (0.75, 0.6, 0.35), (0.6, 0.58, 0.55),
+         (0.2, 0.12, 0.06)]
+VESTS = [(0.95, 0.28, 0.02), (0.7, 0.04, 0.03), (0.8, 0.95, 0.05)]
+DOG_POSES = ("standing", "sniffing", "sitting", "lying")
+# paint, band (linear RGB), height range (m), length range (m)
+VEHICLES = {"fire_engine": ((0.6, 0.02, 0.015), (0.85, 0.85, 0.8), (2.9, 3.3), (7.0, 9.0)),
+            "ambulance": ((0.85, 0.85, 0.8), (0.05, 0.35, 0.08), (2.6, 2.9), (5.5, 6.8)),
+            "ambulance_yellow": ((0.8, 0.85, 0.05), (0.05, 0.1, 0.6), (2.6, 2.9), (5.5, 6.8)),
+            "police": ((0.85, 0.85, 0.85), (0.02, 0.05, 0.45), (2.2, 2.6), (5.0, 6.0))}
+
+
+def sample(rng: np.random.Generator, cfg: dict, ctx: dict, categories: list[str]) -> tuple[list[dict], list[dict]]:
+    """(labelled, unlabelled) distractors. ctx: 'taken' (people positions; dogs are added),
+    'spread', 'next_index' (pass indices of labelled ones), 'keep_out' ((x, y, r) discs debris avoids)."""
+    from blender_addon.generators.people import place
+
+    labelled, scenery = [], []
+
+    def add(d: dict) -> None:
+        if d["category"] in categories:
+            d["index"] = ctx["next_index"]
+            ctx["next_index"] += 1
+            labelled.append(d)
+        else:
+            scenery.append(d)
+
+    for k in range(integer(rng, cfg["dogs"])):
+        x, y = place(rng, ctx["spread"], ctx["taken"])
+        ctx["taken"].append((x, y))
+        vest = bool(rng.uniform() < cfg["dog_vest_probability"])
+        add({"name": f"dog_{k:02d}", "kind": "dog", "category": "dog", "generator": "distractors",
+             "asset": "procedural:dog", "location": r5([x, y, 0.0]), "yaw_deg": r5(rng.uniform(0, 360)),
+             "shoulder": r5(rng.uniform(0.45, 0.7)), "pose": DOG_POSES[rng.integers(len(DOG_POSES))],
+             "vest": vest, "colors": {"coat": jitter_color(rng, COATS[rng.integers(len(COATS))], 0.15),
+                                      "vest": jitter_color(rng, VESTS[rng.integers(len(VESTS))], 0.05)},
+             "seed": int(rng.integers(2**31))})
+    for k in range(integer(rng, cfg["vehicles"])):
+        kind = choice(rng, cfg["vehicle_kinds"])
+        paint, band, hr, lr = VEHICLES[kind]
+        length, height = uniform(rng, list(lr)), uniform(rng, list(hr))
+        r, a = ctx["spread"] + rng.uniform(4.0, 9.0), rng.uniform(0, 2 * math.pi)
+        x, y = r * math.cos(a), r * math.sin(a)
+        ctx.setdefault("keep_out", []).append((x, y, length / 2 + 0.5))
+        add({"name": f"vehicle_{k:02d}", "kind": "vehicle", "category": "vehicle", "generator": "distractors",
+             "asset": f"procedural:{kind}", "vehicle": kind, "location": r5([x, y, 0.0]),
+             "yaw_deg": r5(math.degrees(a) + 90 + rng.normal(0, 15)), "length": r5(length), "height": r5(height),
+             "colors": {"paint": jitter_color(rng, paint, 0.05), "band": list(band)},
+             "lights": bool(rng.uniform() < 0.7), "seed": int(rng.integers(2**31))})
+    return labelled, scenery
+
+
+def mesh(d: dict) -> meshes.Mesh:
+    """World-space geometry (the camera check and the builder share it)."""
+    if d["kind"] == "dog":
+        m = meshes.dog(d["shoulder"], d["pose"], d["seed"], d["vest"])
+    else:
+        m = meshes.rescue_vehicle(d["length"], d["height"], d["seed"])
+    return m.transformed(meshes.euler_xyz(0.0, 0.0, math.radians(d["yaw_deg"])), d["location"])
+
+
+def box(d: dict) -> dict:
+    """The vehicle as a box the camera's line-of-sight test understands (generators.buildings)."""
+    return {"kind": "vehicle", "location": d["location"], "yaw": math.radians(d["yaw_deg"]),
+            "length": d["length"], "width": 2.5, "height": d["height"]}
+
+
+def build(d: dict, weather: dict, collection=None):
+    from blender_addon.builders.objects import mesh_object, principled
+    from blender_addon.generators.debris import _weathered
+
+    c = d["colors"]
+    if d["kind"] == "dog":
+        mats = [principled(d["name"] + "_coat", c["coat"], 0.8), principled(d["name"] + "_dark", (0.01, 0.01, 0.01), 0.4),
+                principled(d["name"] + "_vest", c["vest"], 0.6)]
+        mats[0].node_tree.nodes["Principled BSDF"].inputs["Sheen Weight"].default_value = 0.5  # fur
+    else:
+        mats = [principled(d["name"] + "_paint", c["paint"], 0.35), principled(d["name"] + "_band", c["band"], 0.3),
+                principled(d["name"] + "_glass", (0.02, 0.025, 0.03), 0.05),
+                principled(d["name"] + "_tyre", (0.02, 0.02, 0.02), 0.9),
+                principled(d["name"] + "_lights", (0.1, 0.3, 1.0), 0.3, emission=4.0 if d["lights"] else 0.0)]
+        for m in mats[:2]:
+            _weathered(m, weather)
+    m = mesh(d)
+    return mesh_object(d["name"], m, mats, pass_index=d.get("index", 0), smooth=d["kind"] == "dog",
+                       collection=collection)
