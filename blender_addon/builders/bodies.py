@@ -3,8 +3,10 @@
 Each file is imported once per run (cached mesh with a fake user, like debris assets); a person
 gets a copy with the helmet joined in (one object = one pass index) and its own materials:
 - region materials by slot name (skin, jacket, pants, boots, gloves: bodies from
-  `trainer assets rescuers`), jacket/pants with reflective bands from the vertex colour R
-  (stripes computed on the rest body, so they follow the limbs);
+  `trainer assets rescuers`), jacket/pants with reflective bands from the vertex colours
+  (computed on the rest body, so they follow the limbs): bodies with the stripe field
+  (sidecar `stripe_field`) get crisp bands thresholded in the shader from G (rest height
+  fraction) and B (arm), others use the 0/1 mask in R as it interpolates;
 - other files: one material that picks the region by height (boots, trousers, jacket, skin) and
   puts the bands at fixed heights (right for upright bodies only);
 - every cloth material: colour/roughness jitter and mud/dust from the ground up (noise), fabric
@@ -28,7 +30,7 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.bodies import AssetWarning, helmet_mesh
+from blender_addon.bodies import STRIPE_BANDS, AssetWarning, helmet_mesh
 from blender_addon.builders.objects import link, new_material
 from trainer.errors import UserError
 
@@ -348,6 +350,7 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
     """One material per slot name; unknown names (user meshes) get the height-banded outfit."""
     c = person["colors"]
     folds = person.get("folds")
+    field = int((person.get("body") or {}).get("stripe_field", 0) or 0) >= 1
     out = []
     for i, name in enumerate(slots):
         mname = f"{person['name']}_{name or 'outfit'}_{i}"
@@ -363,7 +366,7 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
             rough = 0.5 if name in ("skin",) else person["roughness"]
             bare = name == "skin" or (name == "gloves" and person.get("category") == "civilian")
             out.append(_cloth(mname, color, rough, person["dirt"] if name != "skin" else 0.0, stripes=stripes,
-                              stripe_source="attribute", folds=None if bare else folds,
+                              stripe_source=f"field:{name}" if field else "attribute", folds=None if bare else folds,
                               fine=0.5 if name in ("boots", "gloves") else 1.0))
         else:
             out.append(_banded(mname, person))
@@ -383,10 +386,13 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         attr.layer_name = "Color"
         sep = nt.nodes.new("ShaderNodeSeparateColor")
         nt.links.new(attr.outputs["Color"], sep.inputs["Color"])
-        mix = _mix(nt, sep.outputs[0], col_out, _rgb(nt, STRIPE_COLOR))
+        band = sep.outputs[0]  # R: the 0/1 mask, blurred across coarse triangles
+        if stripe_source.startswith("field:"):
+            band = _stripe_bands(nt, sep.outputs[1], sep.outputs[2], stripe_source.split(":", 1)[1])
+        mix = _mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
         col_out = mix
         rmix = nt.nodes.new("ShaderNodeMapRange")
-        nt.links.new(sep.outputs[0], rmix.inputs["Value"])
+        nt.links.new(band, rmix.inputs["Value"])
         rmix.inputs["To Min"].default_value = roughness
         rmix.inputs["To Max"].default_value = 0.2
         rough_out = rmix.outputs["Result"]
@@ -394,7 +400,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         em = nt.nodes.new("ShaderNodeMath")
         em.operation = "MULTIPLY"
         em.inputs[1].default_value = 0.25
-        nt.links.new(sep.outputs[0], em.inputs[0])
+        nt.links.new(band, em.inputs[0])
         nt.links.new(em.outputs[0], bsdf.inputs["Emission Strength"])
     if dirt > 0:
         col_out = _dirt(nt, col_out, dirt)
@@ -413,6 +419,45 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         nt.links.new(rough_out, bsdf.inputs["Roughness"])
     mat.diffuse_color = (*color[:3], 1.0)
     return mat
+
+
+def srgb_to_linear(v: float) -> float:
+    """Blender's OBJ importer reads vertex colours as sRGB and stores them linear (the exporter
+    converts back), so the shader sees G = srgb_to_linear(f): thresholds are mapped the same way.
+    Monotone, so a vertex is in a band in the shader exactly when its f is."""
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def _math(nt, op: str, a, b):
+    n = nt.nodes.new("ShaderNodeMath")
+    n.operation = op
+    for i, x in enumerate((a, b)):
+        if isinstance(x, (int, float)):
+            n.inputs[i].default_value = float(x)
+        else:
+            nt.links.new(x, n.inputs[i])
+    return n.outputs[0]
+
+
+def _stripe_bands(nt, g, b, region: str):
+    """0/1 band mask from the stripe field: G = rest height fraction (sRGB-decoded, see
+    `srgb_to_linear`), B = arm. Thresholds of a linearly interpolated field are straight lines
+    across each triangle, so band edges stay crisp on coarse (decimated) bodies. Ranges are
+    `STRIPE_BANDS`, the ones `trainer.bodies.stripe_mask` uses."""
+    def inside(ranges):
+        out = None
+        for lo, hi in ranges:
+            sel = _math(nt, "MULTIPLY", _math(nt, "GREATER_THAN", g, srgb_to_linear(lo)),
+                        _math(nt, "LESS_THAN", g, srgb_to_linear(hi)))
+            out = sel if out is None else _math(nt, "MAXIMUM", out, sel)
+        return out
+
+    if region == "pants":
+        return inside(STRIPE_BANDS["pants"])
+    arm = _math(nt, "GREATER_THAN", b, 0.5)
+    torso = _math(nt, "LESS_THAN", b, 0.5)
+    return _math(nt, "MAXIMUM", _math(nt, "MULTIPLY", torso, inside(STRIPE_BANDS["torso"])),
+                 _math(nt, "MULTIPLY", arm, inside(STRIPE_BANDS["arm"])))
 
 
 def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
