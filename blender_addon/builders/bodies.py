@@ -55,9 +55,11 @@ def _import_objects(path: Path) -> list[bpy.types.Object]:
     return [o for o in bpy.data.objects if o not in before]
 
 
-def load_body_mesh(path: Path, normalize: bool) -> bpy.types.Mesh:
+def load_body_mesh(path: Path, normalize: bool, stripe_field: bool = False) -> bpy.types.Mesh:
     """All mesh parts of the file joined into one mesh in the body frame (Z up, feet at z=0);
-    `normalize`: centre x/y and (FBX/.blend) scale to height 1, as bodies.describe assumes."""
+    `normalize`: centre x/y and (FBX/.blend) scale to height 1, as bodies.describe assumes;
+    `stripe_field` (an OBJ from `trainer assets rescuers` that has one): vertex colours kept
+    as written in the file (`colors_as_written`)."""
     ext = path.suffix.lower()
     parts: list = []  # (mesh, mathutils.Matrix world transform)
     new_objs: list[bpy.types.Object] = []
@@ -93,6 +95,8 @@ def load_body_mesh(path: Path, normalize: bool) -> bpy.types.Mesh:
             co /= max(float(hi[2] - lo[2]), 1e-6)
         mesh.vertices.foreach_set("co", co.ravel())
         mesh.update()
+    if stripe_field and ext == ".obj":
+        colors_as_written(mesh)
     mesh.use_fake_user = True
     return mesh
 
@@ -127,7 +131,8 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
     key = ("body", str(path))
     if key not in cache:
         try:
-            cache[key] = load_body_mesh(path, person["body"]["normalize"])
+            cache[key] = load_body_mesh(path, person["body"]["normalize"],
+                                        bool(person["body"].get("stripe_field", 0)))
         except UserError as exc:
             _warn(path, str(exc).split(": ", 1)[-1])
             cache[key] = None
@@ -421,11 +426,26 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
     return mat
 
 
-def srgb_to_linear(v: float) -> float:
-    """Blender's OBJ importer reads vertex colours as sRGB and stores them linear (the exporter
-    converts back), so the shader sees G = srgb_to_linear(f): thresholds are mapped the same way.
-    Monotone, so a vertex is in a band in the shader exactly when its f is."""
-    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+def srgb_encode(x: np.ndarray) -> np.ndarray:
+    """Linear -> sRGB (the inverse of what Blender's OBJ importer applies to vertex colours)."""
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+
+
+def colors_as_written(mesh: bpy.types.Mesh) -> None:
+    """Blender's OBJ importer reads vertex colours as sRGB and stores them linear; undo that on a
+    body with the stripe field so the attribute holds the file's numbers (G = f exactly) and the
+    renderer interpolates f itself across a triangle: linear in height, so band edges are
+    straight and exactly where `STRIPE_BANDS` puts them (interpolating the decoded values would
+    bend and shift them on large triangles)."""
+    for attr in mesh.color_attributes:
+        if attr.data_type != "FLOAT_COLOR" or not len(attr.data):
+            continue
+        c = np.empty(len(attr.data) * 4, np.float32)
+        attr.data.foreach_get("color", c)
+        c = c.reshape(-1, 4)
+        c[:, :3] = srgb_encode(c[:, :3])
+        attr.data.foreach_set("color", c.ravel())
 
 
 def _math(nt, op: str, a, b):
@@ -440,15 +460,14 @@ def _math(nt, op: str, a, b):
 
 
 def _stripe_bands(nt, g, b, region: str):
-    """0/1 band mask from the stripe field: G = rest height fraction (sRGB-decoded, see
-    `srgb_to_linear`), B = arm. Thresholds of a linearly interpolated field are straight lines
+    """0/1 band mask from the stripe field: G = rest height fraction (as written in the file, see
+    `colors_as_written`), B = arm. Thresholds of a linearly interpolated field are straight lines
     across each triangle, so band edges stay crisp on coarse (decimated) bodies. Ranges are
     `STRIPE_BANDS`, the ones `trainer.bodies.stripe_mask` uses."""
     def inside(ranges):
         out = None
         for lo, hi in ranges:
-            sel = _math(nt, "MULTIPLY", _math(nt, "GREATER_THAN", g, srgb_to_linear(lo)),
-                        _math(nt, "LESS_THAN", g, srgb_to_linear(hi)))
+            sel = _math(nt, "MULTIPLY", _math(nt, "GREATER_THAN", g, lo), _math(nt, "LESS_THAN", g, hi))
             out = sel if out is None else _math(nt, "MAXIMUM", out, sel)
         return out
 
