@@ -302,9 +302,21 @@ bpy.ops.wm.obj_import(filepath=src)
 o = [o for o in bpy.data.objects if o.type == "MESH"][0]
 bpy.context.view_layer.objects.active = o
 o.select_set(True)
+import numpy as np
+def recode(enc):  # the importer decodes vertex colours from sRGB and the exporter encodes them
+    for a in o.data.color_attributes:  # back: collapse must interpolate the file's values (f is
+        c = np.empty(len(a.data) * 4, np.float32)  # linear in height), so undo it around decimation
+        a.data.foreach_get("color", c)
+        c = np.clip(c.reshape(-1, 4), 0.0, 1.0)
+        x = c[:, :3]
+        c[:, :3] = (np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055) if enc else
+                    np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4))
+        a.data.foreach_set("color", c.ravel())
+recode(True)
 m = o.modifiers.new("decimate", "DECIMATE")
 m.ratio = ratio
 bpy.ops.object.modifier_apply(modifier="decimate")
+recode(False)
 bpy.ops.wm.obj_export(filepath=dst, export_selected_objects=True, export_colors=True, export_materials=True,
                       export_normals=False, export_uv=True, path_mode="STRIP")
 """
