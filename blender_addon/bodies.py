@@ -25,6 +25,15 @@ from blender_addon import meshes
 BODY_EXTS = (".obj", ".glb", ".gltf", ".fbx", ".blend")
 # Upright body of unknown shape (FBX/.blend without sidecar): extent as fractions of its height.
 ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH = 0.22, 0.15
+# Reflective bands of hi-vis clothing as ranges of the rest-pose height fraction f (0 at the soles,
+# 1 at the crown): `trainer.bodies.stripe_mask` selects vertices with them and the cloth shader
+# thresholds the interpolated f with the same numbers, so both agree on every vertex.
+STRIPE_BANDS = {"torso": ((0.585, 0.62), (0.665, 0.70)),   # jacket, not arm
+                "arm": ((0.56, 0.59), (0.67, 0.695)),      # jacket, upper and lower arm
+                "pants": ((0.16, 0.19), (0.225, 0.255))}   # below the knees
+# version of the smooth stripe field in a body's vertex colours (R 0/1 mask, G f, B arm), see
+# trainer/bodies.py; 0 / absent = R mask only
+STRIPE_FIELD = 1
 
 
 class AssetWarning(UserWarning):
@@ -90,7 +99,8 @@ def describe(path: Path) -> dict:
         if missing:
             raise ValueError(f"sidecar {sidecar.name} lacks {missing[0]}")
         d = {k: meta[k] for k in keys}
-        d.update(pose=meta.get("pose", "unknown"), regions=True, normalize=False)
+        d.update(pose=meta.get("pose", "unknown"), regions=True, normalize=False,
+                 stripe_field=int(meta.get("stripe_field", 0)))
         return d
     if ext in (".obj", ".gltf", ".glb"):
         lo, hi = _check_format(path, ext)
@@ -101,7 +111,7 @@ def describe(path: Path) -> dict:
     # normalised frame: centred in x/y, feet on z = 0 (the builder applies the same shift)
     shift = np.array([-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]])
     lo, hi = lo + shift, hi + shift
-    d.update(bbox_min=lo.tolist(), bbox_max=hi.tolist(), pose="unknown", regions=False, normalize=True,
+    d.update(bbox_min=lo.tolist(), bbox_max=hi.tolist(), pose="unknown", regions=False, normalize=True, stripe_field=0,
              **_head_from_bbox(lo, hi))
     return d
 

@@ -297,3 +297,151 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         assert x["n_head"] > 30 and x["head_moved"] == 0.0, x  # head skin untouched: the helmet still fits
         assert ("hair" in x["names"]) == (not x["helmet"]), x
         assert ("helmet" in x["names"]) == x["helmet"] and x["helmet_in_mesh"], x
+
+
+def read_obj_colors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, 3) vertex colours, (M, 3) triangles and the usemtl region of each triangle."""
+    cols, tris, region, cur = [], [], [], None
+    for line in path.read_text().splitlines():
+        if line.startswith("v "):
+            cols.append([float(x) for x in line.split()[4:7]])
+        elif line.startswith("usemtl "):
+            cur = line.split()[1]
+        elif line.startswith("f "):
+            tris.append([int(t.split("/")[0]) - 1 for t in line.split()[1:4]])
+            region.append(cur)
+    return np.array(cols), np.array(tris), np.array(region)
+
+
+def shader_bands(g: np.ndarray, b: np.ndarray, region: str) -> np.ndarray:
+    """What the cloth shader selects from the stripe field (same thresholds, in numpy)."""
+    def inside(key):
+        return np.logical_or.reduce([(g > lo) & (g < hi) for lo, hi in bodies.STRIPE_BANDS[key]])
+
+    return inside("pants") if region == "pants" else np.where(b >= 0.5, inside("arm"), inside("torso"))
+
+
+def test_stripe_field_is_written_with_the_mask_height_and_arms(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 4000
+    rest = rng.uniform([-0.3, -0.2, 0.0], [0.3, 0.2, 1.8], (n, 3))
+    region = rng.choice(["jacket", "pants", "skin"], n)
+    parts = rng.choice(["arm", "torso", "other"], n)
+    parts[(region == "jacket") & (parts == "other")] = "torso"  # as on Anny: jacket bones are torso or arm
+    field = anny_bodies.stripe_field(rest, region, parts)
+    assert np.array_equal(field[:, 0], anny_bodies.stripe_mask(rest, region, parts).astype(float))
+    g = field[:, 1]
+    assert g.min() == 0.0 and g.max() == pytest.approx(1.0)
+    assert np.all(np.diff(g[np.argsort(rest[:, 2])]) >= 0)  # increases with rest height
+    assert np.allclose(g, (rest[:, 2] - rest[:, 2].min()) / np.ptp(rest[:, 2]))
+    assert np.array_equal(field[:, 2] == 1.0, parts == "arm") and set(np.unique(field[:, 2])) == {0.0, 1.0}
+    # the OBJ keeps all three channels (G with enough digits for a sub-millimetre band edge)
+    tris = np.array([[0, 1, 2]] * 3)
+    anny_bodies.write_obj(tmp_path / "b.obj", rest, tris, np.zeros((3, 2)), tris, field,
+                          np.array(["jacket"] * 3), "b.mtl")
+    cols, _, _ = read_obj_colors(tmp_path / "b.obj")
+    assert np.abs(cols - field).max() < 6e-4
+    # the shader's thresholds on G/B select exactly the mask's vertices (away from band edges,
+    # where the two comparisons differ only in <= vs <)
+    for reg in ("jacket", "pants"):
+        sel = (region == reg) & (np.abs(g[:, None] - np.ravel(list(bodies.STRIPE_BANDS.values()))).min(1) > 1e-9)
+        assert np.array_equal(shader_bands(g[sel], field[sel, 2], reg), field[sel, 0] > 0.5)
+
+
+@pytest.mark.skipif(not any((ASSETS / "shipped").glob("*.obj")), reason="no shipped bodies")
+def test_shipped_bodies_carry_the_stripe_field():
+    """Decimation kept the field, and on every vertex whose (interpolated) mask R is still clean 0
+    or 1 the shader's G/B thresholds select exactly the bands stripe_mask chose on the full
+    resolution rest body."""
+    for obj in sorted((ASSETS / "shipped").glob("*.obj")):
+        meta = json.loads(obj.with_suffix(".json").read_text())
+        assert meta["stripe_field"] == bodies.STRIPE_FIELD and "G rest height fraction" in meta["stripes"]
+        assert bodies.describe(obj)["stripe_field"] == 1
+        cols, tris, tri_region = read_obj_colors(obj)
+        g, b = cols[:, 1], cols[:, 2]
+        assert g.min() < 0.01 and g.max() > 0.99 and len(np.unique(g)) > 0.5 * len(g), obj  # smooth, not 0/1
+        if meta["pose"] == "standing":  # upright: the field follows the height
+            z = bodies.read_obj_vertices(obj)[:, 2]
+            assert np.corrcoef(z, g)[0, 1] > 0.99, obj
+        arm = b > 0.5
+        jacket = np.unique(tris[tri_region == "jacket"])
+        assert arm.sum() > 50 and np.isin(np.flatnonzero(arm), jacket).mean() > 0.9, obj
+        checked = hits = 0
+        for reg in ("jacket", "pants"):
+            own = np.setdiff1d(np.unique(tris[tri_region == reg]), np.unique(tris[tri_region != reg]))
+            clean = own[np.abs(cols[own, 0] - np.round(cols[own, 0])) < 0.02]
+            pred = shader_bands(g[clean], b[clean], reg)
+            assert np.array_equal(pred, cols[clean, 0] > 0.5), (obj, reg, (pred != (cols[clean, 0] > 0.5)).sum())
+            checked += len(clean)
+            hits += pred.sum()
+        assert checked > 400 and hits > 20, (obj, checked, hits)
+
+
+@needs_bpy
+def test_field_bands_render_crisp_where_stripe_mask_puts_them(tmp_path):
+    """A real render through the OBJ importer and the cloth shader: three coarse quads (two big
+    triangles each, far larger than a band) carry the stripe field with f running 0.1..0.8 up
+    the image; the bands come out as straight full-width rows exactly at the STRIPE_BANDS
+    heights (jacket torso, jacket arm, pants), to a pixel."""
+    quads = [(-0.18, -0.065, 0.0, "jacket"), (-0.055, 0.055, 1.0, "jacket"), (0.065, 0.18, 0.0, "pants")]
+    verts, cols, tris, reg = [], [], [], []
+    for x0, x1, arm, name in quads:
+        k = len(verts)
+        for x, z in ((x0, 0.0), (x1, 0.0), (x1, 1.0), (x0, 1.0)):
+            verts.append((x, 0.0, z))
+            cols.append((0.0, 0.1 + 0.7 * z, arm))
+        tris += [(k, k + 1, k + 2), (k, k + 2, k + 3)]
+        reg += [name, name]
+    tris = np.array(tris)
+    anny_bodies.write_obj(tmp_path / "q.obj", np.array(verts), tris, np.zeros((1, 2)), np.zeros_like(tris),
+                          np.array(cols), np.array(reg), "q.mtl")
+    script = textwrap.dedent(f"""
+        import bpy, numpy as np
+        from blender_addon.builders import cleanup
+        from pathlib import Path
+        from blender_addon.builders.bodies import _cloth, load_body_mesh
+        cleanup.reset_factory()
+        sc = bpy.context.scene
+        o = bpy.data.objects.new("q", load_body_mesh(Path({str(tmp_path / "q.obj")!r}), False, stripe_field=True))
+        sc.collection.objects.link(o)
+        for i, m in enumerate(list(o.data.materials)):
+            region = m.name.split(".")[0]
+            o.data.materials[i] = _cloth("q_" + region, (0.9, 0.3, 0.05), 0.6, 0.0, stripes=True,
+                                         stripe_source="field:" + region)
+        cam = bpy.data.objects.new("cam", bpy.data.cameras.new("cam"))
+        sc.collection.objects.link(cam)
+        cam.data.type = "ORTHO"
+        cam.data.ortho_scale = 1.0
+        cam.location = (0.0, -3.0, 0.5)
+        cam.rotation_euler = (np.pi / 2, 0.0, 0.0)
+        sc.camera = cam
+        sc.world = bpy.data.worlds.new("w")
+        sc.world.color = (1.0, 1.0, 1.0)
+        sc.render.engine = "CYCLES"
+        sc.cycles.samples = 4
+        sc.cycles.use_denoising = False
+        sc.render.resolution_x, sc.render.resolution_y, sc.render.resolution_percentage = 96, 256, 100
+        sc.render.filepath = {str(tmp_path / "q.png")!r}
+        sc.view_settings.view_transform = "Standard"
+        bpy.ops.render.render(write_still=True)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env(), timeout=300,
+                       cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    from PIL import Image
+
+    img = np.asarray(Image.open(tmp_path / "q.png").convert("RGB"), float)
+    band = np.ptp(img, axis=2) < 0.3 * img.max(2)  # grey-white stripe vs saturated orange cloth
+    f = 0.1 + 0.7 * (1.0 - (np.arange(256) + 0.5) / 256)  # image row -> field value
+    step = 0.7 / 256
+    for (x0, x1, arm, name), key in zip(quads, ("torso", "arm", "pants")):
+        c0, c1 = (int((x0 / 1.0 * 256 + 48) + 3), int((x1 / 1.0 * 256 + 48) - 3))
+        rows = band[2:-2, c0:c1]  # (the quads' top and bottom rows meet the background)
+        f_rows = f[2:-2]
+        expect = np.logical_or.reduce([(f_rows >= lo) & (f_rows <= hi) for lo, hi in bodies.STRIPE_BANDS[key]])
+        near_edge = np.abs(f_rows[:, None] - np.ravel(bodies.STRIPE_BANDS[key])).min(1) < 1.5 * step
+        mixed = rows.any(1) & ~rows.all(1)  # every row all band or none (straight edges) but at an edge
+        assert not (mixed & ~near_edge).any(), (key, np.flatnonzero(mixed & ~near_edge))
+        got = rows.mean(1) > 0.5
+        assert np.array_equal(got[~near_edge], expect[~near_edge]), (key, np.flatnonzero(got != expect))
+        assert expect.sum() > 15

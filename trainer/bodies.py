@@ -7,9 +7,11 @@ are at +X, pose parameters ("local-ref") are per-bone rotations about world-alig
 bone head, composed down the chain.
 
 Each body is written as
-    body_NNN.obj  triangles, UVs (Anny's texture coordinates), vertex colour R = reflective-stripe
-                  mask (computed at rest, so bands follow the limbs in any pose), one `usemtl`
-                  group per clothing region (skin, jacket, pants, boots, gloves)
+    body_NNN.obj  triangles, UVs (Anny's texture coordinates), vertex colours (computed at rest, so
+                  bands follow the limbs in any pose): R = reflective-stripe 0/1 mask, G = rest
+                  height fraction f (smooth: the shader thresholds it into crisp bands however
+                  coarse the triangles), B = 1 on arm vertices; one `usemtl` group per clothing
+                  region (skin, jacket, pants, boots, gloves)
     body_NNN.mtl  plain colours for those regions (the renderer replaces them by name)
     body_NNN.json phenotype, pose, joint angles, stature, bounding box, head centre/axis/radius
                   (the renderer's pure sampler reads this instead of the mesh)
@@ -23,6 +25,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+
+from blender_addon.bodies import STRIPE_BANDS, STRIPE_FIELD
 
 POSES = ("standing", "walking", "crouching", "kneeling", "bending", "reaching", "lying")
 REGIONS = ("skin", "jacket", "pants", "boots", "gloves")
@@ -150,17 +154,34 @@ def pose_body(model, phenotype: dict[str, float], joints: dict[str, float]) -> t
     return out["rest_vertices"][0].numpy().astype(float), out["vertices"][0].numpy().astype(float), axis
 
 
+def height_fraction(rest: np.ndarray) -> np.ndarray:
+    """Rest-pose height fraction per vertex: 0 at the lowest vertex, 1 at the highest."""
+    z = rest[:, 2]
+    return (z - z.min()) / max(z.max() - z.min(), 1e-6)
+
+
 def stripe_mask(rest: np.ndarray, region: np.ndarray, parts: np.ndarray) -> np.ndarray:
     """Reflective bands (hi-vis), chosen on the REST body by height fraction: two around the
-    torso, one on each forearm and upper arm, two below the knees."""
-    z = rest[:, 2]
-    f = (z - z.min()) / max(z.max() - z.min(), 1e-6)
+    torso, one on each forearm and upper arm, two below the knees (`STRIPE_BANDS`)."""
+    f = height_fraction(rest)
     torso = (region == "jacket") & (parts == "torso")
     arms = (region == "jacket") & (parts == "arm")
     legs = region == "pants"
-    band = lambda lo, hi: (f >= lo) & (f <= hi)
-    return ((torso & (band(0.585, 0.62) | band(0.665, 0.70))) | (arms & (band(0.56, 0.59) | band(0.67, 0.695)))
-            | (legs & (band(0.16, 0.19) | band(0.225, 0.255))))
+
+    def bands(key):
+        return np.logical_or.reduce([(f >= lo) & (f <= hi) for lo, hi in STRIPE_BANDS[key]])
+
+    return (torso & bands("torso")) | (arms & bands("arm")) | (legs & bands("pants"))
+
+
+def stripe_field(rest: np.ndarray, region: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """(N, 3) vertex colours: R = `stripe_mask` (0/1, what old renderers read), G = rest height
+    fraction f, B = 1 on arm vertices. f is linear in height, so it interpolates linearly across
+    a triangle and a threshold on it is a straight line: the shader cuts crisp bands from G and B
+    even on decimated bodies whose triangles are as large as a band, where the interpolated 0/1
+    mask would give ragged blotches."""
+    return np.stack([stripe_mask(rest, region, parts).astype(float), height_fraction(rest),
+                     (parts == "arm").astype(float)], axis=1)
 
 
 def vertex_regions(labels: list[str], bone_weights: np.ndarray, bone_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,11 +208,15 @@ def head_info(posed: np.ndarray, head_mask: np.ndarray, axis: np.ndarray) -> dic
 def write_obj(path: Path, verts: np.ndarray, tris: np.ndarray, uvs: np.ndarray, tri_uv: np.ndarray,
               colors: np.ndarray, tri_region: np.ndarray, mtl_name: str) -> None:
     """OBJ (Y up, -Z forward) with UVs, per-vertex colours and one usemtl group per region.
-    `verts` are Z-up (Blender frame) and are converted here."""
+    `verts` are Z-up (Blender frame) and are converted here. `colors` is (N,) (grey: R = G = B)
+    or (N, 3) RGB."""
     obj_v = np.stack([verts[:, 0], verts[:, 2], -verts[:, 1]], axis=1)
+    colors = np.asarray(colors, float)
+    if colors.ndim == 1:
+        colors = np.repeat(colors[:, None], 3, axis=1)
     lines = [f"# rescuesynth body (Anny model, Apache-2.0)\nmtllib {mtl_name}\no body\n"]
-    lines.append("".join(f"v {x:.5f} {y:.5f} {z:.5f} {c:.3f} {c:.3f} {c:.3f}\n"
-                         for (x, y, z), c in zip(obj_v, colors)))
+    lines.append("".join(f"v {x:.5f} {y:.5f} {z:.5f} {r:.3f} {g:.4f} {b:.3f}\n"
+                         for (x, y, z), (r, g, b) in zip(obj_v, colors)))
     lines.append("".join(f"vt {u:.5f} {v:.5f}\n" for u, v in uvs))
     for reg in REGIONS:
         sel = np.flatnonzero(tri_region == reg)
@@ -239,7 +264,7 @@ def generate_bodies(out: Path, count: int, seed: int = 0, poses: tuple[str, ...]
         rest, posed, head_axis = pose_body(model, pheno, joints)
         stature = float(rest[:, 2].max() - rest[:, 2].min())
         posed = posed - np.array([posed[:, 0].mean(), posed[:, 1].mean(), posed[:, 2].min()])  # feet (or body) on z=0
-        colors = stripe_mask(rest, region, parts).astype(float)
+        colors = stripe_field(rest, region, parts)
         stem = f"body_{i:03d}"
         write_mtl(out / f"{stem}.mtl")
         write_obj(out / f"{stem}.obj", posed, tris, uvs, tri_uv, colors, tri_region, f"{stem}.mtl")
@@ -247,7 +272,8 @@ def generate_bodies(out: Path, count: int, seed: int = 0, poses: tuple[str, ...]
                 "phenotype": pheno, "joints": joints, "stature": round(stature, 5), "frame": "z_up_faces_-y",
                 "bbox_min": [round(float(x), 5) for x in posed.min(0)],
                 "bbox_max": [round(float(x), 5) for x in posed.max(0)],
-                "regions": list(REGIONS), "stripes": "vertex colour R", **head_info(posed, head_mask, head_axis)}
+                "regions": list(REGIONS), "stripes": "vertex colour R mask, G rest height fraction, B arm",
+                "stripe_field": STRIPE_FIELD, **head_info(posed, head_mask, head_axis)}
         if decimate:
             meta = decimate_body(out / f"{stem}.obj", decimate, meta)
         tmp = out / f".{stem}.json.tmp"
@@ -276,9 +302,21 @@ bpy.ops.wm.obj_import(filepath=src)
 o = [o for o in bpy.data.objects if o.type == "MESH"][0]
 bpy.context.view_layer.objects.active = o
 o.select_set(True)
+import numpy as np
+def recode(enc):  # the importer decodes vertex colours from sRGB and the exporter encodes them
+    for a in o.data.color_attributes:  # back: collapse must interpolate the file's values (f is
+        c = np.empty(len(a.data) * 4, np.float32)  # linear in height), so undo it around decimation
+        a.data.foreach_get("color", c)
+        c = np.clip(c.reshape(-1, 4), 0.0, 1.0)
+        x = c[:, :3]
+        c[:, :3] = (np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055) if enc else
+                    np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4))
+        a.data.foreach_set("color", c.ravel())
+recode(True)
 m = o.modifiers.new("decimate", "DECIMATE")
 m.ratio = ratio
 bpy.ops.object.modifier_apply(modifier="decimate")
+recode(False)
 bpy.ops.wm.obj_export(filepath=dst, export_selected_objects=True, export_colors=True, export_materials=True,
                       export_normals=False, export_uv=True, path_mode="STRIP")
 """

@@ -3,8 +3,10 @@
 Each file is imported once per run (cached mesh with a fake user, like debris assets); a person
 gets a copy with the helmet joined in (one object = one pass index) and its own materials:
 - region materials by slot name (skin, jacket, pants, boots, gloves: bodies from
-  `trainer assets rescuers`), jacket/pants with reflective bands from the vertex colour R
-  (stripes computed on the rest body, so they follow the limbs);
+  `trainer assets rescuers`), jacket/pants with reflective bands from the vertex colours
+  (computed on the rest body, so they follow the limbs): bodies with the stripe field
+  (sidecar `stripe_field`) get crisp bands thresholded in the shader from G (rest height
+  fraction) and B (arm), others use the 0/1 mask in R as it interpolates;
 - other files: one material that picks the region by height (boots, trousers, jacket, skin) and
   puts the bands at fixed heights (right for upright bodies only);
 - every cloth material: colour/roughness jitter and mud/dust from the ground up (noise), fabric
@@ -28,7 +30,7 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.bodies import AssetWarning, helmet_mesh
+from blender_addon.bodies import STRIPE_BANDS, AssetWarning, helmet_mesh
 from blender_addon.builders.objects import link, new_material
 from trainer.errors import UserError
 
@@ -53,9 +55,11 @@ def _import_objects(path: Path) -> list[bpy.types.Object]:
     return [o for o in bpy.data.objects if o not in before]
 
 
-def load_body_mesh(path: Path, normalize: bool) -> bpy.types.Mesh:
+def load_body_mesh(path: Path, normalize: bool, stripe_field: bool = False) -> bpy.types.Mesh:
     """All mesh parts of the file joined into one mesh in the body frame (Z up, feet at z=0);
-    `normalize`: centre x/y and (FBX/.blend) scale to height 1, as bodies.describe assumes."""
+    `normalize`: centre x/y and (FBX/.blend) scale to height 1, as bodies.describe assumes;
+    `stripe_field` (an OBJ from `trainer assets rescuers` that has one): vertex colours kept
+    as written in the file (`colors_as_written`)."""
     ext = path.suffix.lower()
     parts: list = []  # (mesh, mathutils.Matrix world transform)
     new_objs: list[bpy.types.Object] = []
@@ -91,6 +95,8 @@ def load_body_mesh(path: Path, normalize: bool) -> bpy.types.Mesh:
             co /= max(float(hi[2] - lo[2]), 1e-6)
         mesh.vertices.foreach_set("co", co.ravel())
         mesh.update()
+    if stripe_field and ext == ".obj":
+        colors_as_written(mesh)
     mesh.use_fake_user = True
     return mesh
 
@@ -125,7 +131,8 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
     key = ("body", str(path))
     if key not in cache:
         try:
-            cache[key] = load_body_mesh(path, person["body"]["normalize"])
+            cache[key] = load_body_mesh(path, person["body"]["normalize"],
+                                        bool(person["body"].get("stripe_field", 0)))
         except UserError as exc:
             _warn(path, str(exc).split(": ", 1)[-1])
             cache[key] = None
@@ -348,6 +355,7 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
     """One material per slot name; unknown names (user meshes) get the height-banded outfit."""
     c = person["colors"]
     folds = person.get("folds")
+    field = int((person.get("body") or {}).get("stripe_field", 0) or 0) >= 1
     out = []
     for i, name in enumerate(slots):
         mname = f"{person['name']}_{name or 'outfit'}_{i}"
@@ -363,7 +371,7 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
             rough = 0.5 if name in ("skin",) else person["roughness"]
             bare = name == "skin" or (name == "gloves" and person.get("category") == "civilian")
             out.append(_cloth(mname, color, rough, person["dirt"] if name != "skin" else 0.0, stripes=stripes,
-                              stripe_source="attribute", folds=None if bare else folds,
+                              stripe_source=f"field:{name}" if field else "attribute", folds=None if bare else folds,
                               fine=0.5 if name in ("boots", "gloves") else 1.0))
         else:
             out.append(_banded(mname, person))
@@ -383,13 +391,14 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         attr.layer_name = "Color"
         sep = nt.nodes.new("ShaderNodeSeparateColor")
         nt.links.new(attr.outputs["Color"], sep.inputs["Color"])
-        # The 0/1 band mask is per vertex; interpolated over the triangles of a decimated body it
-        # is a blur. Thresholding at its 0.5 iso-line gives the crisp edge a sewn-on tape has.
-        crisp = nt.nodes.new("ShaderNodeMapRange")
-        crisp.inputs["From Min"].default_value = 0.42
-        crisp.inputs["From Max"].default_value = 0.52
-        nt.links.new(sep.outputs[0], crisp.inputs["Value"])
-        band = crisp.outputs["Result"]
+        if stripe_source.startswith("field:"):  # exact bands from the rest-height field (G, B)
+            band = _stripe_bands(nt, sep.outputs[1], sep.outputs[2], stripe_source.split(":", 1)[1])
+        else:  # R: the 0/1 mask, blurred across coarse triangles; threshold its 0.5 iso-line
+            crisp = nt.nodes.new("ShaderNodeMapRange")
+            crisp.inputs["From Min"].default_value = 0.42
+            crisp.inputs["From Max"].default_value = 0.52
+            nt.links.new(sep.outputs[0], crisp.inputs["Value"])
+            band = crisp.outputs["Result"]
         mix = _mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
         col_out = mix
         rmix = nt.nodes.new("ShaderNodeMapRange")
@@ -420,6 +429,59 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         nt.links.new(rough_out, bsdf.inputs["Roughness"])
     mat.diffuse_color = (*color[:3], 1.0)
     return mat
+
+
+def srgb_encode(x: np.ndarray) -> np.ndarray:
+    """Linear -> sRGB (the inverse of what Blender's OBJ importer applies to vertex colours)."""
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+
+
+def colors_as_written(mesh: bpy.types.Mesh) -> None:
+    """Blender's OBJ importer reads vertex colours as sRGB and stores them linear; undo that on a
+    body with the stripe field so the attribute holds the file's numbers (G = f exactly) and the
+    renderer interpolates f itself across a triangle: linear in height, so band edges are
+    straight and exactly where `STRIPE_BANDS` puts them (interpolating the decoded values would
+    bend and shift them on large triangles)."""
+    for attr in mesh.color_attributes:
+        if attr.data_type != "FLOAT_COLOR" or not len(attr.data):
+            continue
+        c = np.empty(len(attr.data) * 4, np.float32)
+        attr.data.foreach_get("color", c)
+        c = c.reshape(-1, 4)
+        c[:, :3] = srgb_encode(c[:, :3])
+        attr.data.foreach_set("color", c.ravel())
+
+
+def _math(nt, op: str, a, b):
+    n = nt.nodes.new("ShaderNodeMath")
+    n.operation = op
+    for i, x in enumerate((a, b)):
+        if isinstance(x, (int, float)):
+            n.inputs[i].default_value = float(x)
+        else:
+            nt.links.new(x, n.inputs[i])
+    return n.outputs[0]
+
+
+def _stripe_bands(nt, g, b, region: str):
+    """0/1 band mask from the stripe field: G = rest height fraction (as written in the file, see
+    `colors_as_written`), B = arm. Thresholds of a linearly interpolated field are straight lines
+    across each triangle, so band edges stay crisp on coarse (decimated) bodies. Ranges are
+    `STRIPE_BANDS`, the ones `trainer.bodies.stripe_mask` uses."""
+    def inside(ranges):
+        out = None
+        for lo, hi in ranges:
+            sel = _math(nt, "MULTIPLY", _math(nt, "GREATER_THAN", g, lo), _math(nt, "LESS_THAN", g, hi))
+            out = sel if out is None else _math(nt, "MAXIMUM", out, sel)
+        return out
+
+    if region == "pants":
+        return inside(STRIPE_BANDS["pants"])
+    arm = _math(nt, "GREATER_THAN", b, 0.5)
+    torso = _math(nt, "LESS_THAN", b, 0.5)
+    return _math(nt, "MAXIMUM", _math(nt, "MULTIPLY", torso, inside(STRIPE_BANDS["torso"])),
+                 _math(nt, "MULTIPLY", arm, inside(STRIPE_BANDS["arm"])))
 
 
 def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):

@@ -112,7 +112,7 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> lis
             p.update(asset=body["file"], pose=body["pose"] if body["pose"] != "unknown" else pose,
                      scale=r5(height / body["stature"]),
                      body={k: body[k] for k in ("bbox_min", "bbox_max", "head_center", "head_axis", "head_radius",
-                                                "regions", "normalize", "stature")})
+                                                "regions", "normalize", "stature", "stripe_field")})
             if helmet:
                 p["helmet_geometry"] = bodies.helmet_geometry(body)
         # a child stream (spawn does not advance `rng`): the draws above and later people stay
