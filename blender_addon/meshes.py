@@ -288,6 +288,9 @@ def rubble_heap(radius: float, height: float, seed: int, n: int = 28) -> Mesh:
     scale = np.where(r > 1, 1 / np.maximum(r, 1e-9), 1.0)  # squash the square grid onto the disc
     u, v = u * scale, v * scale
     r = np.minimum(r, 1.0)
+    theta = np.arctan2(v, u)  # ragged outline: no round pancakes seen from a drone
+    edge = 1 + sum(rng.uniform(0.05, 0.14) * np.sin(k * theta + rng.uniform(0, 6.3)) for k in (2, 3, 5))
+    u, v = u * edge, v * edge
     stretch = rng.uniform(0.7, 1.0)
     lumps = sum(rng.uniform(0.1, 0.25) * np.sin(u * f1 + p1) * np.sin(v * f2 + p2)
                 for f1, f2, p1, p2 in rng.uniform([2, 2, 0, 0], [6, 6, 6.3, 6.3], (4, 4)))

@@ -67,8 +67,9 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
         nt.links.new(cells.outputs["Color"], sep.inputs["Color"])
         is_brick = ramp(nt, sep.outputs["Red"], 1.0 - rubble - 0.01, 1.0 - rubble)
         chunk = mix(nt, is_brick, col, (0.27, 0.14, 0.09, 1.0))
+        chunk = mix(nt, 0.45, chunk, col)  # brick fragments dusted grey: no camouflage pattern
         shade = mix(nt, sep.outputs["Green"], chunk, (0.1, 0.095, 0.09, 1.0), "MULTIPLY")
-        col = mix(nt, 0.6, chunk, shade)  # each fragment a little lighter or darker
+        col = mix(nt, 0.35, chunk, shade)  # each fragment a little lighter or darker
         dust = node(nt, "ShaderNodeTexNoise", Scale=1.5, Detail=3.0)
         nt.links.new(coord, dust.inputs["Vector"])
         col = mix(nt, ramp(nt, dust.outputs["Fac"], 0.45, 0.7), col, base)  # dust settled between

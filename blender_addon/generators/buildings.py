@@ -70,7 +70,8 @@ def _heap_at_collapse(rng: np.random.Generator, b: dict, name: str) -> dict | No
 
 def _heap(rng: np.random.Generator, name: str, loc, radius: float, height: float) -> dict:
     return {"name": name, "kind": "heap", "radius": r5(radius), "height": r5(height), "location": r5(loc),
-            "yaw": r5(rng.uniform(0, 2 * math.pi)), "color": jitter_color(rng, RUBBLE, 0.15),
+            "yaw": r5(rng.uniform(0, 2 * math.pi)),
+            "color": r5(np.clip(np.asarray(jitter_color(rng, RUBBLE, 0.04)) * rng.uniform(0.75, 1.25), 0, 1)),
             "brick": r5(rng.uniform(0.0, 0.35)), "seed": int(rng.integers(2**31))}
 
 
