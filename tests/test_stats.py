@@ -21,6 +21,7 @@ def test_stats_counts_and_plot(tmp_path, capsys):
         d = json.loads(f.read_text())
         d["camera"] = {"mode": "drone", "location": [0, -10, 20], "look_at": [0, 0, 0]}
         d["weather"] = {"condition": "rain"}
+        d["distractors"] = [{"kind": "dog"}, {"kind": "vehicle"}]  # unlabelled hard negatives
         for o in d["objects"]:
             o["pose"] = "kneeling"
         f.write_text(json.dumps(d))
@@ -33,6 +34,8 @@ def test_stats_counts_and_plot(tmp_path, capsys):
     assert st["camera_modes"] == {"drone": 3} and st["weather"] == {"rain": 3}
     assert st["camera_pitch_deg"] and all(abs(p - 63.43) < 0.1 for p in st["camera_pitch_deg"])
     assert sum(st["poses"].values()) == 12
+    assert st["unlabelled_distractors"] == {"dog": 3, "vehicle": 3}
     assert main(["stats", str(ds), "--out", str(tmp_path / "s.png")]) == 0
     assert Image.open(tmp_path / "s.png").size[0] > 500
-    assert f"{s.instances} instances" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{s.instances} instances" in out and "unlabelled distractors: dog 3, vehicle 3" in out

@@ -35,6 +35,7 @@ def collect(dataset: Path) -> dict:
            if isinstance(a.attributes.get("visible_fraction"), (int, float))]
     sizes = [math.sqrt(a.area) for r in ds.images for a in r.annotations]
     poses, modes, weather, heights, pitches = Counter(), Counter(), Counter(), [], []
+    negatives = Counter()  # unlabelled distractors (dogs, vehicles) by kind: hard negatives
     scenes = (dataset / "scenes") if dataset.is_dir() else None
     if scenes and scenes.is_dir():
         for f in sorted(scenes.glob("*.json")):
@@ -53,9 +54,12 @@ def collect(dataset: Path) -> dict:
                     dx = [b - a for a, b in zip(loc, look)]
                     pitches.append(math.degrees(math.atan2(-dx[2], math.hypot(dx[0], dx[1]))))
             weather[(d.get("weather") or {}).get("condition", "?")] += 1
+            for x in d.get("distractors", []):
+                negatives[x.get("kind", "?")] += 1
     return {"images": len(ds.images), "instances": sum(per_image), "per_image": per_image, "classes": dict(classes),
             "visible_fraction": vis, "size_px": sizes, "poses": dict(poses), "camera_modes": dict(modes),
-            "camera_height": heights, "camera_pitch_deg": pitches, "weather": dict(weather)}
+            "camera_height": heights, "camera_pitch_deg": pitches, "weather": dict(weather),
+            "unlabelled_distractors": dict(negatives)}
 
 
 def plot(stats: dict, out: Path) -> None:
@@ -68,7 +72,12 @@ def plot(stats: dict, out: Path) -> None:
     ax = axs.ravel()
     ax[0].hist(stats["per_image"], bins=range(0, max(stats["per_image"] or [0]) + 2), color="C0")
     ax[0].set_title("instances per image")
-    ax[1].bar(list(stats["classes"]), list(stats["classes"].values()), color="C1")
+    ax[1].bar(list(stats["classes"]), list(stats["classes"].values()), color="C1", label="labelled")
+    neg = stats.get("unlabelled_distractors") or {}
+    if neg:
+        ax[1].bar([f"{k}\n(unlabelled)" for k in neg], list(neg.values()), color="C1", alpha=0.35, hatch="//",
+                  label="unlabelled distractors")
+        ax[1].legend(fontsize=8)
     ax[1].set_title("instances per class")
     ax[2].hist(stats["visible_fraction"], bins=20, range=(0, 1), color="C2")
     ax[2].set_title("visible fraction")
@@ -110,5 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if stats["camera_modes"]:
         print("camera: " + ", ".join(f"{k} {v}" for k, v in stats["camera_modes"].items())
               + "; weather: " + ", ".join(f"{k} {v}" for k, v in stats["weather"].items()))
+    if stats["unlabelled_distractors"]:
+        print("unlabelled distractors: " + ", ".join(f"{k} {v}" for k, v in stats["unlabelled_distractors"].items()))
     print(f"plot: {out}")
     return 0
