@@ -20,7 +20,7 @@ import numpy as np
 from blender_addon import meshes
 from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
 
-MATERIALS = {"concrete": (0.45, 0.44, 0.41), "brick": (0.45, 0.16, 0.09), "wood": (0.33, 0.2, 0.1),
+MATERIALS = {"concrete": (0.45, 0.44, 0.41), "brick": (0.36, 0.17, 0.11), "wood": (0.33, 0.2, 0.1),
              "rusty": (0.3, 0.14, 0.07), "charred": (0.03, 0.028, 0.025), "plaster": (0.6, 0.57, 0.52)}
 KIND_MATERIALS = {"rock": ["concrete", "brick"], "slab": ["concrete"], "beam": ["wood", "rusty", "concrete"],
                   "brick": ["brick"], "rebar": ["rusty"], "wall": ["brick", "plaster", "concrete"], "car": ["charred"]}
@@ -163,7 +163,7 @@ def build(d: dict, base_dir: Path, asset_cache: dict, weather: dict | None = Non
         asset_mesh_object(d, base_dir / d["asset"], mat, asset_cache)
         return
     mesh_object(d["name"], procedural_mesh(d), [mat], location=d["location"],
-                rotation_euler=d["rotation_euler"], smooth=d["kind"] == "rock")
+                rotation_euler=d["rotation_euler"], smooth=False)  # broken concrete and brick are angular
 
 
 def _charred(d: dict):
