@@ -8,6 +8,7 @@ with sensor_fit AUTO the sensor width spans the larger image side.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,3 +94,43 @@ def segment_hits_sphere(p0: np.ndarray, p1: np.ndarray, center: np.ndarray, radi
     d = p1 - p0
     t = float(np.clip(np.dot(center - p0, d) / max(np.dot(d, d), 1e-12), 0.0, 1.0))
     return float(np.linalg.norm(p0 + t * d - center)) < radius
+
+
+@dataclass(frozen=True)
+class OrientedBox:
+    """A box turned about +Z: local = (world - origin) @ rot, inside when lo <= local <= hi. What
+    the camera keeps out of and sees past (buildings, heaps, vehicles)."""
+
+    origin: np.ndarray
+    rot: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def about_z(cls, origin, yaw: float, lo, hi) -> OrientedBox:
+        c, s = math.cos(yaw), math.sin(yaw)
+        rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        return cls(np.asarray(origin, float), rot, np.asarray(lo, float), np.asarray(hi, float))
+
+    def local(self, p) -> np.ndarray:
+        return (np.asarray(p, float) - self.origin) @ self.rot
+
+    def contains(self, point, margin: float = 0.0) -> bool:
+        p = self.local(point)
+        return bool(np.all(p >= self.lo - margin) and np.all(p <= self.hi + margin))
+
+    def hit_by(self, p0, p1) -> bool:
+        """Whether the segment p0-p1 passes through the box (slab test)."""
+        a, b = self.local(p0), self.local(p1)
+        t0, t1 = 0.0, 1.0
+        for ax in range(3):
+            d = b[ax] - a[ax]
+            if abs(d) < 1e-12:
+                if a[ax] < self.lo[ax] or a[ax] > self.hi[ax]:
+                    return False
+                continue
+            ta, tb = sorted(((self.lo[ax] - a[ax]) / d, (self.hi[ax] - a[ax]) / d))
+            t0, t1 = max(t0, ta), min(t1, tb)
+            if t0 > t1:
+                return False
+        return True

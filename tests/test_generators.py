@@ -80,7 +80,7 @@ def test_buildings_ring_the_site_and_heaps_stay_off_the_people():
                 assert v[:, 2].max() > 0.9 * max(b["standing"]) * b["storey"]
                 assert b["storeys"] >= max(b["standing"]) and min(b["standing"]) >= 0
             for xy in people_xy:  # nobody stands inside a building or a heap
-                assert not buildings.contains(b, [*xy, 0.9], margin=0.2), (seed, b["name"])
+                assert not buildings.obstacle(b).contains([*xy, 0.9], margin=0.2), (seed, b["name"])
                 if b["kind"] == "building":
                     assert np.hypot(*np.subtract(xy, b["location"][:2])) > 15.0
 
@@ -92,18 +92,22 @@ def test_camera_is_never_inside_scenery_and_sees_its_target_past_it():
         target = next(p for p in out["rescuers"] if p["name"] == cam["target"])
         centre = people.bbox_corners(target).mean(0)
         for b in out["buildings"]:
-            assert not buildings.contains(b, cam["location"]), (seed, b["name"])
-            assert not buildings.blocks(b, cam["location"], centre), (seed, b["name"])
+            box = buildings.obstacle(b)
+            assert not box.contains(cam["location"], margin=0.5), (seed, b["name"])
+            assert not box.hit_by(cam["location"], centre), (seed, b["name"])
 
 
 def test_segment_box_test_is_exact_on_a_known_block():
     b = {"kind": "building", "bays": 4, "depth_bays": 2, "bay": 3.0, "storeys": 3, "storey": 3.0,
          "location": [0.0, 20.0, 0.0], "yaw": 0.0}  # x in [-6, 6], y in [20, 26], z in [0, 9]
-    assert buildings.contains(b, [0, 23, 4]) and not buildings.contains(b, [0, 30, 4])
-    assert buildings.blocks(b, [0, 0, 1.5], [0, 40, 1.5])  # straight through
-    assert not buildings.blocks(b, [0, 0, 1.5], [0, 19, 1.5])  # stops short of the facade
-    assert not buildings.blocks(b, [0, 0, 12], [0, 40, 12])  # passes over the roof
-    assert not buildings.blocks(b, [8, 0, 1.5], [8, 40, 1.5])  # passes beside it
+    box = buildings.obstacle(b)
+    assert box.contains([0, 23, 4]) and not box.contains([0, 30, 4])
+    assert box.hit_by([0, 0, 1.5], [0, 40, 1.5])  # straight through
+    assert not box.hit_by([0, 0, 1.5], [0, 19, 1.5])  # stops short of the facade
+    assert not box.hit_by([0, 0, 12], [0, 40, 12])  # passes over the roof
+    assert not box.hit_by([8, 0, 1.5], [8, 40, 1.5])  # passes beside it
+    turned = buildings.obstacle({**b, "location": [20.0, 0.0, 0.0], "yaw": -np.pi / 2})  # facade faces -x
+    assert turned.hit_by([0, 0, 1.5], [40, 0, 1.5]) and not turned.hit_by([0, 8, 1.5], [40, 8, 1.5])
 
 
 def test_distractors_are_labelled_only_when_their_class_is_listed_and_stand_clear():
@@ -126,7 +130,7 @@ def test_distractors_are_labelled_only_when_their_class_is_listed_and_stand_clea
         cam = out["camera"]
         target = next(p for p in out["rescuers"] if p["name"] == cam["target"])
         for v in vehicles:  # never between the camera and its target
-            assert not buildings.blocks(distractors.box(v), cam["location"], people.bbox_corners(target).mean(0))
+            assert not distractors.obstacle(v).hit_by(cam["location"], people.bbox_corners(target).mean(0))
         for d in out["debris"]:  # debris keeps off the vehicles
             for v in vehicles:
                 assert np.hypot(*np.subtract(d["location"][:2], v["location"][:2])) > v["length"] / 2, d["name"]

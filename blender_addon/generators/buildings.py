@@ -8,7 +8,7 @@ collapsed-building disaster site rather than people on an empty plane.
 - Heaps: large rubble mounds (meshes.rubble_heap) on the site itself, kept off the people.
 
 All of it is unlabelled scenery. Cameras are kept out of buildings and heaps and must see the
-target through them (`blocks`), so framing guarantees still hold.
+target through them (`obstacle` boxes), so framing guarantees still hold.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from blender_addon import meshes
 from blender_addon.generators._util import choice, integer, jitter_color, r5, uniform
+from blender_addon.geometry import OrientedBox
 
 FACADES = {"plaster": (0.55, 0.52, 0.46), "concrete": (0.42, 0.41, 0.39), "brick": (0.4, 0.17, 0.1),
            "panel": (0.5, 0.5, 0.47), "painted": (0.55, 0.45, 0.33)}
@@ -104,55 +105,14 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
     return out
 
 
-def footprint(d: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(local-to-world 3x3 rotation, origin, local box max) with the local box min at (-W/2, 0, 0)
-    for buildings; heaps are a box around the mound."""
-    c, s = math.cos(d["yaw"]), math.sin(d["yaw"])
-    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+def obstacle(d: dict) -> OrientedBox:
+    """The box the camera keeps out of and must see past: a building's whole block, or the solid
+    core of a heap (the box of its upper half)."""
     if d["kind"] == "building":
         W, D = d["bays"] * d["bay"], d["depth_bays"] * d["bay"]
-        return rot, np.asarray(d["location"], float), np.array([W / 2, D, d["storeys"] * d["storey"]])
-    r = d["radius"]
-    return rot, np.asarray(d["location"], float), np.array([r, r, d["height"]])
-
-
-def _local_box(d: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    if d["kind"] == "vehicle":  # generators.distractors.box: centred on its location
-        c, s = math.cos(d["yaw"]), math.sin(d["yaw"])
-        rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-        half = np.array([d["length"] / 2, d["width"] / 2, 0.0])
-        return rot, np.asarray(d["location"], float), -half, half + [0.0, 0.0, d["height"]]
-    rot, origin, hi = footprint(d)
-    lo = np.array([-hi[0], 0.0 if d["kind"] == "building" else -hi[1], 0.0])
-    if d["kind"] == "heap":  # the mound's solid core: the box of its upper half
-        lo, hi = lo * 0.6, hi * np.array([0.6, 0.6, 0.8])
-    return rot, origin, lo, hi
-
-
-def contains(d: dict, point: np.ndarray, margin: float = 0.5) -> bool:
-    """Whether a point (a camera) is inside the object's box grown by `margin`."""
-    rot, origin, lo, hi = _local_box(d)
-    p = (np.asarray(point, float) - origin) @ rot
-    return bool(np.all(p >= lo - margin) and np.all(p <= hi + margin))
-
-
-def blocks(d: dict, p0: np.ndarray, p1: np.ndarray) -> bool:
-    """Whether the segment p0-p1 (camera to target) passes through the object's box (slab test)."""
-    rot, origin, lo, hi = _local_box(d)
-    a = (np.asarray(p0, float) - origin) @ rot
-    b = (np.asarray(p1, float) - origin) @ rot
-    t0, t1 = 0.0, 1.0
-    for ax in range(3):
-        da = b[ax] - a[ax]
-        if abs(da) < 1e-12:
-            if a[ax] < lo[ax] or a[ax] > hi[ax]:
-                return False
-            continue
-        ta, tb = sorted(((lo[ax] - a[ax]) / da, (hi[ax] - a[ax]) / da))
-        t0, t1 = max(t0, ta), min(t1, tb)
-        if t0 > t1:
-            return False
-    return True
+        return OrientedBox.about_z(d["location"], d["yaw"], (-W / 2, 0.0, 0.0), (W / 2, D, d["storeys"] * d["storey"]))
+    r = d["radius"] * 0.6
+    return OrientedBox.about_z(d["location"], d["yaw"], (-r, -r, 0.0), (r, r, d["height"] * 0.8))
 
 
 def mesh(d: dict) -> meshes.Mesh:

@@ -1,8 +1,9 @@
 """Camera: ground-level or drone (UAV) view, aimed so at least one rescuer is fully in frame.
 
 A camera pose is re-sampled (up to camera.max_tries) until the target person's bounding box
-projects inside the image, the camera is not inside debris and no debris core blocks the line
-of sight to the target's centre. This uses the same pure projection as Blender's camera.
+projects inside the image, the camera is not inside debris, a building, a heap or a vehicle, and
+nothing of those blocks the line of sight to the target's centre (debris as spheres around their
+cores, the others as `geometry.OrientedBox`es). This uses the same pure projection as Blender's camera.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in ctx["debris"]]
-    scenery = ctx.get("buildings", []) + [distractors_gen.box(v) for v in ctx.get("vehicles", [])]
+    obstacles = ([buildings_gen.obstacle(b) for b in ctx.get("buildings", [])]
+                 + [distractors_gen.obstacle(v) for v in ctx.get("vehicles", [])])
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
     noise = r5(uniform(rng, cfg["sensor_noise"]))
     for attempt in range(1, cfg["max_tries"] + 1):
@@ -70,7 +72,7 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
             continue
         if any(segment_hits_sphere(loc, center, c, r) for c, r in cores):
             continue
-        if any(buildings_gen.contains(b, loc) or buildings_gen.blocks(b, loc, center) for b in scenery):
+        if any(box.contains(loc, margin=0.5) or box.hit_by(loc, center) for box in obstacles):
             continue
         return cam
     raise ValueError(f"camera.max_tries: no camera pose framed {target['name']} in {cfg['max_tries']} tries")

@@ -16,6 +16,7 @@ import numpy as np
 
 from blender_addon import meshes
 from blender_addon.generators._util import choice, integer, jitter_color, r5, uniform
+from blender_addon.geometry import OrientedBox
 
 COATS = [(0.35, 0.2, 0.08), (0.03, 0.025, 0.02), (0.55, 0.38, 0.18), (0.75, 0.6, 0.35), (0.6, 0.58, 0.55),
          (0.2, 0.12, 0.06)]
@@ -77,10 +78,11 @@ def mesh(d: dict) -> meshes.Mesh:
     return m.transformed(meshes.euler_xyz(0.0, 0.0, math.radians(d["yaw_deg"])), d["location"])
 
 
-def box(d: dict) -> dict:
-    """The vehicle as a box the camera's line-of-sight test understands (generators.buildings)."""
-    return {"kind": "vehicle", "location": d["location"], "yaw": math.radians(d["yaw_deg"]),
-            "length": d["length"], "width": 2.5, "height": d["height"]}
+def obstacle(d: dict) -> OrientedBox:
+    """A vehicle's box, which the camera keeps out of and must see past."""
+    half = (d["length"] / 2, 1.25, 0.0)
+    return OrientedBox.about_z(d["location"], math.radians(d["yaw_deg"]), (-half[0], -half[1], 0.0),
+                               (half[0], half[1], d["height"]))
 
 
 def build(d: dict, weather: dict, collection=None):
