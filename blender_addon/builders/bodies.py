@@ -32,6 +32,7 @@ from mathutils import Matrix
 from blender_addon import meshes
 from blender_addon.bodies import STRIPE_BANDS, AssetWarning, helmet_mesh
 from blender_addon.builders.objects import link, new_material
+from blender_addon.builders.surfaces import mix
 from trainer.errors import UserError
 
 REGIONS = ("skin", "jacket", "pants", "boots", "gloves")
@@ -399,8 +400,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
             crisp.inputs["From Max"].default_value = 0.52
             nt.links.new(sep.outputs[0], crisp.inputs["Value"])
             band = crisp.outputs["Result"]
-        mix = _mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
-        col_out = mix
+        col_out = mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
         rmix = nt.nodes.new("ShaderNodeMapRange")
         nt.links.new(band, rmix.inputs["Value"])
         rmix.inputs["To Min"].default_value = roughness
@@ -513,15 +513,15 @@ def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
     weave.inputs["Scale"].default_value = 60.0
     weave.inputs["Detail"].default_value = 1.0
     nt.links.new(coord.outputs["Object"], weave.inputs["Vector"])
-    mix = nt.nodes.new("ShaderNodeMath")
-    mix.operation = "MULTIPLY_ADD"
-    nt.links.new(weave.outputs["Fac"], mix.inputs[0])
-    mix.inputs[1].default_value = 0.15
-    nt.links.new(absn.outputs[0], mix.inputs[2])
+    height = nt.nodes.new("ShaderNodeMath")
+    height.operation = "MULTIPLY_ADD"
+    nt.links.new(weave.outputs["Fac"], height.inputs[0])
+    height.inputs[1].default_value = 0.15
+    nt.links.new(absn.outputs[0], height.inputs[2])
     bump = nt.nodes.new("ShaderNodeBump")
     bump.inputs["Strength"].default_value = float(folds.get("strength", 0.35)) * fine
     bump.inputs["Distance"].default_value = 0.02
-    nt.links.new(mix.outputs[0], bump.inputs["Height"])
+    nt.links.new(height.outputs[0], bump.inputs["Height"])
     nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
     return weave.outputs["Fac"]
 
@@ -570,18 +570,6 @@ def _rgb(nt, color):
     return n.outputs[0]
 
 
-def _mix(nt, fac, a, b):
-    m = nt.nodes.new("ShaderNodeMix")
-    m.data_type = "RGBA"
-    if isinstance(fac, float):
-        m.inputs["Factor"].default_value = fac
-    else:
-        nt.links.new(fac, m.inputs["Factor"])
-    nt.links.new(a, m.inputs[6])
-    nt.links.new(b, m.inputs[7])
-    return m.outputs[2]
-
-
 def _dirt(nt, color_out, amount: float):
     """Mud/dust: noise patches, strongest near the feet (object z), fading by ~1 m."""
     coord = nt.nodes.new("ShaderNodeTexCoord")
@@ -609,7 +597,7 @@ def _dirt(nt, color_out, amount: float):
     amt.operation = "MULTIPLY"
     amt.inputs[1].default_value = amount
     nt.links.new(mul.outputs[0], amt.inputs[0])
-    return _mix(nt, amt.outputs[0], color_out, _rgb(nt, (0.13, 0.1, 0.07)))
+    return mix(nt, amt.outputs[0], color_out, _rgb(nt, (0.13, 0.1, 0.07)))
 
 
 def _banded(name: str, person: dict) -> bpy.types.Material:
@@ -650,7 +638,7 @@ def _banded(name: str, person: dict) -> bpy.types.Material:
             b = be.new(hi)
             b.color = (0, 0, 0, 1)
         nt.links.new(frac.outputs[0], bands.inputs["Fac"])
-        col = _mix(nt, bands.outputs["Color"], col, _rgb(nt, STRIPE_COLOR))
+        col = mix(nt, bands.outputs["Color"], col, _rgb(nt, STRIPE_COLOR))
     if person["dirt"] > 0:
         col = _dirt(nt, col, person["dirt"])
     nt.links.new(col, bsdf.inputs["Base Color"])

@@ -98,7 +98,32 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
     col, rough = surface(nt, col, weather)
     nt.links.new(col, bsdf.inputs["Base Color"])
     bsdf.inputs["Roughness"].default_value = 0.9 * rough
-    if weather.get("condition") != "rain":  # dry masonry is matt: no specular lobe, no glossy rays
-        bsdf.inputs["Specular IOR Level"].default_value = 0.0
+    matt_when_dry(mat, weather)
     mat.diffuse_color = base
     return mat
+
+
+def weathered(mat: bpy.types.Material, weather: dict) -> None:
+    """Wet (rain) or snow-capped (snow) version of a Principled material (debris, vehicles)."""
+    from blender_addon.generators.weather import surface
+
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    link = bsdf.inputs["Base Color"].links
+    if link:
+        src = link[0].from_socket
+    else:
+        rgb = nt.nodes.new("ShaderNodeRGB")
+        rgb.outputs[0].default_value = bsdf.inputs["Base Color"].default_value
+        src = rgb.outputs[0]
+    out, rough = surface(nt, src, weather)
+    if out is not src:
+        nt.links.new(out, bsdf.inputs["Base Color"])
+    bsdf.inputs["Roughness"].default_value *= rough
+
+
+def matt_when_dry(mat: bpy.types.Material, weather: dict) -> None:
+    """Dry masonry, rubble and concrete have no visible specular lobe; switching it off means no
+    glossy rays are spawned from them (measured: a frame of ruins 16.3 -> 13.0 s). Rain keeps it."""
+    if weather.get("condition") != "rain":
+        mat.node_tree.nodes["Principled BSDF"].inputs["Specular IOR Level"].default_value = 0.0

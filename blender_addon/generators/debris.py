@@ -142,21 +142,22 @@ def procedural_mesh(d: dict) -> meshes.Mesh:
 
 def build(d: dict, base_dir: Path, asset_cache: dict, weather: dict | None = None) -> None:
     from blender_addon.builders.objects import mesh_object, principled
+    from blender_addon.builders.surfaces import matt_when_dry, weathered
 
     if d["kind"] == "car":  # burnt-out car: charred shell, rusty patches, melted tyres
         mats = [_charred(d), principled(d["name"] + "_tyre", (0.02, 0.02, 0.02), 0.9)]
         if weather:
             for m in mats:
-                _weathered(m, weather)
+                weathered(m, weather)
         mesh_object(d["name"], procedural_mesh(d), mats, location=d["location"],
                     rotation_euler=d["rotation_euler"], smooth=False)
         return
     metal = 0.6 if d["kind"] == "rebar" else 0.0
     mat = principled(d["name"], d["color"], 0.85 if not metal else 0.6, metallic=metal)
     if weather:
-        _weathered(mat, weather)
-    if not metal and (weather or {}).get("condition") != "rain":  # dry rubble is matt (no glossy rays)
-        mat.node_tree.nodes["Principled BSDF"].inputs["Specular IOR Level"].default_value = 0.0
+        weathered(mat, weather)
+    if not metal:
+        matt_when_dry(mat, weather or {})
     if d["kind"] == "asset":
         from blender_addon.builders.assets import asset_mesh_object
 
@@ -185,22 +186,3 @@ def _charred(d: dict):
     nt.links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
     nt.links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
     return mat
-
-
-def _weathered(mat, weather: dict) -> None:
-    """Wet (rain) or snow-capped (snow) version of a Principled material."""
-    from blender_addon.generators.weather import surface
-
-    nt = mat.node_tree
-    bsdf = nt.nodes["Principled BSDF"]
-    link = bsdf.inputs["Base Color"].links
-    if link:
-        src = link[0].from_socket
-    else:
-        rgb = nt.nodes.new("ShaderNodeRGB")
-        rgb.outputs[0].default_value = bsdf.inputs["Base Color"].default_value
-        src = rgb.outputs[0]
-    out, rough = surface(nt, src, weather)
-    if out is not src:
-        nt.links.new(out, bsdf.inputs["Base Color"])
-    bsdf.inputs["Roughness"].default_value *= rough

@@ -87,7 +87,7 @@ def obstacle(d: dict) -> OrientedBox:
 
 def build(d: dict, weather: dict, collection=None):
     from blender_addon.builders.objects import mesh_object, principled
-    from blender_addon.generators.debris import _weathered
+    from blender_addon.builders.surfaces import weathered
 
     c = d["colors"]
     if d["kind"] == "dog":
@@ -100,7 +100,7 @@ def build(d: dict, weather: dict, collection=None):
                 principled(d["name"] + "_tyre", (0.02, 0.02, 0.02), 0.9),
                 principled(d["name"] + "_lights", (0.1, 0.3, 1.0), 0.3, emission=4.0 if d["lights"] else 0.0)]
         for m in mats[:2]:
-            _weathered(m, weather)
+            weathered(m, weather)
     m = mesh(d)
     return mesh_object(d["name"], m, mats, pass_index=d.get("index", 0), smooth=d["kind"] == "dog",
                        collection=collection)
