@@ -291,6 +291,28 @@ def test_config_layers_and_schedule(tmp_path):
     assert f(199) == 1.0 and f(200) == pytest.approx(0.1) and f(300) == pytest.approx(0.01)
     c = lr_factor(TrainConfig(schedule="cosine", warmup_iters=0, epochs=2), 50)
     assert c(0) == 1.0 and c(50) == pytest.approx(0.5) and c(100) == pytest.approx(0.0, abs=1e-12)
+    # a step budget overrides epochs: the cosine spans exactly max_steps, epochs are as many as it needs
+    budget = TrainConfig(schedule="cosine", warmup_iters=0, epochs=99, max_steps=75)
+    b = lr_factor(budget, 50)
+    assert budget.planned_epochs(50) == 2 and budget.total_steps(50) == 75
+    assert b(75) == pytest.approx(0.0, abs=1e-12) and b(37.5) == pytest.approx(0.5)
+
+
+def test_step_budget_stops_inside_the_last_epoch(shapes_dataset, tmp_path):
+    """--max-steps one more than an epoch: epoch 2 stops after one step, validates and checkpoints;
+    the logs and the checkpoint say exactly that step."""
+    run = tmp_path / "budget"
+    assert main(["fit", "--train", str(shapes_dataset), "--val", str(shapes_dataset), "--out", str(run / "probe"),
+                 "--epochs", "1", *TINY]) == 0
+    per_epoch = json.loads((run / "probe" / "run.json").read_text())["iters_per_epoch"]
+    budget = per_epoch + 1
+    assert main(["fit", "--train", str(shapes_dataset), "--val", str(shapes_dataset), "--out", str(run / "b"),
+                 "--max-steps", str(budget), *TINY]) == 0
+    ckpt = torch.load(run / "b" / "last.pt", weights_only=True)
+    assert (ckpt["epoch"], ckpt["step"], ckpt["config"]["max_steps"]) == (2, budget, budget)
+    assert ckpt["scheduler"]["last_epoch"] == budget
+    rows = (run / "b" / "epochs.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[:2] for r in rows] == [["1", str(per_epoch)], ["2", str(budget)]]
 
 
 def test_torchrun_two_processes_on_cpu(shapes_dataset, tmp_path):

