@@ -33,6 +33,7 @@ from blender_addon import meshes
 from blender_addon.bodies import STRIPE_BANDS, AssetWarning, helmet_mesh
 from blender_addon.builders.objects import link, new_material
 from blender_addon.builders.surfaces import mix
+from blender_addon.quiet import quiet_stdout
 from trainer.errors import UserError
 
 REGIONS = ("skin", "jacket", "pants", "boots", "gloves")
@@ -40,11 +41,9 @@ STRIPE_COLOR = (0.8, 0.82, 0.8)
 
 
 def _import_objects(path: Path) -> list[bpy.types.Object]:
-    from blender_addon.builders.frame import quiet_stdout  # importers print timings on stdout
-
     before = set(bpy.data.objects)
     ext = path.suffix.lower()
-    with quiet_stdout():
+    with quiet_stdout():  # importers print timings on stdout
         if ext == ".obj":
             bpy.ops.wm.obj_import(filepath=str(path))
         elif ext in (".glb", ".gltf"):

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import bpy
 import numpy as np
 
 from blender_addon import atomic, geometry
-from blender_addon.builders import camera_build, cleanup, passes, scene_copy
+from blender_addon.builders import (buildings, camera, cleanup, debris, distractors, ground, light, passes, people,
+                                    scene_copy, weather)
 from blender_addon.builders.objects import generated_collection, world_vertices
-from blender_addon.generators import buildings, debris, distractors, ground, light, people, weather
+from blender_addon.quiet import quiet_stdout
 
 
 def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.types.Object]:
@@ -31,7 +29,7 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
         distractors.build(d, desc["weather"])
     light.build(desc["light"], desc["weather"], base_dir)
     weather.build(desc["weather"], desc["camera"])
-    camera_build.build(desc["camera"])
+    camera.build(desc["camera"])
     labelled = {}
     for person in desc["objects"]:
         col = passes.object_collection(person["name"])
@@ -59,23 +57,6 @@ def _screen_box(cam: dict, verts: np.ndarray, w: int, h: int) -> tuple[float, fl
     if x1 < 0 or y1 < 0 or x0 > w or y0 > h:
         return None
     return (float(x0) - 2, float(y0) - 2, float(x1) + 2, float(y1) + 2)
-
-
-@contextlib.contextmanager
-def quiet_stdout():
-    """Blender prints per-tile progress and 'Saved:' lines on stdout; hide them so a batch log
-    shows our one progress line per frame. stderr (warnings, errors) is untouched."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def add_sensor_noise(path: Path, sigma: float, seed: int) -> None:

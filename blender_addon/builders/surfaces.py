@@ -3,7 +3,7 @@
 Flat colours are what make renders look like toys; real ruins have blotchy stains, soot above
 openings, mortar lines and a gravelly mix of concrete and brick fragments. These node trees do
 that with texture nodes only (object-space coordinates in metres, so scale is physical), plus the
-weather response shared with debris (wet / snow-capped via generators.weather.surface).
+weather response shared with debris and vehicles (wet / snow-capped: `weather_surface`).
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
     carry their relief as geometry (loose chunks), and a bump evaluates its texture three more
     times at every shading point, bounces included: a 3D Voronoi under a bump was the most
     expensive shader in the frame."""
-    from blender_addon.generators.weather import surface
-
     mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
@@ -95,7 +93,7 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
         bump = node(nt, "ShaderNodeBump", Strength=0.35 if rubble is None else 0.8, Distance=0.02)
         nt.links.new(height, bump.inputs["Height"])
         nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
-    col, rough = surface(nt, col, weather)
+    col, rough = weather_surface(nt, col, weather)
     nt.links.new(col, bsdf.inputs["Base Color"])
     bsdf.inputs["Roughness"].default_value = 0.9 * rough
     matt_when_dry(mat, weather)
@@ -105,8 +103,6 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
 
 def weathered(mat: bpy.types.Material, weather: dict) -> None:
     """Wet (rain) or snow-capped (snow) version of a Principled material (debris, vehicles)."""
-    from blender_addon.generators.weather import surface
-
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
     link = bsdf.inputs["Base Color"].links
@@ -116,7 +112,7 @@ def weathered(mat: bpy.types.Material, weather: dict) -> None:
         rgb = nt.nodes.new("ShaderNodeRGB")
         rgb.outputs[0].default_value = bsdf.inputs["Base Color"].default_value
         src = rgb.outputs[0]
-    out, rough = surface(nt, src, weather)
+    out, rough = weather_surface(nt, src, weather)
     if out is not src:
         nt.links.new(out, bsdf.inputs["Base Color"])
     bsdf.inputs["Roughness"].default_value *= rough
@@ -127,3 +123,41 @@ def matt_when_dry(mat: bpy.types.Material, weather: dict) -> None:
     glossy rays are spawned from them (measured: a frame of ruins 16.3 -> 13.0 s). Rain keeps it."""
     if weather.get("condition") != "rain":
         mat.node_tree.nodes["Principled BSDF"].inputs["Specular IOR Level"].default_value = 0.0
+
+
+def weather_surface(nt, color_out, weather: dict):
+    """Weather on a node material: returns (colour output, roughness factor). Rain: darker,
+    glossier. Snow: white where the geometry normal points up, broken by noise."""
+    cond = weather.get("condition")
+    if cond == "rain":
+        mix = nt.nodes.new("ShaderNodeMix")
+        mix.data_type = "RGBA"
+        mix.inputs["Factor"].default_value = 0.35
+        nt.links.new(color_out, mix.inputs[6])
+        mix.inputs[7].default_value = (0.0, 0.0, 0.0, 1.0)
+        return mix.outputs[2], 0.45
+    if cond == "snow" and weather.get("ground_cover", 0) > 0:
+        geo = nt.nodes.new("ShaderNodeNewGeometry")
+        sep = nt.nodes.new("ShaderNodeSeparateXYZ")
+        nt.links.new(geo.outputs["Normal"], sep.inputs["Vector"])
+        up = nt.nodes.new("ShaderNodeMapRange")
+        nt.links.new(sep.outputs["Z"], up.inputs["Value"])
+        up.inputs["From Min"].default_value = 0.55
+        up.inputs["From Max"].default_value = 0.85
+        noise = nt.nodes.new("ShaderNodeTexNoise")
+        noise.inputs["Scale"].default_value = 4.0
+        mul = nt.nodes.new("ShaderNodeMath")
+        mul.operation = "MULTIPLY"
+        nt.links.new(up.outputs["Result"], mul.inputs[0])
+        cover = nt.nodes.new("ShaderNodeMapRange")
+        nt.links.new(noise.outputs["Fac"], cover.inputs["Value"])
+        cover.inputs["From Min"].default_value = 0.6 - 0.4 * weather["ground_cover"]
+        cover.inputs["From Max"].default_value = 0.65 - 0.4 * weather["ground_cover"]
+        nt.links.new(cover.outputs["Result"], mul.inputs[1])
+        mix = nt.nodes.new("ShaderNodeMix")
+        mix.data_type = "RGBA"
+        nt.links.new(mul.outputs[0], mix.inputs["Factor"])
+        nt.links.new(color_out, mix.inputs[6])
+        mix.inputs[7].default_value = (0.85, 0.87, 0.9, 1.0)
+        return mix.outputs[2], 1.0
+    return color_out, 1.0

@@ -1,7 +1,8 @@
-"""Scene generators: each module samples pure data (`sample`) and builds it in Blender (`build`).
+"""Scene generators: pure data, no bpy.
 
-`sample(rng, cfg, ctx)` is pure Python over a numpy Generator (testable without bpy, replayable
-from the frame seed); `build(desc, ...)` turns that data into bpy objects and imports bpy lazily,
-so importing a generator never needs Blender. New content (HDRI, scanned debris, body models)
-plugs in as another module with the same two functions.
+Each module samples one part of a frame description (`sample(rng, cfg, ...)`, pure Python over a
+numpy Generator: testable without Blender, replayable from the frame seed) and holds the pure
+geometry that the camera check and the builder share (`mesh`, `body_mesh`, `procedural_mesh`,
+`particles`, `obstacle`). Building a description into bpy objects is `builders/<name>.py`:
+generators never import bpy or the builders (tests/render/test_layers.py checks it).
 """

@@ -159,22 +159,3 @@ def bbox_corners(person: dict) -> np.ndarray:
     v = body_mesh(person).verts
     lo, hi = v.min(0), v.max(0)
     return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-
-
-def build(person: dict, base_dir, cache: dict, collection=None):
-    if person["asset"] != "procedural:humanoid":
-        from blender_addon.builders.bodies import body_object
-
-        obj = body_object(person, base_dir, cache, collection)
-        if obj is not None:
-            return obj
-        person["asset"] = "procedural:humanoid"  # unreadable file: warned, fall back (recorded in the JSON)
-        person["helmet_geometry"] = None
-    from blender_addon.builders.objects import mesh_object, principled
-
-    c = person["colors"]
-    mats = [principled(f"{person['name']}_jacket", c["jacket"], 0.55),
-            principled(f"{person['name']}_pants", c["pants"], 0.8),
-            principled(f"{person['name']}_skin", c["skin"], 0.5),
-            principled(f"{person['name']}_helmet", c["helmet"], 0.3)]
-    return mesh_object(person["name"], body_mesh(person), mats, pass_index=person["index"], collection=collection)

@@ -36,44 +36,6 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     return d
 
 
-def surface(nt, color_out, weather: dict):
-    """Weather on a node material: returns (colour output, roughness factor). Rain: darker,
-    glossier. Snow: white where the geometry normal points up, broken by noise."""
-    cond = weather.get("condition")
-    if cond == "rain":
-        mix = nt.nodes.new("ShaderNodeMix")
-        mix.data_type = "RGBA"
-        mix.inputs["Factor"].default_value = 0.35
-        nt.links.new(color_out, mix.inputs[6])
-        mix.inputs[7].default_value = (0.0, 0.0, 0.0, 1.0)
-        return mix.outputs[2], 0.45
-    if cond == "snow" and weather.get("ground_cover", 0) > 0:
-        geo = nt.nodes.new("ShaderNodeNewGeometry")
-        sep = nt.nodes.new("ShaderNodeSeparateXYZ")
-        nt.links.new(geo.outputs["Normal"], sep.inputs["Vector"])
-        up = nt.nodes.new("ShaderNodeMapRange")
-        nt.links.new(sep.outputs["Z"], up.inputs["Value"])
-        up.inputs["From Min"].default_value = 0.55
-        up.inputs["From Max"].default_value = 0.85
-        noise = nt.nodes.new("ShaderNodeTexNoise")
-        noise.inputs["Scale"].default_value = 4.0
-        mul = nt.nodes.new("ShaderNodeMath")
-        mul.operation = "MULTIPLY"
-        nt.links.new(up.outputs["Result"], mul.inputs[0])
-        cover = nt.nodes.new("ShaderNodeMapRange")
-        nt.links.new(noise.outputs["Fac"], cover.inputs["Value"])
-        cover.inputs["From Min"].default_value = 0.6 - 0.4 * weather["ground_cover"]
-        cover.inputs["From Max"].default_value = 0.65 - 0.4 * weather["ground_cover"]
-        nt.links.new(cover.outputs["Result"], mul.inputs[1])
-        mix = nt.nodes.new("ShaderNodeMix")
-        mix.data_type = "RGBA"
-        nt.links.new(mul.outputs[0], mix.inputs["Factor"])
-        nt.links.new(color_out, mix.inputs[6])
-        mix.inputs[7].default_value = (0.85, 0.87, 0.9, 1.0)
-        return mix.outputs[2], 1.0
-    return color_out, 1.0
-
-
 def particles(desc: dict, camera: dict) -> meshes.Mesh | None:
     """All drops/flakes as ONE mesh in the camera's view volume (1..25 m ahead), from the seed."""
     from blender_addon.geometry import quaternion_to_matrix
@@ -97,16 +59,3 @@ def particles(desc: dict, camera: dict) -> meshes.Mesh | None:
     verts = (unit.verts[None, :, :] + centers[:, None, :]).reshape(-1, 3)
     tris = (unit.tris[None, :, :] + (np.arange(n) * nv)[:, None, None]).reshape(-1, 3)
     return meshes.Mesh(verts, tris, np.zeros(n * nt, dtype=np.int32))
-
-
-def build(desc: dict, camera: dict) -> None:
-    from blender_addon.builders.objects import mesh_object, principled
-
-    mesh = particles(desc, camera)
-    if mesh is None:
-        return
-    if desc["condition"] == "rain":
-        mat = principled("rain", (0.75, 0.8, 0.85), 0.05, alpha=0.35)
-    else:
-        mat = principled("snow", (0.95, 0.95, 0.97), 0.6, emission=0.3, alpha=0.9)
-    mesh_object(f"weather_{desc['condition']}", mesh, [mat], smooth=False)

@@ -1,0 +1,89 @@
+"""Sun, world (physical sky, HDRI/photo backplate or flat colour), work lights and fire glow, from
+generators.light's description. Exposure (pure, generators.light.exposure) is applied as a gain."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import bpy
+import numpy as np
+
+from blender_addon.builders.objects import link
+from blender_addon.generators.light import exposure
+from blender_addon.geometry import look_at_matrix, matrix_to_quaternion
+
+
+def build(desc: dict, weather: dict, base_dir=None) -> None:
+    """Sun lamp, world shader, spot lights aimed at the scene centre. Overcast weather dims the
+    sun and greys the sky."""
+    sun_desc = desc["sun"]
+    overcast = weather["overcast"]
+    # exposure is applied as a light gain: the File Output node writing the RGB pass does not
+    # apply the scene's view exposure, and a gain keeps the pass physical
+    gain = 2.0 ** exposure(desc, weather)
+    sun = bpy.data.lights.new("sun", "SUN")
+    sun.energy = sun_desc["strength"] * (1.0 - 0.85 * overcast) * gain
+    sun.color = sun_desc["color"]
+    sun.angle = math.radians(sun_desc["angle_deg"] + 20 * overcast)
+    obj = bpy.data.objects.new("sun", sun)
+    obj.rotation_euler = (math.radians(90 - sun_desc["elevation"]), 0.0, math.radians(sun_desc["azimuth"] + 90))
+    link(obj)
+    for wl in desc["work_lights"]:
+        spot = bpy.data.lights.new(wl["name"], "SPOT")
+        spot.energy = wl["power"] * gain
+        spot.color = wl["color"]
+        spot.spot_size = math.radians(wl["spot_size_deg"])
+        spot.spot_blend = 0.4
+        o = bpy.data.objects.new(wl["name"], spot)
+        o.location = wl["location"]
+        o.rotation_mode = "QUATERNION"
+        o.rotation_quaternion = matrix_to_quaternion(look_at_matrix(np.array(wl["location"]), np.zeros(3)))
+        link(o)
+
+    for f in desc.get("fires", []):  # fire glow: warm point lights low in the rubble
+        pl = bpy.data.lights.new(f["name"], "POINT")
+        pl.energy = f["power"] * gain
+        pl.color = f["color"]
+        pl.shadow_soft_size = f["radius"]
+        o = bpy.data.objects.new(f["name"], pl)
+        o.location = f["location"]
+        link(o)
+
+    world = bpy.context.scene.world or bpy.data.worlds.new("world")
+    bpy.context.scene.world = world
+    if not world.use_nodes:  # 4.x; always True in 5.x
+        world.use_nodes = True
+    nt = world.node_tree
+    nt.nodes.clear()
+    out = nt.nodes.new("ShaderNodeOutputWorld")
+    bg = nt.nodes.new("ShaderNodeBackground")
+    bg.inputs["Strength"].default_value = desc["sky_strength"] * (1.0 - 0.5 * overcast) * gain
+    nt.links.new(bg.outputs["Background"], out.inputs["Surface"])
+    background = desc.get("background")
+    if background and base_dir is not None:
+        tex = nt.nodes.new("ShaderNodeTexEnvironment")
+        tex.image = bpy.data.images.load(str(Path(base_dir) / background["file"]), check_existing=True)
+        tex.image.use_fake_user = True  # cached across frames
+        coord = nt.nodes.new("ShaderNodeTexCoord")
+        mapping = nt.nodes.new("ShaderNodeMapping")
+        mapping.inputs["Rotation"].default_value = (0.0, 0.0, math.radians(background["rotation_deg"]))
+        nt.links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
+        nt.links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+        nt.links.new(tex.outputs["Color"], bg.inputs["Color"])
+        bg.inputs["Strength"].default_value = desc["sky_strength"] * gain
+    elif desc["sky"] == "sky" and overcast < 0.5:
+        tex = nt.nodes.new("ShaderNodeTexSky")
+        # physical sky (Nishita single scattering: Rayleigh + Mie by aerosol density); the sun
+        # disc is off because the sun lamp lights the scene
+        tex.sky_type = "SINGLE_SCATTERING"
+        tex.sun_disc = False
+        tex.sun_elevation = math.radians(max(sun_desc["elevation"], -2.0))
+        tex.sun_rotation = math.radians(sun_desc["azimuth"] + 90)
+        tex.air_density = 1.0
+        tex.aerosol_density = 0.5 + 0.5 * desc.get("turbidity", 3.0)
+        nt.links.new(tex.outputs["Color"], bg.inputs["Color"])
+        bg.inputs["Strength"].default_value *= 0.12
+    else:
+        grey = np.array(desc["world_color"]) * (1 - overcast) + np.array([0.5, 0.52, 0.55]) * overcast
+        bg.inputs["Color"].default_value = (*grey, 1.0)
