@@ -67,3 +67,15 @@ def test_builders_only_look_down():
             up = sorted(d for d in deps if d.startswith(("blender_addon.engine", "blender_addon.addon",
                                                         "blender_addon.render")))
             assert not up, f"{m} imports {up}"
+
+
+def test_no_import_cycles():
+    """No modules of ours import each other in a circle (lazy imports included: a circle broken only
+    by importing inside a function is still two layers that need each other)."""
+    found = cycles(graph(PACKAGES))
+    assert not found, "import circles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_cycle_finder_sees_a_circle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []

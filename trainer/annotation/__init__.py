@@ -16,7 +16,7 @@ _EXPORTS = {
     "load_dataset": "dataset", "write_dataset": "dataset",
     "Annotation": "model", "Dataset": "model", "ImageRecord": "model",
     "write_preview": "preview",
-    "annotation_from_mask": "trace", "annotation_from_crop": "trace",
+    "annotation_from_mask": "instances", "annotation_from_crop": "instances",
     "process_map": "parallel",
 }
 __all__ = sorted(_EXPORTS)

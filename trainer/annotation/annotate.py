@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 
 from trainer.annotation.dataset import annotation_paths, write_dataset
+from trainer.annotation.instances import annotation_from_crop, annotation_from_mask
 from trainer.annotation.io import image_size, link_or_copy, read_json, read_mask
 from trainer.annotation.model import Annotation, Dataset, ImageRecord
 from trainer.annotation.parallel import process_map
 from trainer.annotation.sources import FrameSource, class_from_mask_name, discover_frames
-from trainer.annotation.trace import EXACT_SIMPLIFY, SEGMENTATION_MODES, annotation_from_crop, annotation_from_mask, index_mask_crops
+from trainer.annotation.trace import EXACT_SIMPLIFY, SEGMENTATION_MODES, index_mask_crops
 from trainer.errors import DatasetError, UserError
 
 

@@ -71,7 +71,7 @@ class Annotation:
         """Polygons for formats that need them (VIA): stored ones, or traced from the RLE."""
         if self.polygons:
             return self.polygons
-        from trainer.annotation.trace import trace_polygons  # local: trace imports this module
+        from trainer.annotation.trace import trace_polygons  # local: only VIA needs outlines of RLE objects
 
         return trace_polygons(self.to_mask(height, width))[0]
 

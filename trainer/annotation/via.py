@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from trainer.annotation.instances import annotation_from_mask
 from trainer.annotation.io import image_size, safe_join
 from trainer.annotation.model import Annotation, Dataset, ImageRecord
-from trainer.annotation.trace import annotation_from_mask
 from trainer.errors import DatasetError
 
 VIA_FORMAT_VERSION = "2.0.10"  # what VIA 2.0.11 writes into project files

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from trainer.augment.pipeline import import_albumentations
+from trainer.augment.albu import import_albumentations
 
 A = import_albumentations()
 

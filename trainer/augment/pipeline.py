@@ -20,22 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from trainer.augment.albu import import_albumentations
 from trainer.augment.masks import pack_masks, unpack_masks
 from trainer.augment.preset import Preset, load_preset
-from trainer.errors import UserError
-
-ALBUMENTATIONS_VERSION = "2.0.8"
-
-
-def import_albumentations() -> Any:
-    """Import albumentations without its update check (it phones home on import), or say how to install it."""
-    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
-    try:
-        import albumentations
-    except ImportError:
-        raise UserError(f"augmentation needs albumentations: pip install 'albumentations=={ALBUMENTATIONS_VERSION}' "
-                        "(or pip install -e '.[augment]')") from None
-    return albumentations
 
 
 def _builders(A: Any, cv2: Any) -> dict[str, Callable[[dict, tuple[int, int], float], Any]]:
@@ -167,4 +154,3 @@ def build_pipeline(preset: Preset | str | Path) -> Pipeline:
         preset = load_preset(preset)
     import_albumentations()  # fail now, with the install hint, rather than on the first image
     return Pipeline(preset)
-

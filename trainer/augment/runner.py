@@ -34,7 +34,8 @@ from trainer.annotation import annotation_from_crop
 from trainer.annotation.trace import SEGMENTATION_MODES
 from trainer.annotation.parallel import default_workers, process_map
 from trainer.augment.masks import instance_crops, pack_masks
-from trainer.augment.pipeline import Pipeline, build_pipeline, import_albumentations
+from trainer.augment.albu import import_albumentations
+from trainer.augment.pipeline import Pipeline, build_pipeline
 from trainer.augment.preset import Preset, load_preset
 from trainer.errors import DatasetError, UserError
 
