@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from blender_addon import atomic
+from blender_addon.assets.files import scan_assets
 from blender_addon.preset import Preset, load_preset, preset_from_dict
 from blender_addon.sampling import frame_stem, sample_scene
 from trainer.annotation.files import check_formats
@@ -194,6 +195,7 @@ class RenderJob:
         self.scene_objects = scene_objects
         _check_formats(opts.formats)
         self.preset = _effective_preset(opts)
+        self.assets = scan_assets(self.preset)  # once: sampling a frame never walks a folder
         self.indices = shard_indices(opts.start, opts.count, opts.shard)
         self.out = Path(opts.out)
         self.summary = RenderSummary(out=self.out, indices=self.indices)
@@ -245,7 +247,7 @@ class RenderJob:
 
     def describe(self, i: int) -> dict:
         """The frame description of frame i (pure data): the sampler's, plus the artist's objects."""
-        desc = sample_scene(self.preset, self.opts.seed, i)
+        desc = sample_scene(self.preset, self.opts.seed, i, self.assets)
         if self.scene_objects:
             from blender_addon.scene_objects import add_scene_objects
 

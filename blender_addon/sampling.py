@@ -3,7 +3,7 @@
 Randomisation is separate from rendering (Kubric's shape): this module never imports bpy. Each
 generator draws from its own child of SeedSequence([run_seed, frame_index]), so frame k is
 reproducible alone (`--start k --count 1`) and changing e.g. the debris count does not reshuffle
-the people.
+the people. Asset folders are scanned before sampling (blender_addon.assets.files), never inside it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from blender_addon.assets.files import AssetLists, scan_assets
 from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, weather
+from blender_addon.generators.site import Site
 from blender_addon.preset import Preset, PresetError
 
 FORMAT_VERSION = 1
@@ -30,26 +32,33 @@ def frame_seed(run_seed: int, frame_index: int) -> int:
     return int(np.random.SeedSequence([run_seed, frame_index]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, Any]:
-    """Everything needed to build and render one frame, JSON-serialisable."""
+def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetLists | None = None) -> dict[str, Any]:
+    """Everything needed to build and render one frame, JSON-serialisable.
+
+    `assets`: the preset's asset files, scanned once by the caller (`scan_assets(preset)`); without
+    them the folders are scanned here, which is right for one frame and wasteful for many.
+    Samplers run in a fixed order and hand on what they placed as a `Site` (see generators.site).
+    """
     if run_seed < 0 or frame_index < 0:
         raise ValueError("seed and frame index must be >= 0")
+    if assets is None:
+        assets = scan_assets(preset)
     ss = np.random.SeedSequence([run_seed, frame_index])
     rngs = {name: np.random.Generator(np.random.PCG64(child)) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)))}
     width, height = preset["render"]["resolution"]
-    ctx: dict[str, Any] = {"taken": [], "next_index": 1, "spread": preset["rescuers"]["spread"],
-                           "base_dir": preset.base_dir, "width": width, "height": height}
+    site = Site(spread=preset["rescuers"]["spread"])
     try:
-        objects = people.sample(rngs["rescuers"], preset["rescuers"], ctx, "rescuer")
-        objects += people.sample(rngs["civilians"], preset["civilians"], ctx, "civilian")
-        labelled, unlabelled = distractors.sample(rngs["distractors"], preset["distractors"], ctx,
-                                                  preset["output"]["categories"])
-        objects += labelled
-        ctx["vehicles"] = [d for d in labelled + unlabelled if d["kind"] == "vehicle"]
-        ctx["objects"] = objects
-        ctx["debris"] = debris.sample(rngs["debris"], preset["debris"], ctx)
-        ctx["buildings"] = buildings.sample(rngs["buildings"], preset["buildings"], ctx)
-        cam = camera.sample(rngs["camera"], preset["camera"], ctx)
+        rescuers, site = people.sample(rngs["rescuers"], preset["rescuers"], site, "rescuer", assets.rescuer_bodies)
+        civilians, site = people.sample(rngs["civilians"], preset["civilians"], site, "civilian",
+                                        assets.civilian_bodies)
+        labelled, unlabelled, site = distractors.sample(rngs["distractors"], preset["distractors"], site,
+                                                        preset["output"]["categories"])
+        objects = rescuers + civilians + labelled
+        vehicles = [d for d in labelled + unlabelled if d["kind"] == "vehicle"]
+        debris_list = debris.sample(rngs["debris"], preset["debris"], site, assets.debris)
+        building_list = buildings.sample(rngs["buildings"], preset["buildings"], site)
+        cam = camera.sample(rngs["camera"], preset["camera"], width=width, height=height, objects=objects,
+                            debris=debris_list, buildings=building_list, vehicles=vehicles)
     except ValueError as exc:
         raise PresetError(f"frame {frame_index}: {exc}", preset.path) from None
     stem = frame_stem(frame_index)
@@ -67,11 +76,11 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int) -> dict[str, A
         "render": {k: r[k] for k in ("samples", "denoise", "denoise_prefilter", "adaptive_threshold",
                                      "light_tree", "max_bounces", "filter_width", "view_transform")},
         "objects": objects,
-        "ground": ground.sample(rngs["ground"], preset["ground"], ctx),
-        "debris": ctx["debris"],
-        "buildings": ctx["buildings"],
+        "ground": ground.sample(rngs["ground"], preset["ground"]),
+        "debris": debris_list,
+        "buildings": building_list,
         "distractors": unlabelled,
-        "light": light.sample(rngs["light"], preset["light"], ctx),
-        "weather": weather.sample(rngs["weather"], preset["weather"], ctx),
+        "light": light.sample(rngs["light"], preset["light"], site.spread, assets.backgrounds),
+        "weather": weather.sample(rngs["weather"], preset["weather"]),
         "camera": cam,
     }

@@ -17,7 +17,9 @@ import pytest
 from render_support import ROOT, env, needs_bpy
 
 from blender_addon import bodies, meshes
+from blender_addon.assets.files import scan_assets
 from blender_addon.generators import people
+from blender_addon.generators.site import Site
 from blender_addon.preset import preset_from_dict
 from blender_addon.sampling import sample_scene
 from trainer import bodies as anny_bodies
@@ -210,12 +212,13 @@ def test_outfit_details_are_recorded_and_deterministic():
 
 def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
     """The outfit comes from a spawned child stream, so adding it changed no existing parameter."""
-    cfg = preset_from_dict({}, ROOT / "scenes" / "x.toml").data["rescuers"]
+    p = preset_from_dict({}, ROOT / "scenes" / "x.toml")
+    cfg = p.data["rescuers"]
     cfg = {**cfg, "count": [5, 5]}
 
     def run():
-        ctx = {"spread": 6.0, "taken": [], "next_index": 1, "base_dir": ROOT / "scenes"}
-        return people.sample(np.random.default_rng(5), cfg, ctx, "rescuer")
+        return people.sample(np.random.default_rng(5), cfg, Site(spread=6.0), "rescuer",
+                             scan_assets(p).rescuer_bodies)[0]
 
     with_outfit = run()
     monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet: {})

@@ -13,6 +13,7 @@ import pytest
 
 from blender_addon import bodies, meshes
 from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, weather
+from blender_addon.generators.site import Site
 from blender_addon.preset import preset_from_dict
 from trainer import bodies as anny_bodies
 
@@ -25,19 +26,23 @@ PRESET = preset_from_dict({"distractors": {"dogs": [1, 2], "vehicles": [1, 2]},
 
 
 def run_all(seed: int) -> str:
+    """Every sampler alone, in sample_scene's order, each handed only what its signature asks for."""
     rng = lambda k: np.random.default_rng([seed, k])
-    ctx = {"taken": [], "next_index": 1, "spread": 6.0, "base_dir": PRESET.base_dir, "width": 320, "height": 240}
-    out = {"rescuers": people.sample(rng(0), PRESET["rescuers"], ctx, "rescuer")}
-    out["civilians"] = people.sample(rng(1), PRESET["civilians"], ctx, "civilian")
-    out["labelled"], out["distractors"] = distractors.sample(rng(8), PRESET["distractors"], ctx, ["rescuer", "dog"])
-    ctx["vehicles"] = [d for d in out["labelled"] + out["distractors"] if d["kind"] == "vehicle"]
-    ctx["objects"] = out["rescuers"] + out["civilians"] + out["labelled"]
-    ctx["debris"] = out["debris"] = debris.sample(rng(2), PRESET["debris"], ctx)
-    ctx["buildings"] = out["buildings"] = buildings.sample(rng(7), PRESET["buildings"], ctx)
-    out["ground"] = ground.sample(rng(3), PRESET["ground"], ctx)
-    out["light"] = light.sample(rng(4), PRESET["light"], ctx)
-    out["weather"] = weather.sample(rng(5), PRESET["weather"], ctx)
-    out["camera"] = camera.sample(rng(6), PRESET["camera"], ctx)
+    site = Site(spread=6.0)
+    out: dict = {}
+    out["rescuers"], site = people.sample(rng(0), PRESET["rescuers"], site, "rescuer")
+    out["civilians"], site = people.sample(rng(1), PRESET["civilians"], site, "civilian")
+    out["labelled"], out["distractors"], site = distractors.sample(rng(8), PRESET["distractors"], site,
+                                                                   ["rescuer", "dog"])
+    vehicles = [d for d in out["labelled"] + out["distractors"] if d["kind"] == "vehicle"]
+    out["debris"] = debris.sample(rng(2), PRESET["debris"], site)
+    out["buildings"] = buildings.sample(rng(7), PRESET["buildings"], site)
+    out["ground"] = ground.sample(rng(3), PRESET["ground"])
+    out["light"] = light.sample(rng(4), PRESET["light"], site.spread)
+    out["weather"] = weather.sample(rng(5), PRESET["weather"])
+    out["camera"] = camera.sample(rng(6), PRESET["camera"], width=320, height=240,
+                                  objects=out["rescuers"] + out["civilians"] + out["labelled"],
+                                  debris=out["debris"], buildings=out["buildings"], vehicles=vehicles)
     return json.dumps(out, sort_keys=True)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from blender_addon.assets.files import scan_assets
 from blender_addon.atomic import encode_png16
 from blender_addon.engine import shard_indices
 from blender_addon.generators import people
@@ -31,6 +32,22 @@ def test_same_seed_same_description_and_json_safe():
     assert a != json.dumps(sample_scene(p, 7, 4), sort_keys=True)
     assert a != json.dumps(sample_scene(p, 8, 3), sort_keys=True)
     assert frame_seed(7, 3) == sample_scene(p, 7, 3)["seed"]
+
+
+def test_sampling_never_walks_a_folder(monkeypatch):
+    """Asset folders are scanned once, before sampling; with the lists passed in, sample_scene
+    touches no file and gives exactly what it gives when it scans for itself."""
+    p = load_preset(SCENES / "default.toml")
+    assets = scan_assets(p)
+    assert assets.rescuer_bodies  # the shipped bodies
+    expected = [sample_scene(p, 2, i) for i in range(3)]
+
+    def no_fs(*args, **kwargs):
+        raise AssertionError("sampling touched the file system")
+
+    for name in ("rglob", "iterdir", "stat", "is_file", "is_dir", "read_text", "read_bytes", "open"):
+        monkeypatch.setattr(Path, name, no_fs)
+    assert [sample_scene(p, 2, i, assets) for i in range(3)] == expected
 
 
 def test_streams_are_independent():

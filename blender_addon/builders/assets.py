@@ -17,9 +17,6 @@ from blender_addon.builders.objects import link
 from trainer.errors import UserError
 
 
-MESH_EXTS = (".blend", ".obj", ".glb", ".gltf", ".fbx")
-
-
 def load_meshes(path: Path) -> list[bpy.types.Mesh]:
     if path.suffix.lower() != ".blend":  # OBJ / glTF / FBX: all parts joined, base at z=0
         from blender_addon.builders.bodies import load_body_mesh

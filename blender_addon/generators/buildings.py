@@ -19,6 +19,7 @@ import numpy as np
 
 from blender_addon import meshes
 from blender_addon.generators._util import choice, integer, jitter_color, r5, uniform
+from blender_addon.generators.site import Site
 from blender_addon.geometry import OrientedBox
 
 FACADES = {"plaster": (0.55, 0.52, 0.46), "concrete": (0.42, 0.41, 0.39), "brick": (0.4, 0.17, 0.1),
@@ -76,8 +77,8 @@ def _heap(rng: np.random.Generator, name: str, loc, radius: float, height: float
             "brick": r5(rng.uniform(0.0, 0.35)), "seed": int(rng.integers(2**31))}
 
 
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
-    """Buildings (near ring, far ring) and heaps; ctx: 'spread' (people radius), 'taken'."""
+def sample(rng: np.random.Generator, cfg: dict, site: Site) -> list[dict]:
+    """Buildings (near ring, far ring) around the site and heaps on it, off everyone standing there."""
     out: list[dict] = []
     for ring, far in (("count", False), ("far_count", True)):
         n = integer(rng, cfg[ring])
@@ -91,11 +92,11 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
                 heap = _heap_at_collapse(rng, b, f"heap_building_{k:02d}")
                 if heap:
                     out.append(heap)
-    people = ctx["taken"]
+    people = site.taken
     for k in range(integer(rng, cfg["heaps"])):
         radius, height = uniform(rng, cfg["heap_radius"]), 0.0
         for _ in range(100):
-            r, a = rng.uniform(0.3, 1.6) * ctx["spread"], rng.uniform(0, 2 * math.pi)
+            r, a = rng.uniform(0.3, 1.6) * site.spread, rng.uniform(0, 2 * math.pi)
             x, y = r * math.cos(a), r * math.sin(a)
             if all(math.hypot(x - px, y - py) > radius + 0.6 for px, py in people):
                 height = radius * rng.uniform(0.25, 0.45)

@@ -9,6 +9,7 @@ cores, the others as `geometry.OrientedBox`es). This uses the same pure projecti
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,10 +40,12 @@ def _pose(rng, cfg, mode, center) -> tuple[np.ndarray, np.ndarray]:
     return loc, aim
 
 
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
-    """ctx: 'objects' (labelled people), 'debris', 'buildings', 'width', 'height'."""
-    w, h = ctx["width"], ctx["height"]
-    people = ctx["objects"]
+def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, objects: Sequence[dict],
+           debris: Sequence[dict] = (), buildings: Sequence[dict] = (), vehicles: Sequence[dict] = ()) -> dict:
+    """A camera for a width x height image aimed at a rescuer among the labelled `objects`, kept
+    out of and seeing past `debris` (cores), `buildings` (and heaps) and `vehicles` (boxes)."""
+    w, h = width, height
+    people = objects
     rescuers = ([p for p in people if p["category"] == "rescuer"]
                 or [p for p in people if p.get("generator") != "distractors"])  # dogs/vehicles are never the target
     mode = choice(rng, cfg["modes"])
@@ -50,9 +53,8 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
     target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
-    cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in ctx["debris"]]
-    obstacles = ([buildings_gen.obstacle(b) for b in ctx.get("buildings", [])]
-                 + [distractors_gen.obstacle(v) for v in ctx.get("vehicles", [])])
+    cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in debris]
+    obstacles = [buildings_gen.obstacle(b) for b in buildings] + [distractors_gen.obstacle(v) for v in vehicles]
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
     noise = r5(uniform(rng, cfg["sensor_noise"]))
     for attempt in range(1, cfg["max_tries"] + 1):

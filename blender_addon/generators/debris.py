@@ -14,12 +14,13 @@ ground at the edge of the site, outside the people's area.
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
 from blender_addon import meshes
 from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
+from blender_addon.generators.site import Site
 
 MATERIALS = {"concrete": (0.45, 0.44, 0.41), "brick": (0.36, 0.17, 0.11), "wood": (0.33, 0.2, 0.1),
              "rusty": (0.3, 0.14, 0.07), "charred": (0.03, 0.028, 0.025), "plaster": (0.6, 0.57, 0.52)}
@@ -28,22 +29,11 @@ KIND_MATERIALS = {"rock": ["concrete", "brick"], "slab": ["concrete"], "beam": [
 EDGE_KINDS = ("wall", "car")  # large: placed at the edge of the site
 
 
-ASSET_EXTS = (".blend", ".obj", ".glb", ".gltf", ".fbx")
-
-
-def asset_files(folders: list[str], base_dir: Path) -> list[str]:
-    """Asset mesh files (.blend/.obj/.glb/.gltf/.fbx; posix paths relative to the preset dir),
-    sorted for determinism. E.g. assets/debris, assets/buildings, assets/vehicles."""
-    files: list[str] = []
-    for folder in folders:
-        files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*")
-                        if p.suffix.lower() in ASSET_EXTS and p.is_file())
-    return files
-
-
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
-    people = ctx["taken"]
-    assets = asset_files(cfg["asset_folders"], ctx["base_dir"]) if cfg["asset_probability"] > 0 else []
+def sample(rng: np.random.Generator, cfg: dict, site: Site, asset_files: Sequence[str] = ()) -> list[dict]:
+    """Debris kept off everyone standing on the site and out of its keep-out discs; `asset_files`:
+    the preset's debris meshes (assets.files.scan_assets)."""
+    people = site.taken
+    assets = list(asset_files) if cfg["asset_probability"] > 0 else []
     out = []
     heights: list[tuple[float, float, float, float]] = []  # settled pieces: x, y, radius, top z
     for k in range(integer(rng, cfg["count"])):
@@ -52,12 +42,12 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> list[dict]:
         edge = kind in EDGE_KINDS
         for _ in range(100):  # keep debris out of the people's footprint
             if edge:
-                r, a = ctx["spread"] + rng.uniform(3.0, 8.0), rng.uniform(0, 2 * math.pi)
+                r, a = site.spread + rng.uniform(3.0, 8.0), rng.uniform(0, 2 * math.pi)
                 x, y = r * math.cos(a), r * math.sin(a)
             else:
                 x, y = disc_point(rng, cfg["spread"])
             if (all(math.hypot(x - a, y - b) > 0.45 + size * 0.6 for a, b in people)
-                    and all(math.hypot(x - a, y - b) > r + size * 0.5 for a, b, r in ctx.get("keep_out", []))):
+                    and all(math.hypot(x - a, y - b) > r + size * 0.5 for a, b, r in site.keep_out)):
                 break
         mat_name = KIND_MATERIALS[kind][rng.integers(len(KIND_MATERIALS[kind]))]
         d = {"name": f"debris_{k:03d}", "kind": kind, "material": mat_name,

@@ -16,6 +16,8 @@ import numpy as np
 
 from blender_addon import meshes
 from blender_addon.generators._util import choice, integer, jitter_color, r5, uniform
+from blender_addon.generators.people import place
+from blender_addon.generators.site import Site
 from blender_addon.geometry import OrientedBox
 
 COATS = [(0.35, 0.2, 0.08), (0.03, 0.025, 0.02), (0.55, 0.38, 0.18), (0.75, 0.6, 0.35), (0.6, 0.58, 0.55),
@@ -29,44 +31,43 @@ VEHICLES = {"fire_engine": ((0.6, 0.02, 0.015), (0.85, 0.85, 0.8), (2.9, 3.3), (
             "police": ((0.85, 0.85, 0.85), (0.02, 0.05, 0.45), (2.2, 2.6), (5.0, 6.0))}
 
 
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict, categories: list[str]) -> tuple[list[dict], list[dict]]:
-    """(labelled, unlabelled) distractors. ctx: 'taken' (people positions; dogs are added),
-    'spread', 'next_index' (pass indices of labelled ones), 'keep_out' ((x, y, r) discs debris avoids)."""
-    from blender_addon.generators.people import place
-
+def sample(rng: np.random.Generator, cfg: dict, site: Site,
+           categories: list[str]) -> tuple[list[dict], list[dict], Site]:
+    """(labelled, unlabelled) distractors, and the site with the dogs standing among the people,
+    pass indices used by the labelled ones and a keep-out disc around each vehicle (debris avoids)."""
     labelled, scenery = [], []
 
-    def add(d: dict) -> None:
+    def add(d: dict, site: Site) -> Site:
         if d["category"] in categories:
-            d["index"] = ctx["next_index"]
-            ctx["next_index"] += 1
+            d["index"], site = site.label()
             labelled.append(d)
         else:
             scenery.append(d)
+        return site
 
     for k in range(integer(rng, cfg["dogs"])):
-        x, y = place(rng, ctx["spread"], ctx["taken"])
-        ctx["taken"].append((x, y))
+        x, y = place(rng, site.spread, site.taken)
+        site = site.stand(x, y)
         vest = bool(rng.uniform() < cfg["dog_vest_probability"])
-        add({"name": f"dog_{k:02d}", "kind": "dog", "category": "dog", "generator": "distractors",
+        site = add({"name": f"dog_{k:02d}", "kind": "dog", "category": "dog", "generator": "distractors",
              "asset": "procedural:dog", "location": r5([x, y, 0.0]), "yaw_deg": r5(rng.uniform(0, 360)),
              "shoulder": r5(rng.uniform(0.45, 0.7)), "pose": DOG_POSES[rng.integers(len(DOG_POSES))],
              "vest": vest, "colors": {"coat": jitter_color(rng, COATS[rng.integers(len(COATS))], 0.15),
                                       "vest": jitter_color(rng, VESTS[rng.integers(len(VESTS))], 0.05)},
-             "seed": int(rng.integers(2**31))})
+             "seed": int(rng.integers(2**31))}, site)
     for k in range(integer(rng, cfg["vehicles"])):
         kind = choice(rng, cfg["vehicle_kinds"])
         paint, band, hr, lr = VEHICLES[kind]
         length, height = uniform(rng, list(lr)), uniform(rng, list(hr))
-        r, a = ctx["spread"] + rng.uniform(4.0, 9.0), rng.uniform(0, 2 * math.pi)
+        r, a = site.spread + rng.uniform(4.0, 9.0), rng.uniform(0, 2 * math.pi)
         x, y = r * math.cos(a), r * math.sin(a)
-        ctx.setdefault("keep_out", []).append((x, y, length / 2 + 0.5))
-        add({"name": f"vehicle_{k:02d}", "kind": "vehicle", "category": "vehicle", "generator": "distractors",
+        site = site.keep_clear(x, y, length / 2 + 0.5)
+        site = add({"name": f"vehicle_{k:02d}", "kind": "vehicle", "category": "vehicle", "generator": "distractors",
              "asset": f"procedural:{kind}", "vehicle": kind, "location": r5([x, y, 0.0]),
              "yaw_deg": r5(math.degrees(a) + 90 + rng.normal(0, 15)), "length": r5(length), "height": r5(height),
              "colors": {"paint": jitter_color(rng, paint, 0.05), "band": list(band)},
-             "lights": bool(rng.uniform() < 0.7), "seed": int(rng.integers(2**31))})
-    return labelled, scenery
+             "lights": bool(rng.uniform() < 0.7), "seed": int(rng.integers(2**31))}, site)
+    return labelled, scenery, site
 
 
 def mesh(d: dict) -> meshes.Mesh:

@@ -8,6 +8,7 @@ blown out (checked by a mean-luminance test on real renders)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -24,23 +25,25 @@ def kelvin_to_rgb(k: float) -> list[float]:
     return r5(c / c.max())
 
 
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
+def sample(rng: np.random.Generator, cfg: dict, spread: float, backgrounds: Sequence[str] = ()) -> dict:
+    """Sun, sky, work lights and fires around the people's area (radius `spread`); a backplate
+    from `backgrounds` (assets.files.scan_assets) with background_probability."""
     elevation = uniform(rng, cfg["sun_elevation"])
     sky = choice(rng, cfg["sky"])
     warm = 3500 + 3000 * min(max(elevation, 0), 40) / 40  # low sun is warmer
     lights = []
     for k in range(integer(rng, cfg["work_lights"])):
-        x, y = disc_point(rng, ctx["spread"] + 3.0)
+        x, y = disc_point(rng, spread + 3.0)
         lights.append({"name": f"work_light_{k}", "location": r5([x, y, rng.uniform(2.5, 5.0)]),
                        "power": r5(uniform(rng, cfg["work_light_power"])),
                        "color": kelvin_to_rgb(rng.uniform(3200, 5600)), "spot_size_deg": r5(rng.uniform(70, 110))})
     fires = []
     for k in range(integer(rng, cfg["fires"])):
-        x, y = disc_point(rng, ctx["spread"] + 4.0)
+        x, y = disc_point(rng, spread + 4.0)
         fires.append({"name": f"fire_{k}", "location": r5([x, y, rng.uniform(0.2, 0.8)]),
                       "power": r5(uniform(rng, cfg["fire_power"])), "color": kelvin_to_rgb(rng.uniform(1700, 2300)),
                       "radius": r5(rng.uniform(0.3, 0.8))})
-    backgrounds = background_files(cfg["background_folders"], ctx["base_dir"])
+    backgrounds = list(backgrounds)
     background = None
     if backgrounds and rng.uniform() < cfg["background_probability"]:
         background = {"file": backgrounds[rng.integers(len(backgrounds))], "rotation_deg": r5(rng.uniform(0, 360))}
@@ -56,20 +59,6 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
         "world_color": r5(np.array([0.45, 0.55, 0.75]) * rng.uniform(0.7, 1.1)),
         "work_lights": lights,
     }
-
-
-BACKGROUND_EXTS = (".hdr", ".exr", ".jpg", ".jpeg", ".png")
-
-
-def background_files(folders: list[str], base_dir) -> list[str]:
-    """HDRIs / photo backplates (posix paths relative to the preset dir), sorted for determinism."""
-    out: list[str] = []
-    for folder in folders:
-        d = base_dir / folder
-        if d.is_dir():
-            out += sorted(p.relative_to(base_dir).as_posix() for p in d.rglob("*")
-                          if p.suffix.lower() in BACKGROUND_EXTS and p.is_file())
-    return out
 
 
 def exposure(desc: dict, weather: dict) -> float:

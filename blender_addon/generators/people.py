@@ -9,11 +9,13 @@ is a labelled object: one mesh (body + helmet joined), one unique pass index.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from blender_addon import bodies, meshes
 from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
+from blender_addon.generators.site import Site
 
 JACKETS = {"hivis_orange": (0.95, 0.28, 0.02), "hivis_yellow": (0.8, 0.95, 0.05), "red": (0.7, 0.04, 0.03),
            "navy": (0.02, 0.035, 0.09), "sand": (0.5, 0.4, 0.24)}
@@ -74,12 +76,14 @@ def place(rng: np.random.Generator, spread: float, taken: list[tuple[float, floa
     raise ValueError(f"cannot place people {MIN_GAP} m apart within spread {spread} m")
 
 
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> list[dict]:
-    """People of one category; ctx['taken'] collects positions, ctx['next_index'] pass indices."""
+def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
+           body_files: Sequence[dict] = ()) -> tuple[list[dict], Site]:
+    """People of one category, and the site with them standing there and their pass indices used.
+    `body_files`: descriptions of the section's body meshes (assets.files.scan_assets)."""
     out = []
     for k in range(integer(rng, cfg["count"])):
-        x, y = place(rng, ctx["spread"], ctx["taken"])
-        ctx["taken"].append((x, y))
+        x, y = place(rng, site.spread, site.taken)
+        site = site.stand(x, y)
         pose = choice(rng, cfg["poses"])
         if category == "rescuer":
             jacket_name = choice(rng, cfg["jackets"])
@@ -99,13 +103,14 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> lis
         colors["gloves"] = (jitter_color(rng, GLOVES[rng.integers(len(GLOVES))], 0.2) if category == "rescuer"
                             else colors["skin"])
         height = uniform(rng, cfg["height"])
-        p = {"index": ctx["next_index"], "category": category, "name": f"{category}_{k:02d}",
+        index, site = site.label()
+        p = {"index": index, "category": category, "name": f"{category}_{k:02d}",
              "asset": "procedural:humanoid", "generator": "people",
              "location": r5([x, y, 0.0]), "yaw_deg": r5(rng.uniform(0, 360)),
              "height": r5(height), "pose": pose, "joints": sample_pose(rng, PROCEDURAL_POSE.get(pose, pose)),
              "clothing": jacket_name, "helmet": helmet, "stripes": stripes, "colors": colors,
              "dirt": r5(uniform(rng, cfg["dirt"])), "roughness": r5(rng.uniform(0.6, 0.9))}
-        files = bodies.scan(cfg["body_folders"], ctx["base_dir"]) if cfg["body_probability"] > 0 else []
+        files = list(body_files) if cfg["body_probability"] > 0 else []
         if files and rng.uniform() < cfg["body_probability"]:
             same = [b for b in files if b["pose"] == pose]
             body = (same or files)[rng.integers(len(same or files))]
@@ -119,8 +124,7 @@ def sample(rng: np.random.Generator, cfg: dict, ctx: dict, category: str) -> lis
         # exactly what they were before these outfit details existed
         p.update(sample_outfit(rng.spawn(1)[0], category, helmet))
         out.append(p)
-        ctx["next_index"] += 1
-    return out
+    return out, site
 
 
 def sample_outfit(rng: np.random.Generator, category: str, helmet: bool) -> dict:

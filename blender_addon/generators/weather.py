@@ -21,7 +21,7 @@ from blender_addon import meshes
 from blender_addon.generators._util import choice, integer, r5
 
 
-def sample(rng: np.random.Generator, cfg: dict, ctx: dict) -> dict:
+def sample(rng: np.random.Generator, cfg: dict) -> dict:
     cond = choice(rng, cfg["conditions"])
     d = {"condition": cond, "overcast": 0.0, "count": 0, "seed": int(rng.integers(2**31)), "ground_cover": 0.0}
     if cond == "rain":

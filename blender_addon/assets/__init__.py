@@ -1,0 +1,1 @@
+"""The renderer's asset code that needs no Blender: finding asset files before sampling (`files`)."""
