@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 from render_support import ROOT, env, needs_bpy
 
-from blender_addon import bodies, meshes
+from blender_addon import meshes
+from blender_addon.assets import bodies
+from blender_addon.assets import rescuers as anny_bodies
 from blender_addon.assets.files import scan_assets
 from blender_addon.generators import people
 from blender_addon.generators.site import Site
 from blender_addon.preset import preset_from_dict
 from blender_addon.sampling import sample_scene
-from trainer import bodies as anny_bodies
 
 ASSETS = ROOT / "assets" / "rescuers"
 
@@ -240,7 +241,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         from blender_addon.builders.bodies import body_object, _head_frame
         from blender_addon.preset import preset_from_dict
         from blender_addon.sampling import sample_scene
-        from blender_addon.bodies import helmet_mesh
+        from blender_addon.assets.bodies import helmet_mesh
         cleanup.reset_factory()
         scenes = Path({str(ROOT / "scenes")!r})
         p = preset_from_dict({{"rescuers": {{"count": [4, 4], "helmet_probability": 0.5}},
@@ -402,7 +403,8 @@ def test_field_bands_render_crisp_where_stripe_mask_puts_them(tmp_path):
         import bpy, numpy as np
         from blender_addon.builders import cleanup
         from pathlib import Path
-        from blender_addon.builders.bodies import _cloth, load_body_mesh
+        from blender_addon.builders.bodies import load_body_mesh
+        from blender_addon.builders.surfaces import _cloth
         cleanup.reset_factory()
         sc = bpy.context.scene
         o = bpy.data.objects.new("q", load_body_mesh(Path({str(tmp_path / "q.obj")!r}), False, stripe_field=True))

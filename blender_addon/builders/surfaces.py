@@ -1,16 +1,30 @@
-"""Procedural materials for the built environment: weathered concrete/plaster, brick, rubble.
+"""Procedural materials: the built environment (weathered concrete/plaster, brick, rubble), the
+weather's response on any material, and people's clothing.
 
 Flat colours are what make renders look like toys; real ruins have blotchy stains, soot above
 openings, mortar lines and a gravelly mix of concrete and brick fragments. These node trees do
 that with texture nodes only (object-space coordinates in metres, so scale is physical), plus the
 weather response shared with debris and vehicles (wet / snow-capped: `weather_surface`).
+
+Clothing (`dress`: one material per body slot, builders.bodies calls it): region materials by
+slot name (skin, jacket, pants, boots, gloves: bodies from `trainer assets rescuers`), jacket and
+pants with reflective bands from the vertex colours (computed on the rest body, so they follow the
+limbs): bodies with the stripe field (sidecar `stripe_field`) get crisp bands thresholded in the
+shader from G (rest height fraction) and B (arm), others use the 0/1 mask in R as it interpolates.
+Other files get one material that picks the region by height (boots, trousers, jacket, skin) and
+puts the bands at fixed heights (right for upright bodies only). Every cloth material has
+colour/roughness jitter, mud/dust from the ground up (noise), fabric folds (bump from a distorted
+wave ring pattern plus fine noise) and a little sheen.
 """
 
 from __future__ import annotations
 
 import bpy
 
+from blender_addon.assets.bodies import REGIONS, STRIPE_BANDS
 from blender_addon.builders.objects import new_material
+
+STRIPE_COLOR = (0.8, 0.82, 0.8)  # reflective bands on jackets and trousers
 
 
 def node(nt, kind: str, **inputs):
@@ -161,3 +175,276 @@ def weather_surface(nt, color_out, weather: dict):
         mix.inputs[7].default_value = (0.85, 0.87, 0.9, 1.0)
         return mix.outputs[2], 1.0
     return color_out, 1.0
+
+
+# ---------------------------------------------------------------- clothing
+
+def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
+    """One material per slot name; unknown names (user meshes) get the height-banded outfit."""
+    c = person["colors"]
+    folds = person.get("folds")
+    field = int((person.get("body") or {}).get("stripe_field", 0) or 0) >= 1
+    out = []
+    for i, name in enumerate(slots):
+        mname = f"{person['name']}_{name or 'outfit'}_{i}"
+        if name == "helmet":
+            out.append(_cloth(mname, c["helmet"], 0.3, person["dirt"] * 0.5, stripes=False))
+        elif name == "hair":
+            out.append(_hair(mname, person["hair"]["color"]))
+        elif name == "backpack":
+            out.append(_cloth(mname, person["backpack"]["color"], 0.75, person["dirt"], stripes=False, folds=folds))
+        elif name in REGIONS:
+            color = c.get(name, c["jacket"])
+            stripes = person["stripes"] and name in ("jacket", "pants")
+            rough = 0.5 if name in ("skin",) else person["roughness"]
+            bare = name == "skin" or (name == "gloves" and person.get("category") == "civilian")
+            out.append(_cloth(mname, color, rough, person["dirt"] if name != "skin" else 0.0, stripes=stripes,
+                              stripe_source=f"field:{name}" if field else "attribute", folds=None if bare else folds,
+                              fine=0.5 if name in ("boots", "gloves") else 1.0))
+        else:
+            out.append(_banded(mname, person))
+    return out
+
+
+def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
+           stripe_source: str = "attribute", folds: dict | None = None, fine: float = 1.0) -> bpy.types.Material:
+    mat = new_material(name)
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    bsdf.inputs["Roughness"].default_value = roughness
+    base = _rgb(nt, color)
+    col_out, rough_out = base, None
+    if stripes:
+        attr = nt.nodes.new("ShaderNodeVertexColor")
+        attr.layer_name = "Color"
+        sep = nt.nodes.new("ShaderNodeSeparateColor")
+        nt.links.new(attr.outputs["Color"], sep.inputs["Color"])
+        if stripe_source.startswith("field:"):  # exact bands from the rest-height field (G, B)
+            band = _stripe_bands(nt, sep.outputs[1], sep.outputs[2], stripe_source.split(":", 1)[1])
+        else:  # R: the 0/1 mask, blurred across coarse triangles; threshold its 0.5 iso-line
+            crisp = nt.nodes.new("ShaderNodeMapRange")
+            crisp.inputs["From Min"].default_value = 0.42
+            crisp.inputs["From Max"].default_value = 0.52
+            nt.links.new(sep.outputs[0], crisp.inputs["Value"])
+            band = crisp.outputs["Result"]
+        col_out = mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
+        rmix = nt.nodes.new("ShaderNodeMapRange")
+        nt.links.new(band, rmix.inputs["Value"])
+        rmix.inputs["To Min"].default_value = roughness
+        rmix.inputs["To Max"].default_value = 0.2
+        rough_out = rmix.outputs["Result"]
+        nt.links.new(col_out, bsdf.inputs["Emission Color"])
+        em = nt.nodes.new("ShaderNodeMath")
+        em.operation = "MULTIPLY"
+        em.inputs[1].default_value = 0.25
+        nt.links.new(band, em.inputs[0])
+        nt.links.new(em.outputs[0], bsdf.inputs["Emission Strength"])
+    if dirt > 0:
+        col_out = _dirt(nt, col_out, dirt)
+    if folds:
+        rough_var = _fabric(nt, bsdf, folds, fine)
+        if rough_out is None:  # roughness varies with the weave noise (bands keep their own)
+            rr = nt.nodes.new("ShaderNodeMapRange")
+            nt.links.new(rough_var, rr.inputs["Value"])
+            rr.inputs["To Min"].default_value = max(roughness - 0.12, 0.05)
+            rr.inputs["To Max"].default_value = min(roughness + 0.08, 1.0)
+            rough_out = rr.outputs["Result"]
+        bsdf.inputs["Sheen Weight"].default_value = float(folds.get("sheen", 0.2))
+        bsdf.inputs["Sheen Roughness"].default_value = 0.5
+    nt.links.new(col_out, bsdf.inputs["Base Color"])
+    if rough_out is not None:
+        nt.links.new(rough_out, bsdf.inputs["Roughness"])
+    mat.diffuse_color = (*color[:3], 1.0)
+    return mat
+
+
+def _math(nt, op: str, a, b):
+    n = nt.nodes.new("ShaderNodeMath")
+    n.operation = op
+    for i, x in enumerate((a, b)):
+        if isinstance(x, (int, float)):
+            n.inputs[i].default_value = float(x)
+        else:
+            nt.links.new(x, n.inputs[i])
+    return n.outputs[0]
+
+
+def _stripe_bands(nt, g, b, region: str):
+    """0/1 band mask from the stripe field: G = rest height fraction (as written in the file, see
+    `colors_as_written`), B = arm. Thresholds of a linearly interpolated field are straight lines
+    across each triangle, so band edges stay crisp on coarse (decimated) bodies. Ranges are
+    `STRIPE_BANDS`, the ones `assets.rescuers.stripe_mask` uses."""
+    def inside(ranges):
+        out = None
+        for lo, hi in ranges:
+            sel = _math(nt, "MULTIPLY", _math(nt, "GREATER_THAN", g, lo), _math(nt, "LESS_THAN", g, hi))
+            out = sel if out is None else _math(nt, "MAXIMUM", out, sel)
+        return out
+
+    if region == "pants":
+        return inside(STRIPE_BANDS["pants"])
+    arm = _math(nt, "GREATER_THAN", b, 0.5)
+    torso = _math(nt, "LESS_THAN", b, 0.5)
+    return _math(nt, "MAXIMUM", _math(nt, "MULTIPLY", torso, inside(STRIPE_BANDS["torso"])),
+                 _math(nt, "MULTIPLY", arm, inside(STRIPE_BANDS["arm"])))
+
+
+def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
+    """Folds: a noise stretched across the body's height (object space: slow in X/Y, fast in Z),
+    so its ridges run around upright limbs and the torso like creases, folded into sharp ridges
+    (1 - |2n - 1|), plus a fine noise for the weave; both drive one Bump node. Returns the weave
+    noise (0..1) for roughness variation."""
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    mapping = nt.nodes.new("ShaderNodeMapping")
+    k = float(folds.get("scale", 7.0))
+    mapping.inputs["Scale"].default_value = (0.35 * k, 0.35 * k, 1.6 * k)
+    mapping.inputs["Location"].default_value = (float(folds.get("phase", 0.0)), 0.0, 0.0)
+    nt.links.new(coord.outputs["Object"], mapping.inputs["Vector"])
+    crease = nt.nodes.new("ShaderNodeTexNoise")
+    crease.inputs["Scale"].default_value = 1.0
+    crease.inputs["Detail"].default_value = 1.5
+    crease.inputs["Distortion"].default_value = 0.6
+    nt.links.new(mapping.outputs["Vector"], crease.inputs["Vector"])
+    ridge = nt.nodes.new("ShaderNodeMath")  # |2n - 1|: 0 on the ridge lines
+    ridge.operation = "MULTIPLY_ADD"
+    ridge.use_clamp = False
+    nt.links.new(crease.outputs["Fac"], ridge.inputs[0])
+    ridge.inputs[1].default_value = 2.0
+    ridge.inputs[2].default_value = -1.0
+    absn = nt.nodes.new("ShaderNodeMath")
+    absn.operation = "ABSOLUTE"
+    nt.links.new(ridge.outputs[0], absn.inputs[0])
+    weave = nt.nodes.new("ShaderNodeTexNoise")
+    weave.inputs["Scale"].default_value = 60.0
+    weave.inputs["Detail"].default_value = 1.0
+    nt.links.new(coord.outputs["Object"], weave.inputs["Vector"])
+    height = nt.nodes.new("ShaderNodeMath")
+    height.operation = "MULTIPLY_ADD"
+    nt.links.new(weave.outputs["Fac"], height.inputs[0])
+    height.inputs[1].default_value = 0.15
+    nt.links.new(absn.outputs[0], height.inputs[2])
+    bump = nt.nodes.new("ShaderNodeBump")
+    bump.inputs["Strength"].default_value = float(folds.get("strength", 0.35)) * fine
+    bump.inputs["Distance"].default_value = 0.02
+    nt.links.new(height.outputs[0], bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    return weave.outputs["Fac"]
+
+
+def _hair(name: str, color) -> bpy.types.Material:
+    """Hair cap: rough, a little sheen, a fine streaky bump (noise stretched along the crown axis)."""
+    mat = new_material(name)
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    bsdf.inputs["Roughness"].default_value = 0.55
+    bsdf.inputs["Sheen Weight"].default_value = 0.3
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    mapping = nt.nodes.new("ShaderNodeMapping")
+    mapping.inputs["Scale"].default_value = (8.0, 8.0, 1.0)
+    nt.links.new(coord.outputs["Object"], mapping.inputs["Vector"])
+    noise = nt.nodes.new("ShaderNodeTexNoise")
+    noise.inputs["Scale"].default_value = 40.0
+    noise.inputs["Detail"].default_value = 3.0
+    nt.links.new(mapping.outputs["Vector"], noise.inputs["Vector"])
+    bump = nt.nodes.new("ShaderNodeBump")
+    bump.inputs["Strength"].default_value = 0.6
+    bump.inputs["Distance"].default_value = 0.005
+    nt.links.new(noise.outputs["Fac"], bump.inputs["Height"])
+    nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    ramp = nt.nodes.new("ShaderNodeMapRange")  # strands: darker and lighter streaks
+    nt.links.new(noise.outputs["Fac"], ramp.inputs["Value"])
+    ramp.inputs["To Min"].default_value = 0.6
+    ramp.inputs["To Max"].default_value = 1.3
+    tint = nt.nodes.new("ShaderNodeMix")
+    tint.data_type = "RGBA"
+    tint.blend_type = "MULTIPLY"
+    tint.inputs["Factor"].default_value = 1.0
+    nt.links.new(_rgb(nt, color), tint.inputs[6])
+    comb = nt.nodes.new("ShaderNodeCombineColor")
+    for k in range(3):
+        nt.links.new(ramp.outputs["Result"], comb.inputs[k])
+    nt.links.new(comb.outputs["Color"], tint.inputs[7])
+    nt.links.new(tint.outputs[2], bsdf.inputs["Base Color"])
+    mat.diffuse_color = (*color[:3], 1.0)
+    return mat
+
+
+def _rgb(nt, color):
+    n = nt.nodes.new("ShaderNodeRGB")
+    n.outputs[0].default_value = (*color[:3], 1.0)
+    return n.outputs[0]
+
+
+def _dirt(nt, color_out, amount: float):
+    """Mud/dust: noise patches, strongest near the feet (object z), fading by ~1 m."""
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    noise = nt.nodes.new("ShaderNodeTexNoise")
+    noise.inputs["Scale"].default_value = 7.0
+    noise.inputs["Detail"].default_value = 4.0
+    nt.links.new(coord.outputs["Object"], noise.inputs["Vector"])
+    sep = nt.nodes.new("ShaderNodeSeparateXYZ")
+    nt.links.new(coord.outputs["Object"], sep.inputs["Vector"])
+    fade = nt.nodes.new("ShaderNodeMapRange")
+    nt.links.new(sep.outputs["Z"], fade.inputs["Value"])
+    fade.inputs["From Min"].default_value = 0.0
+    fade.inputs["From Max"].default_value = 1.1
+    fade.inputs["To Min"].default_value = 1.0
+    fade.inputs["To Max"].default_value = 0.25
+    patch = nt.nodes.new("ShaderNodeMapRange")
+    nt.links.new(noise.outputs["Fac"], patch.inputs["Value"])
+    patch.inputs["From Min"].default_value = 0.45
+    patch.inputs["From Max"].default_value = 0.65
+    mul = nt.nodes.new("ShaderNodeMath")
+    mul.operation = "MULTIPLY"
+    nt.links.new(patch.outputs["Result"], mul.inputs[0])
+    nt.links.new(fade.outputs["Result"], mul.inputs[1])
+    amt = nt.nodes.new("ShaderNodeMath")
+    amt.operation = "MULTIPLY"
+    amt.inputs[1].default_value = amount
+    nt.links.new(mul.outputs[0], amt.inputs[0])
+    return mix(nt, amt.outputs[0], color_out, _rgb(nt, (0.13, 0.1, 0.07)))
+
+
+def _banded(name: str, person: dict) -> bpy.types.Material:
+    """Outfit for meshes without region materials: regions by height fraction (boots < 6%,
+    trousers < 47%, jacket < 83%, skin above), bands at fixed heights."""
+    c = person["colors"]
+    top = float(person["body"]["bbox_max"][2]) or 1.0
+    mat = new_material(name)
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    bsdf.inputs["Roughness"].default_value = person["roughness"]
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    sep = nt.nodes.new("ShaderNodeSeparateXYZ")
+    nt.links.new(coord.outputs["Object"], sep.inputs["Vector"])
+    frac = nt.nodes.new("ShaderNodeMath")
+    frac.operation = "DIVIDE"
+    frac.inputs[1].default_value = top
+    nt.links.new(sep.outputs["Z"], frac.inputs[0])
+    ramp = nt.nodes.new("ShaderNodeValToRGB")
+    ramp.color_ramp.interpolation = "CONSTANT"
+    els = ramp.color_ramp.elements
+    els[0].position, els[0].color = 0.0, (*c["boots"], 1.0)
+    els[1].position, els[1].color = 0.83, (*c["skin"], 1.0)
+    for pos, key in ((0.06, "pants"), (0.47, "jacket")):
+        e = els.new(pos)
+        e.color = (*c[key], 1.0)
+    nt.links.new(frac.outputs[0], ramp.inputs["Fac"])
+    col = ramp.outputs["Color"]
+    if person["stripes"]:
+        bands = nt.nodes.new("ShaderNodeValToRGB")
+        bands.color_ramp.interpolation = "CONSTANT"
+        be = bands.color_ramp.elements
+        be[0].position, be[0].color = 0.0, (0, 0, 0, 1)
+        be[1].position, be[1].color = 0.70, (0, 0, 0, 1)
+        for lo, hi in STRIPE_BANDS["pants"] + STRIPE_BANDS["torso"]:
+            a = be.new(lo)
+            a.color = (1, 1, 1, 1)
+            b = be.new(hi)
+            b.color = (0, 0, 0, 1)
+        nt.links.new(frac.outputs[0], bands.inputs["Fac"])
+        col = mix(nt, bands.outputs["Color"], col, _rgb(nt, STRIPE_COLOR))
+    if person["dirt"] > 0:
+        col = _dirt(nt, col, person["dirt"])
+    nt.links.new(col, bsdf.inputs["Base Color"])
+    return mat

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from blender_addon import bodies, meshes
+from blender_addon import meshes
+from blender_addon.assets import bodies
 from blender_addon.generators._util import choice, disc_point, integer, jitter_color, r5, uniform
 from blender_addon.generators.site import Site
 

@@ -1,58 +1,30 @@
 """`trainer assets rescuers --count N --out assets/rescuers/`: posed human bodies for the renderer.
 
-Bodies come from the Anny body model (`pip install anny torch`, CPU is fine): phenotypes
-(gender, age young adult..old, muscle, weight, height, proportions) and poses (standing,
-walking, crouching, kneeling, bending, reaching, lying) are sampled from --seed; each body is
-an OBJ + MTL + JSON sidecar (see trainer/bodies.py). Finished bodies are skipped on a rerun.
+The body-asset tool is renderer code (blender_addon/assets/: it writes the body files the renderer
+reads, with the renderer's stripe bands), and `trainer` never imports `blender_addon`. So this
+command runs `python -m blender_addon.assets` in a child process with the same arguments, output
+and exit code: the user command stays, and the arrow between the packages still points one way.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
+import subprocess
+import sys
 
-from trainer.errors import UserError
+# The child's entry: the renderer's asset CLI, with this command's name in its usage lines.
+CHILD = "import sys; from blender_addon.assets.cli import main; sys.exit(main(sys.argv[1:], prog='trainer assets'))"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("assets", help="generate render assets (posed rescuer bodies from Anny)",
-                       description="Generate assets for the Blender renderer.")
-    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    r = kinds.add_parser("rescuers", help="posed human bodies (OBJ + MTL + JSON) from the Anny body model")
-    r.add_argument("--count", type=int, default=16, help="number of bodies (default 16)")
-    r.add_argument("--out", type=Path, default=Path("assets/rescuers"), help="folder (default assets/rescuers)")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--poses", default=None,
-                   help="comma-separated subset of standing,walking,crouching,kneeling,bending,reaching,lying "
-                   "(default: all, in turn)")
-    r.add_argument("--overwrite", action="store_true", help="rewrite bodies that already exist")
-    r.add_argument("--decimate", type=float, default=None, metavar="RATIO",
-                   help="keep this fraction of the triangles (e.g. 0.15; needs bpy) for small files")
-    r.set_defaults(handler=run)
+                       description="Generate assets for the Blender renderer (runs python -m blender_addon.assets).",
+                       add_help=False)
+    p.add_argument("-h", "--help", action="store_true", dest="forward_help", help=argparse.SUPPRESS)
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainer import bodies
-
-    if args.count < 1:
-        raise UserError("--count must be >= 1")
-    poses = bodies.POSES
-    if args.poses:
-        poses = tuple(p.strip() for p in args.poses.split(",") if p.strip())
-        bad = [p for p in poses if p not in bodies.POSES]
-        if bad or not poses:
-            raise UserError(f"--poses: unknown pose {bad[0] if bad else '(empty)'!r}; "
-                            f"choose from {', '.join(bodies.POSES)}")
-    try:
-        import anny  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as exc:
-        raise UserError(f"the Anny body model is not installed ({exc.name}); "
-                        "run: pip install anny torch==2.13.0") from None
-    t0 = time.perf_counter()
-    if args.decimate is not None and not 0 < args.decimate <= 1:
-        raise UserError("--decimate: ratio must be in (0, 1]")
-    written = bodies.generate_bodies(args.out, args.count, args.seed, poses, args.overwrite, decimate=args.decimate)
-    print(f"[assets] {len(written)} bodies written to {args.out} in {time.perf_counter() - t0:.0f} s")
-    return 0
+    rest = (["--help"] if args.forward_help else []) + list(args.rest)
+    return subprocess.run([sys.executable, "-c", CHILD, *rest], check=False).returncode

@@ -1,10 +1,11 @@
 """Posed human bodies from the Anny body model (NAVER, Apache-2.0) -> OBJ + MTL + sidecar JSON.
 
-`trainer assets rescuers` calls `generate_bodies`. Everything here except `load_anny_model` and
-`pose_body` is pure numpy, so the pose library, the part labels and the OBJ writer are testable
-without torch. Anny conventions (measured on anny 0.6.2): Z up, the body faces -Y, `.L` bones
-are at +X, pose parameters ("local-ref") are per-bone rotations about world-aligned axes at the
-bone head, composed down the chain.
+The body-asset tool: `python -m blender_addon.assets rescuers` (and `trainer assets rescuers`, which
+runs it) calls `generate_bodies`. Everything here except `load_anny_model` and `pose_body` is pure
+numpy, so the pose library, the part labels and the OBJ writer are testable without torch. Anny
+conventions (measured on anny 0.6.2): Z up, the body faces -Y, `.L` bones are at +X, pose
+parameters ("local-ref") are per-bone rotations about world-aligned axes at the bone head,
+composed down the chain.
 
 Each body is written as
     body_NNN.obj  triangles, UVs (Anny's texture coordinates), vertex colours (computed at rest, so
@@ -26,10 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from blender_addon.bodies import STRIPE_BANDS, STRIPE_FIELD
+from blender_addon.assets.bodies import REGIONS, STRIPE_BANDS, STRIPE_FIELD, read_obj_vertices
 
 POSES = ("standing", "walking", "crouching", "kneeling", "bending", "reaching", "lying")
-REGIONS = ("skin", "jacket", "pants", "boots", "gloves")
 REGION_COLORS = {"skin": (0.7, 0.5, 0.4), "jacket": (0.9, 0.3, 0.05), "pants": (0.1, 0.1, 0.15),
                  "boots": (0.05, 0.05, 0.05), "gloves": (0.1, 0.1, 0.1)}
 # Phenotype ranges (Anny's 0..1 sliders): adults from young (age 0.62) to old (0.95); Anny's height
@@ -328,8 +328,6 @@ def decimate_body(obj: Path, ratio: float, meta: dict) -> dict:
     bounding box is updated from the new vertices."""
     import subprocess
     import sys
-
-    from blender_addon.bodies import read_obj_vertices
 
     tmp = obj.with_name(f".{obj.stem}.decimated.obj")
     r = subprocess.run([sys.executable, "-c", DECIMATE_SCRIPT, str(obj), str(tmp), str(ratio)],

@@ -23,16 +23,19 @@ import numpy as np
 from blender_addon import meshes
 
 BODY_EXTS = (".obj", ".glb", ".gltf", ".fbx", ".blend")
+# Clothing regions of bodies made by assets.rescuers: one material group (usemtl) each, which the
+# renderer dresses by name (builders.surfaces.dress).
+REGIONS = ("skin", "jacket", "pants", "boots", "gloves")
 # Upright body of unknown shape (FBX/.blend without sidecar): extent as fractions of its height.
 ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH = 0.22, 0.15
 # Reflective bands of hi-vis clothing as ranges of the rest-pose height fraction f (0 at the soles,
-# 1 at the crown): `trainer.bodies.stripe_mask` selects vertices with them and the cloth shader
+# 1 at the crown): `assets.rescuers.stripe_mask` selects vertices with them and the cloth shader
 # thresholds the interpolated f with the same numbers, so both agree on every vertex.
 STRIPE_BANDS = {"torso": ((0.585, 0.62), (0.665, 0.70)),   # jacket, not arm
                 "arm": ((0.56, 0.59), (0.67, 0.695)),      # jacket, upper and lower arm
                 "pants": ((0.16, 0.19), (0.225, 0.255))}   # below the knees
 # version of the smooth stripe field in a body's vertex colours (R 0/1 mask, G f, B arm), see
-# trainer/bodies.py; 0 / absent = R mask only
+# assets/rescuers.py; 0 / absent = R mask only
 STRIPE_FIELD = 1
 
 
