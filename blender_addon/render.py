@@ -76,20 +76,17 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
     args = build_parser().parse_args(argv)
     from blender_addon.engine import RenderOptions, render_dataset
-    from trainer.errors import UserError
+    from trainer.errors import exit_code
 
     opts = RenderOptions(preset=args.scene, out=args.out, count=args.count, seed=args.seed, start=args.start,
                          shard=args.shard, resolution=args.resolution, samples=args.samples, device=args.device,
                          annotate=not args.no_annotate)
-    try:
+
+    def run() -> int:
         render_dataset(opts)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: finished frames are kept; rerun the same command to resume", file=sys.stderr, flush=True)
-        return 130
-    return 0
+        return 0
+
+    return exit_code(run, interrupted="interrupted: finished frames are kept; rerun the same command to resume")
 
 
 if __name__ == "__main__":

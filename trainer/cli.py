@@ -13,7 +13,7 @@ import os
 import sys
 
 from trainer import __version__
-from trainer.errors import UserError
+from trainer.errors import exit_code
 
 # One line per subcommand module; order is the order shown in --help.
 COMMANDS: list[str] = [
@@ -50,14 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return exit_code(lambda: args.handler(args))
 
 
 if __name__ == "__main__":

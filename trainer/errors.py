@@ -6,6 +6,8 @@ the CLI prints `error: <message>` and exits 1. Programming errors stay ordinary 
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -19,3 +21,16 @@ class UserError(Exception):
 
 class DatasetError(UserError):
     """A dataset (images, masks, COCO/VIA JSON) is missing, unreadable or inconsistent."""
+
+
+def exit_code(command: Callable[[], int | None], interrupted: str = "interrupted") -> int:
+    """Run a command the CLI way: its exit code (None = 0); a UserError is one line `error: ...` on
+    stderr and 1; Ctrl-C prints `interrupted` and gives 130."""
+    try:
+        return int(command() or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr, flush=True)
+        return 130

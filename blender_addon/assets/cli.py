@@ -11,11 +11,10 @@ a rerun. Exit codes as `trainer`'s: 0 done, 1 a one-line error, 2 usage.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-from trainer.errors import UserError
+from trainer.errors import UserError, exit_code
 
 PROG = "python -m blender_addon.assets"
 
@@ -65,11 +64,4 @@ def rescuers(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return exit_code(lambda: args.handler(args))

@@ -54,6 +54,18 @@ def ramp(nt, fac, lo: float, hi: float):
     return r.outputs["Result"]
 
 
+def math_node(nt, op: str, a, b):
+    """Math node `op` of a and b (sockets or numbers) -> result socket."""
+    n = nt.nodes.new("ShaderNodeMath")
+    n.operation = op
+    for i, x in enumerate((a, b)):
+        if isinstance(x, (int, float)):
+            n.inputs[i].default_value = float(x)
+        else:
+            nt.links.new(x, n.inputs[i])
+    return n.outputs[0]
+
+
 def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool = False,
             rubble: float | None = None, relief: bool = True) -> bpy.types.Material:
     """Weathered masonry. soot: 0..1 fire blackening (blotches); brick: brick bond with mortar;
@@ -144,36 +156,16 @@ def weather_surface(nt, color_out, weather: dict):
     glossier. Snow: white where the geometry normal points up, broken by noise."""
     cond = weather.get("condition")
     if cond == "rain":
-        mix = nt.nodes.new("ShaderNodeMix")
-        mix.data_type = "RGBA"
-        mix.inputs["Factor"].default_value = 0.35
-        nt.links.new(color_out, mix.inputs[6])
-        mix.inputs[7].default_value = (0.0, 0.0, 0.0, 1.0)
-        return mix.outputs[2], 0.45
+        return mix(nt, 0.35, color_out, (0.0, 0.0, 0.0, 1.0)), 0.45
     if cond == "snow" and weather.get("ground_cover", 0) > 0:
         geo = nt.nodes.new("ShaderNodeNewGeometry")
         sep = nt.nodes.new("ShaderNodeSeparateXYZ")
         nt.links.new(geo.outputs["Normal"], sep.inputs["Vector"])
-        up = nt.nodes.new("ShaderNodeMapRange")
-        nt.links.new(sep.outputs["Z"], up.inputs["Value"])
-        up.inputs["From Min"].default_value = 0.55
-        up.inputs["From Max"].default_value = 0.85
-        noise = nt.nodes.new("ShaderNodeTexNoise")
-        noise.inputs["Scale"].default_value = 4.0
-        mul = nt.nodes.new("ShaderNodeMath")
-        mul.operation = "MULTIPLY"
-        nt.links.new(up.outputs["Result"], mul.inputs[0])
-        cover = nt.nodes.new("ShaderNodeMapRange")
-        nt.links.new(noise.outputs["Fac"], cover.inputs["Value"])
-        cover.inputs["From Min"].default_value = 0.6 - 0.4 * weather["ground_cover"]
-        cover.inputs["From Max"].default_value = 0.65 - 0.4 * weather["ground_cover"]
-        nt.links.new(cover.outputs["Result"], mul.inputs[1])
-        mix = nt.nodes.new("ShaderNodeMix")
-        mix.data_type = "RGBA"
-        nt.links.new(mul.outputs[0], mix.inputs["Factor"])
-        nt.links.new(color_out, mix.inputs[6])
-        mix.inputs[7].default_value = (0.85, 0.87, 0.9, 1.0)
-        return mix.outputs[2], 1.0
+        up = ramp(nt, sep.outputs["Z"], 0.55, 0.85)
+        noise = node(nt, "ShaderNodeTexNoise", Scale=4.0)
+        cover = weather["ground_cover"]
+        cover = ramp(nt, noise.outputs["Fac"], 0.6 - 0.4 * cover, 0.65 - 0.4 * cover)
+        return mix(nt, math_node(nt, "MULTIPLY", up, cover), color_out, (0.85, 0.87, 0.9, 1.0)), 1.0
     return color_out, 1.0
 
 
@@ -258,17 +250,6 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
     return mat
 
 
-def _math(nt, op: str, a, b):
-    n = nt.nodes.new("ShaderNodeMath")
-    n.operation = op
-    for i, x in enumerate((a, b)):
-        if isinstance(x, (int, float)):
-            n.inputs[i].default_value = float(x)
-        else:
-            nt.links.new(x, n.inputs[i])
-    return n.outputs[0]
-
-
 def _stripe_bands(nt, g, b, region: str):
     """0/1 band mask from the stripe field: G = rest height fraction (as written in the file, see
     `colors_as_written`), B = arm. Thresholds of a linearly interpolated field are straight lines
@@ -277,16 +258,16 @@ def _stripe_bands(nt, g, b, region: str):
     def inside(ranges):
         out = None
         for lo, hi in ranges:
-            sel = _math(nt, "MULTIPLY", _math(nt, "GREATER_THAN", g, lo), _math(nt, "LESS_THAN", g, hi))
-            out = sel if out is None else _math(nt, "MAXIMUM", out, sel)
+            sel = math_node(nt, "MULTIPLY", math_node(nt, "GREATER_THAN", g, lo), math_node(nt, "LESS_THAN", g, hi))
+            out = sel if out is None else math_node(nt, "MAXIMUM", out, sel)
         return out
 
     if region == "pants":
         return inside(STRIPE_BANDS["pants"])
-    arm = _math(nt, "GREATER_THAN", b, 0.5)
-    torso = _math(nt, "LESS_THAN", b, 0.5)
-    return _math(nt, "MAXIMUM", _math(nt, "MULTIPLY", torso, inside(STRIPE_BANDS["torso"])),
-                 _math(nt, "MULTIPLY", arm, inside(STRIPE_BANDS["arm"])))
+    arm = math_node(nt, "GREATER_THAN", b, 0.5)
+    torso = math_node(nt, "LESS_THAN", b, 0.5)
+    return math_node(nt, "MAXIMUM", math_node(nt, "MULTIPLY", torso, inside(STRIPE_BANDS["torso"])),
+                     math_node(nt, "MULTIPLY", arm, inside(STRIPE_BANDS["arm"])))
 
 
 def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
@@ -378,31 +359,15 @@ def _rgb(nt, color):
 def _dirt(nt, color_out, amount: float):
     """Mud/dust: noise patches, strongest near the feet (object z), fading by ~1 m."""
     coord = nt.nodes.new("ShaderNodeTexCoord")
-    noise = nt.nodes.new("ShaderNodeTexNoise")
-    noise.inputs["Scale"].default_value = 7.0
-    noise.inputs["Detail"].default_value = 4.0
+    noise = node(nt, "ShaderNodeTexNoise", Scale=7.0, Detail=4.0)
     nt.links.new(coord.outputs["Object"], noise.inputs["Vector"])
     sep = nt.nodes.new("ShaderNodeSeparateXYZ")
     nt.links.new(coord.outputs["Object"], sep.inputs["Vector"])
-    fade = nt.nodes.new("ShaderNodeMapRange")
+    fade = node(nt, "ShaderNodeMapRange", **{"From Min": 0.0, "From Max": 1.1, "To Min": 1.0, "To Max": 0.25})
     nt.links.new(sep.outputs["Z"], fade.inputs["Value"])
-    fade.inputs["From Min"].default_value = 0.0
-    fade.inputs["From Max"].default_value = 1.1
-    fade.inputs["To Min"].default_value = 1.0
-    fade.inputs["To Max"].default_value = 0.25
-    patch = nt.nodes.new("ShaderNodeMapRange")
-    nt.links.new(noise.outputs["Fac"], patch.inputs["Value"])
-    patch.inputs["From Min"].default_value = 0.45
-    patch.inputs["From Max"].default_value = 0.65
-    mul = nt.nodes.new("ShaderNodeMath")
-    mul.operation = "MULTIPLY"
-    nt.links.new(patch.outputs["Result"], mul.inputs[0])
-    nt.links.new(fade.outputs["Result"], mul.inputs[1])
-    amt = nt.nodes.new("ShaderNodeMath")
-    amt.operation = "MULTIPLY"
-    amt.inputs[1].default_value = amount
-    nt.links.new(mul.outputs[0], amt.inputs[0])
-    return mix(nt, amt.outputs[0], color_out, _rgb(nt, (0.13, 0.1, 0.07)))
+    patch = ramp(nt, noise.outputs["Fac"], 0.45, 0.65)
+    amt = math_node(nt, "MULTIPLY", math_node(nt, "MULTIPLY", patch, fade.outputs["Result"]), amount)
+    return mix(nt, amt, color_out, _rgb(nt, (0.13, 0.1, 0.07)))
 
 
 def _banded(name: str, person: dict) -> bpy.types.Material:
