@@ -8,6 +8,7 @@ Annotations (COCO, VIA, preview) are rebuilt from what exists by the annotation 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import platform
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from blender_addon import atomic
 from blender_addon.assets.files import scan_assets
-from blender_addon.preset import Preset, load_preset, preset_from_dict
+from blender_addon.preset import Preset, preset_from_dict, read_preset_data
 from blender_addon.sampling import frame_stem, sample_scene
 from trainer.annotation.files import check_formats
 from trainer.errors import UserError
@@ -91,18 +92,14 @@ def current_rss_mib() -> float:
 
 
 def _effective_preset(opts: RenderOptions) -> Preset:
-    if opts.preset_data is not None:
-        preset = preset_from_dict(opts.preset_data, opts.preset)
-    else:
-        preset = load_preset(opts.preset)
-    data = json.loads(json.dumps(preset.data))
-    if opts.resolution:
-        data["render"]["resolution"] = list(opts.resolution)
-    if opts.samples:
-        data["render"]["samples"] = opts.samples
-    if opts.device:
-        data["render"]["device"] = opts.device
-    return preset_from_dict(data, preset.path)
+    """The job's preset, validated once, here: the file's (or the panel's) data with the command
+    line's overrides. A mistake is one PresetError line naming the file and key."""
+    data = copy.deepcopy(opts.preset_data) if opts.preset_data is not None else read_preset_data(opts.preset)
+    overrides = {k: v for k, v in (("resolution", list(opts.resolution) if opts.resolution else None),
+                                    ("samples", opts.samples), ("device", opts.device)) if v}
+    if overrides and isinstance(data, dict) and isinstance(data.get("render", {}), dict):
+        data["render"] = {**data.get("render", {}), **overrides}
+    return preset_from_dict(data, opts.preset)
 
 
 def version_problem(version: tuple[int, ...], text: str) -> str | None:
@@ -194,7 +191,7 @@ class RenderJob:
         self.reset = reset
         self.scene_objects = scene_objects
         _check_formats(opts.formats)
-        self.preset = _effective_preset(opts)
+        self.preset = _effective_preset(opts)  # the one validation of this job's preset
         self.assets = scan_assets(self.preset)  # once: sampling a frame never walks a folder
         self.indices = shard_indices(opts.start, opts.count, opts.shard)
         self.out = Path(opts.out)
@@ -202,24 +199,45 @@ class RenderJob:
         self.todo: list[int] = []
         self.done = 0
         self.scene = None
+        self.started = False
         self.closed = False
         self.last_frame: dict | None = None
+        self.cache: dict = {}  # asset meshes loaded once per job
+
+    def open_scene(self, device: str | None = None) -> str:
+        """A fresh engine scene with the preset's render settings (on `device`, default the
+        preset's); returns the device Cycles got."""
+        check_blender()
+        from blender_addon.builders import cleanup, settings
+
+        if self.reset:
+            cleanup.reset_factory()
+        self.scene = new_render_scene()
+        with self.context():
+            return settings.apply(self.preset["render"], device or self.preset["render"]["device"])
+
+    def build(self, i: int) -> dict:
+        """Build frame i in the engine's scene without rendering it (the panel's Randomize scene),
+        in a fresh scene set up for the CPU (nothing renders) unless the job was started; returns
+        the frame description."""
+        from blender_addon.builders import frame
+
+        if self.scene is None:
+            self.open_scene("cpu")
+        desc = self.describe(i)
+        with self.context():
+            frame.build_scene(desc, self.preset.base_dir, self.cache)
+        return desc
 
     def start(self) -> None:
         opts, preset, indices, out, log = self.opts, self.preset, self.indices, self.out, self.log
         _prepare_out(out)
         version = check_blender()
-        from blender_addon.builders import cleanup, settings
-
         self.todo = [i for i in indices if not frame_complete(out, frame_stem(i))]
         self.summary.skipped = len(indices) - len(self.todo)
         if self.summary.skipped:
             log(f"[render] {self.summary.skipped} of {len(indices)} frames already finished in {out}; skipping them")
-        if self.reset:
-            cleanup.reset_factory()
-        self.scene = new_render_scene()
-        with self.context():
-            device = settings.apply(preset["render"], preset["render"]["device"])
+        device = self.open_scene()
         if preset["render"]["device"] == "gpu" and device == "cpu":
             log("[render] warning: --device gpu but no CUDA/OptiX/HIP/oneAPI/Metal device found; rendering on CPU")
         r = preset["render"]
@@ -231,8 +249,8 @@ class RenderJob:
         _check_same_run(out, self.run_record)
         atomic.write_json_atomic(out / "run.json", self.run_record, indent=1)
         self.tmp_root = _private_tmp(out)
-        self.cache: dict = {}
         self.t_start = time.perf_counter()
+        self.started = True
 
     def context(self):
         """Every bpy call of the engine runs with the engine's scene as the context scene."""
@@ -290,7 +308,7 @@ class RenderJob:
 
     def close(self) -> None:
         """Timings into run.json, temp files away. Safe to call twice, also after an error."""
-        if self.closed or self.scene is None:
+        if self.closed or not self.started:
             return
         self.closed = True
         s = self.summary

@@ -299,11 +299,14 @@ class Preset:
         return self.data[section]
 
 
+def read_preset_data(path: str | Path) -> dict[str, Any]:
+    """A preset file's TOML as it is (not yet validated); PresetError if it cannot be read."""
+    return read_toml(Path(path), what="preset file", error=PresetError)
+
+
 def load_preset(path: str | Path) -> Preset:
     """Read and validate a TOML preset; raise PresetError with one line on any problem."""
-    path = Path(path)
-    data = read_toml(path, what="preset file", error=PresetError)
-    return preset_from_dict(data, path)
+    return preset_from_dict(read_preset_data(path), path)
 
 
 def preset_from_dict(data: dict[str, Any], path: str | Path | None = None) -> Preset:

@@ -101,3 +101,24 @@ def test_save_refuses_invalid(tmp_path):
     with pytest.raises(PresetError):
         save_preset(data, tmp_path / "bad.toml")
     assert not (tmp_path / "bad.toml").exists()
+
+
+def test_a_job_validates_its_preset_once(tmp_path, monkeypatch):
+    """The engine validates the preset where the job is made, once, with the command line's
+    overrides (or the panel's edits) already applied; callers need not validate first."""
+    import blender_addon.preset as preset_module
+    from blender_addon.engine import RenderJob, RenderOptions
+
+    calls = []
+    real = preset_module.validate
+    monkeypatch.setattr(preset_module, "validate", lambda data, base: calls.append(1) or real(data, base))
+    path = write(tmp_path, "[render]\nsamples = 4\n")
+    job = RenderJob(RenderOptions(preset=path, out=tmp_path / "o", count=1, resolution=(64, 48), samples=2))
+    assert len(calls) == 1 and job.preset["render"]["resolution"] == [64, 48] and job.preset["render"]["samples"] == 2
+    calls.clear()
+    panel = {**load_preset(path).data, "render": {**defaults()["render"], "samples": 3}}
+    calls.clear()
+    job = RenderJob(RenderOptions(preset=path, out=tmp_path / "o", count=1, preset_data=panel))
+    assert len(calls) == 1 and job.preset["render"]["samples"] == 3
+    with pytest.raises(PresetError, match="render.samples"):  # the one validation still names the key
+        RenderJob(RenderOptions(preset=path, out=tmp_path / "o", count=1, preset_data={"render": {"samples": 0}}))

@@ -71,8 +71,9 @@ def load_into(s) -> bool:
 
 
 def panel_preset(s):
-    """(path, preset dict) as the panel shows it: the file's values with the panel's choices."""
-    from blender_addon.preset import load_preset, preset_from_dict
+    """(path, preset dict) as the panel shows it: the file's values with the panel's choices. Not
+    validated here: the engine validates it once when it makes the job (saving validates too)."""
+    from blender_addon.preset import load_preset
 
     path = preset_path(s)
     if s.loaded != str(path) and not load_into(s):
@@ -85,7 +86,6 @@ def panel_preset(s):
         filters={"segmentation": s.segmentation, "min_pixels": s.min_pixels,
                  "min_visible_fraction": round(s.min_visible_fraction, 6), "min_extent": s.min_extent},
         render={"resolution": [s.resolution_x, s.resolution_y], "samples": s.samples, "device": s.device})
-    preset_from_dict(data, path)  # validate now: one line naming the key
     return path, data
 
 
@@ -237,29 +237,19 @@ class RESCUESYNTH_OT_randomize(bpy.types.Operator):
         return not PROGRESS.running
 
     def execute(self, context):
-        from blender_addon.builders import frame, settings
-        from blender_addon.engine import check_blender, new_render_scene
-        from blender_addon.preset import preset_from_dict
-        from blender_addon.sampling import sample_scene
-        from blender_addon.scene_objects import add_scene_objects
+        from blender_addon.engine import RenderJob
 
         s = settings_of(context)
         source = artist_scene(context)
         try:
             opts, items = make_options(context, count=1, start=s.preview_frame, out=Path(bpy.app.tempdir))
-            check_blender()
-            preset = preset_from_dict(opts.preset_data, opts.preset)
-            desc = sample_scene(preset, s.seed, s.preview_frame)
-            if items:
-                desc = add_scene_objects(desc, items)
-            scene = new_render_scene()
-            scene[SOURCE_KEY] = source.name
-            with context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
-                settings.apply(preset["render"], "cpu")
-                frame.build_scene(desc, preset.base_dir, {})
+            job = RenderJob(opts, _log, reset=False, scene_objects=items)
+            desc = job.build(s.preview_frame)
+            job.scene[SOURCE_KEY] = source.name
         except UserError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        scene = job.scene
         if context.window is not None:
             context.window.scene = scene
         people = len(desc["objects"])
