@@ -9,7 +9,6 @@ Annotations (COCO, VIA, preview) are rebuilt from what exists by the annotation 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import platform
 import resource
@@ -22,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from blender_addon import atomic
 from blender_addon.assets.files import scan_assets
 from blender_addon.preset import Preset, preset_from_dict, read_preset_data
 from blender_addon.sampling import frame_stem, sample_scene
 from trainer.annotation.files import check_formats
 from trainer.errors import UserError
+from trainer.runs import RunRecord
 
 MIN_BLENDER = (4, 2, 0)
 BPY_APT_PACKAGES = ("libx11-6", "libxrender1", "libxfixes3", "libxi6", "libxkbcommon0", "libsm6", "libice6", "libgl1")
@@ -245,9 +244,11 @@ class RenderJob:
             f"{r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
             f"light_tree={r['light_tree']}, frames {indices[0] if indices else '-'}..{indices[-1] if indices else '-'} "
             f"seed {opts.seed}")
-        self.run_record = _run_record(opts, preset, version, device, indices)
-        _check_same_run(out, self.run_record)
-        atomic.write_json_atomic(out / "run.json", self.run_record, indent=1)
+        self.run = RunRecord(out, _run_record(opts, preset, version, device, indices))
+        if any((out / "scenes").glob("*.json")):  # frames of another preset or seed must not mix in
+            self.run.refuse_other_run(("seed", "preset"), "this folder holds frames rendered with a different {key}; "
+                                      "use another --out (or the same options to resume)")
+        self.run.write()
         self.tmp_root = _private_tmp(out)
         self.t_start = time.perf_counter()
         self.started = True
@@ -318,11 +319,9 @@ class RenderJob:
             self.tmp_root.parent.rmdir()  # only if no other process is using it
         except OSError:
             pass
-        self.run_record["timings"] = {"rendered": s.rendered, "skipped": s.skipped,
-                                      "seconds": s.seconds, "frame_seconds": s.frame_seconds,
-                                      "rss_mib": s.rss_mib,
-                                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-        atomic.write_json_atomic(self.out / "run.json", self.run_record, indent=1)
+        self.run.write(timings={"rendered": s.rendered, "skipped": s.skipped, "seconds": s.seconds,
+                                "frame_seconds": s.frame_seconds, "rss_mib": s.rss_mib,
+                                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
 
     def annotate(self) -> str:
         if self.opts.annotate:
@@ -411,21 +410,6 @@ def _run_record(opts: RenderOptions, preset: Preset, version: str, device: str, 
         "mask": {"pass": "Cycles Object Index (sample 0, exact integers)",
                  "weather_in_mask": False, "unoccluded": "per-group view layers, 1 spp"},
     }
-
-
-def _check_same_run(out: Path, record: dict) -> None:
-    """Refuse to mix frames of a different preset or seed into an existing run folder."""
-    path = out / "run.json"
-    if not path.is_file() or not any((out / "scenes").glob("*.json")):
-        return
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise UserError("run.json is unreadable; cannot tell whether this folder may be resumed", path) from None
-    for key in ("seed", "preset"):
-        if old.get(key) != record[key]:
-            raise UserError(f"this folder holds frames rendered with a different {key}; "
-                            "use another --out (or the same options to resume)", path)
 
 
 def _numpy_version() -> str:

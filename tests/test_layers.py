@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 from import_graph import PACKAGES, cycles, graph, modules
 from render_support import ROOT, env
 

@@ -406,3 +406,27 @@ def test_train_transforms_keep_targets_consistent_and_pickle(shapes_dataset):
         det.set_epoch(1)
         a, b = det[0], det[0]
         assert torch.equal(a[0], b[0]) and torch.equal(a[1]["masks"], b[1]["masks"])
+
+
+def test_fit_is_setup_epochs_validation_and_checkpoints(shapes_dataset, tmp_path):
+    """The pieces `fit` is made of work alone: set-up, one epoch, validation on any number of
+    loaders (the same set twice gives the same metrics), checkpoints that a resume picks up."""
+    from trainer.train import engine
+    from trainer.train.config import TrainConfig
+
+    config = TrainConfig(model="maskrcnn_mobilenet_v3_large_fpn", weights="none", min_size=64, max_size=96,
+                         batch_size=2, workers=0, device="cpu", lr=0.01, warmup_iters=2, deterministic=True, epochs=1)
+    t = engine.setup(config, shapes_dataset, shapes_dataset, tmp_path / "run")
+    assert (t.start_epoch, t.step, t.epochs) == (0, 0, 1) and (tmp_path / "run" / "run.json").is_file()
+    row = engine.train_one_epoch(t, 0)
+    assert row["epoch"] == 1 and row["step"] == t.step == t.total_steps and row["loss"] > 0
+    args = (t.categories, t.device, t.dist, config.score_threshold)
+    first = engine.validate(t.bare, t.val_loader, t.val_ds, *args)
+    again = engine.validate(t.bare, t.val_loader, t.val_ds, *args)
+    assert engine.metrics_row(first) == engine.metrics_row(again)
+    assert set(engine.metrics_row(first, "real")) == {f"real_{k}" for k in engine.VAL_METRICS}
+    assert engine.save_checkpoints(t, 0, {**row, **engine.metrics_row(first)}, first["segm"]["AP"] or -1.0)
+    t.logger.close()
+    resumed = engine.setup(config, shapes_dataset, shapes_dataset, tmp_path / "run", resume=True)
+    assert (resumed.start_epoch, resumed.step) == (1, t.step)
+    resumed.logger.close()

@@ -33,11 +33,12 @@ from trainer.annotation.io import link_or_copy, read_image, read_json, write_byt
 from trainer.annotation import annotation_from_crop
 from trainer.annotation.trace import SEGMENTATION_MODES
 from trainer.annotation.parallel import default_workers, process_map
-from trainer.augment.masks import instance_crops, pack_masks
 from trainer.augment.albu import import_albumentations
+from trainer.augment.masks import instance_crops, pack_masks
 from trainer.augment.pipeline import Pipeline, build_pipeline
 from trainer.augment.preset import Preset, load_preset
 from trainer.errors import DatasetError, UserError
+from trainer.runs import RunRecord
 
 STATE_DIR = ".augment"  # inside OUT while a run is unfinished; removed when it completes
 OUTPUT_NAMES = ("images", "annotations", "preview.png", "run.json", STATE_DIR)
@@ -318,14 +319,14 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], overwrite: bool) -> boo
     Refuses a non-empty OUT unless it is our own unfinished run or --overwrite is given; even then,
     only a folder that looks like a dataset is cleared (never a folder of unrelated files).
     """
-    state = out / STATE_DIR / "state.json"
+    state = RunRecord(out / STATE_DIR, fingerprint, name="state.json")  # removed when the run completes
     if out.exists() and not out.is_dir():
         raise UserError("exists and is not a folder", out)
     if out.is_dir() and any(out.iterdir()):
-        if state.is_file() and read_json(state) == fingerprint and not overwrite:
+        if state.path.is_file() and state.previous() == fingerprint and not overwrite:
             return True
         if not overwrite:
-            why = ("holds an unfinished augment run with different options" if state.is_file()
+            why = ("holds an unfinished augment run with different options" if state.path.is_file()
                    else "is not empty")
             raise UserError(f"{why} (pass --overwrite to replace it)", out)
         strangers = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_NAMES)
@@ -339,7 +340,7 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], overwrite: bool) -> boo
                 p.unlink()
     try:
         (out / STATE_DIR / "records").mkdir(parents=True, exist_ok=True)
-        write_json_atomic(state, fingerprint, indent=1)
+        state.write()
     except OSError as exc:
         raise UserError(f"output folder is not writable ({exc.strerror})", out) from None
     return False
@@ -457,7 +458,7 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
                      info={**dataset.info, **info})
     write_dataset(result, out, segmentation=opts.segmentation, preview=opts.preview)
     summary.seconds = time.perf_counter() - started
-    run = {
+    RunRecord(out, {
         "command": "augment", "complete": True, "source": str(annotation_file), "options": {
             "factor": opts.factor, "total": opts.total, "seed": opts.seed, "workers": workers,
             "segmentation": opts.segmentation, "image_format": opts.image_format,
@@ -469,7 +470,6 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
                    "empty_variants": summary.empty_variants, "redraws": summary.redraws,
                    "resumed": summary.resumed},
         "timings": {"seconds": round(summary.seconds, 3)},
-    }
-    write_json_atomic(out / "run.json", run, indent=1)
+    }).write()
     shutil.rmtree(out / STATE_DIR)  # complete: the annotation files now hold everything
     return summary

@@ -24,6 +24,7 @@ from trainer.composite.backgrounds import BackgroundSource, fit_background
 from trainer.composite.cutout import Foreground, cutouts_from_dataset
 from trainer.composite.paste import BLENDS, PasteOptions, paste_one
 from trainer.errors import UserError
+from trainer.runs import RunRecord
 
 # Below this many images one process is faster: each spawned worker re-imports, reloads the cut-outs
 # and re-inpaints the backgrounds. Measured (bench/composite.py, 256 px, 2 shared cores): 120 images
@@ -175,14 +176,6 @@ def make_image(i: int) -> tuple[int, ImageRecord, bool, int, int]:
     return i, record, False, not_placed, too_small
 
 
-def _check_recipe(out: Path, run_record: dict) -> None:
-    run_path = out / "run.json"
-    if run_path.is_file():
-        previous = read_json(run_path)
-        if any(previous.get(k) != run_record[k] for k in ("options", "real", "backgrounds")):
-            raise UserError("was made from other inputs, options or seed; use a new --out folder", run_path)
-
-
 def run_composite(real: str | Path, backgrounds: str | Path | None, out: str | Path,
                   opts: CompositeOptions) -> CompositeSummary:
     """Make `opts.count` composites from the real dataset and write the dataset under `out`."""
@@ -193,11 +186,12 @@ def run_composite(real: str | Path, backgrounds: str | Path | None, out: str | P
         raise UserError("--out must not be the real dataset or inside it (inputs are never overwritten)", out)
     start = time.perf_counter()
     ctx = _build_context(real, backgrounds, out, opts)  # also validates everything before any write
-    run_record = {"command": "composite", "version": __version__, "real": str(real.resolve()),
-                  "backgrounds": str(backgrounds.resolve()) if backgrounds else None,
-                  "background_kind": ctx.backgrounds.kind, "options": opts.recipe(), "count": opts.count}
-    _check_recipe(out, run_record)
-    write_json_atomic(out / "run.json", {**run_record, "status": "running"}, indent=1)
+    run = RunRecord(out, {"command": "composite", "version": __version__, "real": str(real.resolve()),
+                          "backgrounds": str(backgrounds.resolve()) if backgrounds else None,
+                          "background_kind": ctx.backgrounds.kind, "options": opts.recipe(), "count": opts.count})
+    run.refuse_other_run(("options", "real", "backgrounds"),
+                         "was made from other inputs, options or seed; use a new --out folder")
+    run.write(status="running")
 
     summary = CompositeSummary(out_dir=out, background_kind=ctx.backgrounds.kind)
     workers = min(opts.count, opts.workers or (1 if opts.count < PARALLEL_FROM else os.cpu_count() or 1))
@@ -221,11 +215,10 @@ def run_composite(real: str | Path, backgrounds: str | Path | None, out: str | P
     names = {a.category for r in records for a in r.annotations}
     categories = ctx.categories + sorted(names - set(ctx.categories))
     info = {"description": "copy-paste composites", "seed": opts.seed, "real": str(real),
-            "backgrounds": run_record["background_kind"]}
+            "backgrounds": ctx.backgrounds.kind}
     dataset = Dataset(images=records, categories=categories, images_dir=out / "images", info=info)
     write_dataset(dataset, out, segmentation=opts.segmentation)
     summary.seconds = time.perf_counter() - start
-    write_json_atomic(out / "run.json", {**run_record, "status": "complete", "seconds": round(summary.seconds, 2),
-                                         "workers": workers, "made": summary.made, "resumed": summary.resumed,
-                                         "objects": summary.objects}, indent=1)
+    run.write(status="complete", seconds=round(summary.seconds, 2), workers=workers, made=summary.made,
+              resumed=summary.resumed, objects=summary.objects)
     return summary

@@ -29,6 +29,7 @@ from trainer.gan.data import condition, from_unit, jitter_tone, read_index_masks
 from trainer.gan.diversity import diversity
 from trainer.gan.models import build_networks
 from trainer.gan.train import pick_device
+from trainer.runs import RunRecord
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,10 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
     recipe = {"checkpoint": str(_checkpoint_path(run).resolve()), "step": int(state["step"]),
               "masks": str(masks.resolve()), "seed": opts.seed, "tones": str(opts.tones.resolve()) if opts.tones else None,
               "tone_jitter": opts.tone_jitter, "category": category}
-    run_path = out / "run.json"
-    if run_path.is_file() and read_json(run_path).get("recipe") != recipe:
-        raise UserError("was generated from another checkpoint, masks or options; use a new --out folder", run_path)
-    write_json_atomic(run_path, {"command": "gan generate", "recipe": recipe, "config": config}, indent=1)
+    run_record = RunRecord(out, {"command": "gan generate", "recipe": recipe, "config": config})
+    run_record.refuse_other_run(("recipe",), "was generated from another checkpoint, masks or options; "
+                                "use a new --out folder")
+    run_record.write()
 
     summary = GenerateSummary(out_dir=out, skipped_empty=empty)
     records, generated = [], []

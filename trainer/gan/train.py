@@ -23,12 +23,13 @@ from tqdm import tqdm
 
 from trainer import __version__
 from trainer.annotation import load_dataset
-from trainer.annotation.io import write_bytes_atomic, write_image_atomic, write_json_atomic
+from trainer.annotation.io import write_bytes_atomic, write_image_atomic
 from trainer.errors import UserError
 from trainer.gan.checkpoint import load_checkpoint, save_checkpoint
 from trainer.gan.data import CONDITIONINGS, TONE_CELLS, Pairs, condition, from_unit, load_pairs, to_unit, tone_map
 from trainer.gan.diversity import diversity
 from trainer.gan.models import build_networks, unet_depth
+from trainer.runs import RunRecord
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,11 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
         opt_g.load_state_dict(state["opt_G"]), opt_d.load_state_dict(state["opt_D"])
         epoch0, step, history = int(state["epoch"]), int(state["step"]), list(state["history"])
     summary.resumed_from_epoch = summary.epochs_done = epoch0
-    run_record = {"command": "gan fit", "version": __version__, "torch": torch.__version__, "data": str(data.resolve()),
-                  "device": str(device), "options": {k: v for k, v in asdict(opts).items() if k != "progress"},
-                  "config": config, "images": len(pairs.names), "real_diversity": summary.real_diversity}
-    write_json_atomic(run_dir / "run.json", {**run_record, "status": "running"}, indent=1)
+    run = RunRecord(run_dir, {"command": "gan fit", "version": __version__, "torch": torch.__version__,
+                              "data": str(data.resolve()), "device": str(device),
+                              "options": {k: v for k, v in asdict(opts).items() if k != "progress"},
+                              "config": config, "images": len(pairs.names), "real_diversity": summary.real_diversity})
+    run.write(status="running")
 
     bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
     amp = device.type == "cuda"
@@ -224,7 +226,6 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
     bar.close()
     summary.steps = step
     summary.seconds = time.perf_counter() - start
-    write_json_atomic(run_dir / "run.json", {**run_record, "status": "complete" if summary.epochs_done >= opts.epochs
-                                             else "stopped", "epochs_done": summary.epochs_done, "steps": step,
-                                             "seconds": round(summary.seconds, 2)}, indent=1)
+    run.write(status="complete" if summary.epochs_done >= opts.epochs else "stopped",
+              epochs_done=summary.epochs_done, steps=step, seconds=round(summary.seconds, 2))
     return summary

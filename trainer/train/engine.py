@@ -1,8 +1,11 @@
 """The training loop, shaped like torchvision's references/detection (train.py + engine.py).
 
-`train_step` is the unit `bench/train.py` times against the reference loop; `fit` adds what a long
-run needs: resume, checkpoints, validation, logs. Module-level imports are torch/torchvision only, so
-the benchmark runs on a GPU box that has nothing else installed.
+`train_step` is the unit `bench/train.py` times against the reference loop. `fit` is the run, in the
+reference's pieces: `setup` (device and ranks, data, model, optimiser, resume state, logs and
+run.json) -> per epoch `train_one_epoch`, `validate` (on any loader: it returns that set's metrics,
+`metrics_row` names their log columns) and `save_checkpoints` (last.pt, best.pt by the AP it is
+given). Module-level imports are torch/torchvision only, so the benchmark runs on a GPU box that has
+nothing else installed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from torch.utils.data import BatchSampler, DataLoader, DistributedSampler
 from trainer.errors import UserError
 from trainer.train.config import TrainConfig
 from trainer.train.runlog import LOSSES
+
 
 class NonFiniteLoss(Exception):
     def __init__(self, value: float, losses: dict[str, float]):
@@ -106,9 +111,51 @@ def _loader(dataset, config: TrainConfig, dist, *, train: bool, device: torch.de
     return loader, sampler
 
 
+VAL_METRICS = {"segm_AP": ("segm", "AP"), "segm_AP50": ("segm", "AP50"), "bbox_AP": ("bbox", "AP"),
+               "bbox_AP50": ("bbox", "AP50"), "es": ("es", "mean"), "f1": ("f1", "mean"), "accuracy": ("accuracy",)}
+
+
+@dataclass
+class Training:
+    """What `setup` made and the epoch loop uses: model, data, optimisation and where the run stands."""
+
+    config: TrainConfig
+    run_dir: Path
+    device: torch.device
+    dist: Any  # trainer.train.distributed.DistInfo
+    categories: list[str]
+    spec: Any  # trainer.train.model.ModelSpec
+    model: torch.nn.Module  # DDP-wrapped when distributed
+    bare: torch.nn.Module  # the model itself (what is validated and saved)
+    train_ds: Any
+    val_ds: Any
+    train_loader: DataLoader
+    train_sampler: DistributedSampler
+    val_loader: DataLoader
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+    amp: bool
+    epochs: int  # planned (the step budget may end the last one early)
+    total_steps: int
+    start_epoch: int = 0
+    step: int = 0
+    best_ap: float = -math.inf
+    logger: Any = None  # trainer.train.runlog.RunLogger on rank 0
+
+    @property
+    def last_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.run_dir / "best.pt"
+
+
 def validate(model: torch.nn.Module, loader: DataLoader, dataset, categories: list[str], device: torch.device,
              dist, score_threshold: float) -> dict[str, Any] | None:
-    """Predictions of every rank's shard, gathered; metrics computed on rank 0 (None elsewhere)."""
+    """Metrics of `model` on one validation loader (any number of them: the val set, a set of real
+    photos, ...): every rank's shard predicted, gathered, and scored on rank 0 (None elsewhere)."""
     from trainer.evaluate.inference import dataset_batches, predict_images
     from trainer.evaluate.metrics import evaluate_predictions
     from trainer.train.distributed import all_gather_objects
@@ -121,6 +168,17 @@ def validate(model: torch.nn.Module, loader: DataLoader, dataset, categories: li
                                 score_threshold).metrics
 
 
+def metrics_row(metrics: dict[str, Any], prefix: str = "val") -> dict[str, Any]:
+    """The log columns of one validation (`val_segm_AP`, ...; another set gets another prefix)."""
+    row = {}
+    for name, path in VAL_METRICS.items():
+        v = metrics
+        for k in path:
+            v = v[k]
+        row[f"{prefix}_{name}"] = v
+    return row
+
+
 def resume_config(run_dir: Path, trust: bool) -> dict[str, Any]:
     """The resolved config stored in RUN_DIR/last.pt, the base for a resumed run."""
     from trainer.train.checkpoint import load_trainer_checkpoint
@@ -128,26 +186,10 @@ def resume_config(run_dir: Path, trust: bool) -> dict[str, Any]:
     return dict(load_trainer_checkpoint(run_dir / "last.pt", trust=trust)["config"])
 
 
-def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_dir: str | Path, *,
-        resume: bool = False, trust_checkpoint: bool = False) -> dict[str, Any]:
-    """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0)."""
-    from tqdm import tqdm
-
-    from trainer.annotation import load_dataset
-    from trainer.annotation.io import write_json_atomic
+def _device_and_ranks(config: TrainConfig):
+    """The device, the process group (torchrun) and the seeds: first, before anything draws."""
     from trainer.evaluate.inference import resolve_device
     from trainer.train import distributed as D
-    from trainer.train.checkpoint import FORMAT, load_trainer_checkpoint, rng_state, save_checkpoint, set_rng_state
-    from trainer.train.data import DetectionDataset, build_train_transforms
-    from trainer.train.model import build_model, create_model, make_spec
-    from trainer.train.runlog import RunLogger
-
-    run_dir = Path(run_dir)
-    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
-    if resume and not last_path.is_file():
-        raise UserError("nothing to resume: no last.pt here", run_dir)
-    if not resume and last_path.exists():
-        raise UserError("already holds a run; pass --resume to continue it or choose another --out", run_dir)
 
     device = resolve_device(config.device)
     dist = D.init_distributed(device.type)
@@ -157,10 +199,13 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
     if config.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
+    return device, dist
 
-    train_set = load_dataset(train_path)
-    val_set = load_dataset(val_path)
-    ckpt = load_trainer_checkpoint(last_path, trust=trust_checkpoint) if resume else None
+
+def _datasets(config: TrainConfig, train_set, val_set, train_path, val_path, ckpt: dict | None):
+    """(categories, train and val DetectionDatasets, usable training annotations), or a one-line error."""
+    from trainer.train.data import DetectionDataset, build_train_transforms
+
     categories = list(ckpt["categories"]) if ckpt else list(train_set.categories)
     if not categories:
         raise UserError("dataset has no categories", train_path)
@@ -172,17 +217,21 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
     val_ds = DetectionDataset(val_set, categories)
     if len(val_ds) == 0:
         raise UserError("validation dataset has no images", val_path)
+    return categories, train_ds, val_ds, usable
 
-    spec = make_spec(config.model, len(categories) + 1, config.weights, config.trainable_layers,
-                     config.min_size, config.max_size)
+
+def _model(config: TrainConfig, n_classes: int, ckpt: dict | None, device: torch.device, dist, trust: bool):
+    """(spec, model as trained (DDP when distributed), the bare model, channels_last, amp)."""
+    from trainer.train.model import ModelSpec, build_model, create_model, make_spec
+
+    spec = make_spec(config.model, n_classes, config.weights, config.trainable_layers, config.min_size,
+                     config.max_size)
     if ckpt:
-        from trainer.train.model import ModelSpec
-
         spec = ModelSpec(**ckpt["model_spec"])
         model = build_model(spec)
         model.load_state_dict(ckpt["model"])
     else:
-        model = create_model(spec, config.weights, trust_checkpoint=trust_checkpoint)
+        model = create_model(spec, config.weights, trust_checkpoint=trust)
     model.to(device)
     channels_last = use_flag(config.channels_last, device)
     if channels_last:
@@ -194,109 +243,154 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
     if dist.enabled:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dist.local_rank] if device.type == "cuda"
                                                           else None)
+    return spec, model, bare, channels_last, amp
+
+
+def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_dir: str | Path, *,
+          resume: bool = False, trust_checkpoint: bool = False) -> Training:
+    """Everything before the first epoch: device and ranks, data, model, optimiser and schedule,
+    the state of a resumed run, and (rank 0) the logs and run.json."""
+    from trainer.annotation import load_dataset
+    from trainer.runs import RunRecord
+    from trainer.train.checkpoint import load_trainer_checkpoint, set_rng_state
+    from trainer.train.runlog import RunLogger
+
+    run_dir = Path(run_dir)
+    if resume and not (run_dir / "last.pt").is_file():
+        raise UserError("nothing to resume: no last.pt here", run_dir)
+    if not resume and (run_dir / "last.pt").exists():
+        raise UserError("already holds a run; pass --resume to continue it or choose another --out", run_dir)
+    device, dist = _device_and_ranks(config)
+    train_set, val_set = load_dataset(train_path), load_dataset(val_path)
+    ckpt = load_trainer_checkpoint(run_dir / "last.pt", trust=trust_checkpoint) if resume else None
+    categories, train_ds, val_ds, usable = _datasets(config, train_set, val_set, train_path, val_path, ckpt)
+    spec, model, bare, channels_last, amp = _model(config, len(categories) + 1, ckpt, device, dist, trust_checkpoint)
 
     train_loader, train_sampler = _loader(train_ds, config, dist, train=True, device=device)
     val_loader, _ = _loader(val_ds, config, dist, train=False, device=device)
     iters_per_epoch = max(len(train_loader.batch_sampler), 1)
-    params = [p for p in bare.parameters() if p.requires_grad]
     lr = config.base_lr(dist.world_size)
-    optimizer = torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    optimizer = torch.optim.SGD([p for p in bare.parameters() if p.requires_grad], lr=lr, momentum=config.momentum,
+                                weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config, iters_per_epoch))
     scaler = torch.amp.GradScaler(device.type) if amp and device.type == "cuda" else None
-
-    start_epoch, step, best_ap = 0, 0, -math.inf
+    t = Training(config=config, run_dir=run_dir, device=device, dist=dist, categories=categories, spec=spec,
+                 model=model, bare=bare, train_ds=train_ds, val_ds=val_ds, train_loader=train_loader,
+                 train_sampler=train_sampler, val_loader=val_loader, optimizer=optimizer, scheduler=scheduler,
+                 scaler=scaler, amp=amp, epochs=config.planned_epochs(iters_per_epoch),
+                 total_steps=config.total_steps(iters_per_epoch))
     if ckpt:
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         if scaler is not None and ckpt.get("scaler"):
             scaler.load_state_dict(ckpt["scaler"])
-        start_epoch, step, best_ap = int(ckpt["epoch"]), int(ckpt["step"]), float(ckpt["best_ap"])
+        t.start_epoch, t.step, t.best_ap = int(ckpt["epoch"]), int(ckpt["step"]), float(ckpt["best_ap"])
         set_rng_state(ckpt["rng"])
         del ckpt
 
-    logger = None
     if dist.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        logger = RunLogger(run_dir, resume_step=step if resume else None)
+        t.logger = RunLogger(run_dir, resume_step=t.step if resume else None)
         skipped = train_ds.skipped.as_dict()
-        write_json_atomic(run_dir / "run.json", {
+        RunRecord(run_dir, {
             "config": config.to_dict(), "model_spec": spec.to_dict(), "categories": categories,
             "train": str(train_path), "val": str(val_path), "train_images": len(train_ds), "val_images": len(val_ds),
             "train_annotations_used": usable, "skipped_annotations": skipped, "world_size": dist.world_size,
             "device": str(device), "amp": amp, "channels_last": channels_last, "lr": lr,
-            "iters_per_epoch": iters_per_epoch, "resumed_at_epoch": start_epoch if resume else None,
-            "command": sys.argv, "versions": versions()}, indent=2)
+            "iters_per_epoch": iters_per_epoch, "resumed_at_epoch": t.start_epoch if resume else None,
+            "command": sys.argv, "versions": versions()}, indent=2).write()
         if skipped:
             print(f"skipped annotations: {skipped}")
+    return t
 
-    epochs = config.planned_epochs(iters_per_epoch)
-    total_steps = config.total_steps(iters_per_epoch)
+
+def train_one_epoch(t: Training, epoch: int) -> dict[str, Any]:
+    """One pass over the training loader (or up to the step budget); returns the epoch's log row."""
+    from tqdm import tqdm
+
+    from trainer.train import distributed as D
+
+    t.train_sampler.set_epoch(epoch)
+    t.train_ds.set_epoch(epoch)
+    t.model.train()
+    t0, seen, sums, n = time.perf_counter(), 0, dict.fromkeys(LOSSES, 0.0), 0
+    bar = tqdm(t.train_loader, desc=f"epoch {epoch + 1}/{t.epochs}", disable=not t.dist.is_main,
+               total=min(len(t.train_loader.batch_sampler), t.total_steps - t.step), leave=False)
+    for images, targets in bar:
+        if t.step >= t.total_steps:  # the step budget ends inside this (last) epoch
+            break
+        names = [t.train_ds.file_name(int(x["image_index"])) for x in targets]
+        images = [img.to(t.device, non_blocking=True) for img in images]
+        targets = [{k: v.to(t.device, non_blocking=True) for k, v in x.items() if k != "image_index"}
+                   for x in targets]
+        try:
+            values = train_step(t.model, images, targets, t.optimizer, t.scaler, amp=t.amp,
+                                grad_clip=t.config.grad_clip, reduce=lambda d: D.mean_across(d, t.dist))
+        except NonFiniteLoss as exc:
+            raise UserError(f"loss became {exc.value} at epoch {epoch + 1}, iteration {t.step + 1} "
+                            f"(images: {', '.join(names)}); check their annotations or lower the lr; "
+                            f"last good checkpoint: {t.last_path if t.last_path.exists() else 'none'}") from None
+        t.scheduler.step()
+        t.step += 1
+        seen += len(images) * t.dist.world_size
+        n += 1
+        for k in LOSSES:
+            sums[k] += values.get(k, 0.0)
+        rate = seen / max(time.perf_counter() - t0, 1e-9)
+        bar.set_postfix(loss=f"{values['loss']:.3f}", img_s=f"{rate:.1f}")
+        if t.logger and (t.step % t.config.log_every == 0 or n == 1):
+            t.logger.step({"step": t.step, "epoch": epoch + 1, "lr": t.optimizer.param_groups[0]["lr"], **values,
+                           "img_per_s": rate})
+    seconds = time.perf_counter() - t0
+    return {"epoch": epoch + 1, "step": t.step, "lr": t.optimizer.param_groups[0]["lr"],
+            **{k: v / max(n, 1) for k, v in sums.items()}, "img_per_s": seen / max(seconds, 1e-9),
+            "seconds": seconds}
+
+
+def save_checkpoints(t: Training, epoch: int, row: dict[str, Any], ap: float | None) -> bool:
+    """last.pt every epoch (everything a resume needs); best.pt when validation mask AP `ap`
+    improved. Rank 0 only. Returns whether best.pt was written."""
+    from trainer.train.checkpoint import FORMAT, rng_state, save_checkpoint
+
+    common = {"format": FORMAT, "model": t.bare.state_dict(), "model_spec": t.spec.to_dict(),
+              "categories": t.categories, "config": t.config.to_dict(), "epoch": epoch + 1, "step": t.step,
+              "versions": versions()}
+    improved = ap is not None and ap > t.best_ap
+    if improved:
+        t.best_ap = ap
+        save_checkpoint({**common, "metrics": {k: v for k, v in row.items() if isinstance(v, float)}}, t.best_path)
+    save_checkpoint({**common, "optimizer": t.optimizer.state_dict(), "scheduler": t.scheduler.state_dict(),
+                     "scaler": t.scaler.state_dict() if t.scaler is not None else None, "best_ap": t.best_ap,
+                     "rng": rng_state()}, t.last_path)
+    return improved
+
+
+def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_dir: str | Path, *,
+        resume: bool = False, trust_checkpoint: bool = False) -> dict[str, Any]:
+    """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0)."""
+    from trainer.train import distributed as D
+
+    t = setup(config, train_path, val_path, run_dir, resume=resume, trust_checkpoint=trust_checkpoint)
     row: dict[str, Any] = {}
     try:
-        for epoch in range(start_epoch, epochs):
-            train_sampler.set_epoch(epoch)
-            train_ds.set_epoch(epoch)
-            model.train()
-            t0, seen, sums, n = time.perf_counter(), 0, dict.fromkeys(LOSSES, 0.0), 0
-            bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not dist.is_main,
-                       total=min(len(train_loader.batch_sampler), total_steps - step), leave=False)
-            for images, targets in bar:
-                if step >= total_steps:  # the step budget ends inside this (last) epoch
-                    break
-                names = [train_ds.file_name(int(t["image_index"])) for t in targets]
-                images = [img.to(device, non_blocking=True) for img in images]
-                targets = [{k: v.to(device, non_blocking=True) for k, v in t.items() if k != "image_index"}
-                           for t in targets]
-                try:
-                    values = train_step(model, images, targets, optimizer, scaler, amp=amp, grad_clip=config.grad_clip,
-                                        reduce=lambda d: D.mean_across(d, dist))
-                except NonFiniteLoss as exc:
-                    raise UserError(f"loss became {exc.value} at epoch {epoch + 1}, iteration {step + 1} "
-                                    f"(images: {', '.join(names)}); check their annotations or lower the lr; "
-                                    f"last good checkpoint: {last_path if last_path.exists() else 'none'}") from None
-                scheduler.step()
-                step += 1
-                seen += len(images) * dist.world_size
-                n += 1
-                for k in LOSSES:
-                    sums[k] += values.get(k, 0.0)
-                rate = seen / max(time.perf_counter() - t0, 1e-9)
-                bar.set_postfix(loss=f"{values['loss']:.3f}", img_s=f"{rate:.1f}")
-                if logger and (step % config.log_every == 0 or n == 1):
-                    logger.step({"step": step, "epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"], **values,
-                                 "img_per_s": rate})
-            seconds = time.perf_counter() - t0
-            row = {"epoch": epoch + 1, "step": step, "lr": optimizer.param_groups[0]["lr"],
-                   **{k: v / max(n, 1) for k, v in sums.items()}, "img_per_s": seen / max(seconds, 1e-9),
-                   "seconds": seconds}
+        for epoch in range(t.start_epoch, t.epochs):
+            row = train_one_epoch(t, epoch)
             metrics = None
-            if (epoch + 1) % config.val_every == 0 or epoch + 1 == epochs:
-                metrics = validate(bare, val_loader, val_ds, categories, device, dist, config.score_threshold)
-            if dist.is_main:
+            if (epoch + 1) % config.val_every == 0 or epoch + 1 == t.epochs:
+                metrics = validate(t.bare, t.val_loader, t.val_ds, t.categories, t.device, t.dist,
+                                   config.score_threshold)
+            if t.dist.is_main:
                 if metrics is not None:
-                    row.update({"val_segm_AP": metrics["segm"]["AP"], "val_segm_AP50": metrics["segm"]["AP50"],
-                                "val_bbox_AP": metrics["bbox"]["AP"], "val_bbox_AP50": metrics["bbox"]["AP50"],
-                                "val_es": metrics["es"]["mean"], "val_f1": metrics["f1"]["mean"],
-                                "val_accuracy": metrics["accuracy"]})
-                logger.epoch(row)
-                common = {"format": FORMAT, "model": bare.state_dict(), "model_spec": spec.to_dict(),
-                          "categories": categories, "config": config.to_dict(), "epoch": epoch + 1, "step": step,
-                          "versions": versions()}
+                    row.update(metrics_row(metrics))
+                t.logger.epoch(row)
                 ap = metrics["segm"]["AP"] if metrics is not None else None
-                improved = metrics is not None and (ap if ap is not None else -1.0) > best_ap
-                if improved:
-                    best_ap = ap if ap is not None else -1.0
-                    save_checkpoint({**common, "metrics": {k: v for k, v in row.items() if isinstance(v, float)}},
-                                    best_path)
-                save_checkpoint({**common, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                                 "scaler": scaler.state_dict() if scaler is not None else None, "best_ap": best_ap,
-                                 "rng": rng_state()}, last_path)
+                improved = save_checkpoints(t, epoch, row, None if metrics is None else (ap if ap is not None else -1.0))
                 val_text = f", val mask AP {ap:.3f}" if ap is not None else ""
-                print(f"epoch {epoch + 1}/{epochs}: loss {row['loss']:.4f}, {row['img_per_s']:.1f} img/s"
+                print(f"epoch {epoch + 1}/{t.epochs}: loss {row['loss']:.4f}, {row['img_per_s']:.1f} img/s"
                       f"{val_text}{' (best)' if improved else ''}")
-            D.barrier(dist)
+            D.barrier(t.dist)
     finally:
-        if logger:
-            logger.close()
-        D.cleanup(dist)
+        if t.logger:
+            t.logger.close()
+        D.cleanup(t.dist)
     return row
