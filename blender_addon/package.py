@@ -7,8 +7,8 @@
 
 It does what `blender --command extension build` does for this project: a zip with
 blender_manifest.toml and an entry __init__.py at its root, the add-on code (blender_addon/),
-the parts of `trainer` it needs (trainer/__init__.py, errors.py, runs.py, annotation/), the scene presets
-(scenes/*.toml) and, the extension way, wheels of the annotation dependencies listed in the
+the parts of `trainer` it needs (trainer/__init__.py, errors.py, runs.py, schema.py, annotation/),
+the scene presets (scenes/*.toml) and, the extension way, wheels of the annotation dependencies listed in the
 manifest (`wheels = [...]`): Blender installs them into its extension site-packages on install.
 Wheels are fetched with `pip download` at build time only, for the platforms asked for
 (--platforms), for Blender's Python (3.11). Blender ships numpy itself, so it is not bundled.
@@ -111,7 +111,7 @@ def payload_files() -> list[tuple[Path, str]]:
         for p in sorted((ROOT / base).glob(pattern)):
             if "__pycache__" not in p.parts:
                 out.append((p, p.relative_to(ROOT).as_posix()))
-    for name in ("trainer/__init__.py", "trainer/errors.py", "trainer/runs.py"):
+    for name in ("trainer/__init__.py", "trainer/errors.py", "trainer/runs.py", "trainer/schema.py"):
         out.append((ROOT / name, name))
     lic = ROOT / "LICENSE"
     if lic.is_file():

@@ -2,7 +2,8 @@
 
 A preset describes *distributions* (ranges, probability tables), never one fixed scene; the
 sampler turns it into one frame description per (seed, frame index). The batch CLI and the
-Blender panel read and write the same files, so the schema lives here once, as data.
+Blender panel read and write the same files, so the schema lives here once, as data; the
+validator is trainer.schema, the one augmentation presets use too.
 
 Validation reports the first problem as one line naming the file and the dotted key
 (`scenes/x.toml: camera.focal_length: min 50 > max 24`). A preset may be partial: missing keys
@@ -11,34 +12,18 @@ take the defaults below, so `rain.toml` only states what differs from the defaul
 
 from __future__ import annotations
 
-import copy
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer import schema
 from trainer.annotation.files import read_toml, write_bytes_atomic
 from trainer.errors import UserError
+from trainer.schema import Spec, Table
 
 
 class PresetError(UserError):
     """A scene preset is missing, unreadable or invalid."""
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One leaf of the schema: its kind, bounds and default.
-
-    kind: "int" | "float" | "bool" | "str" | "range_int" | "range_float" | "probs" | "str_list"
-    | "folders" | "opt_folders" | "resolution".
-    """
-
-    kind: str
-    default: Any
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple[str, ...] | None = None
-    doc: str = ""
 
 
 S = Spec
@@ -166,114 +151,19 @@ SCHEMA: dict[str, dict[str, Spec]] = {
 }
 
 
+# The file: one table per section, every key optional (defaults above).
+SCENE = Table({sec: Table(keys) for sec, keys in SCHEMA.items()}, unknown="unknown section (expected one of {allowed})")
+
+
 def defaults() -> dict[str, dict[str, Any]]:
     """A complete preset with every default value (a deep copy)."""
-    return {sec: {k: copy.deepcopy(s.default) for k, s in keys.items()} for sec, keys in SCHEMA.items()}
-
-
-def _kind_error(where: str, kind: str) -> str:
-    names = {
-        "int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
-        "range_int": "[min, max] integers", "range_float": "[min, max] numbers",
-        "probs": "a table of name = probability", "str_list": "a list of strings",
-        "folders": "a list of folder paths", "resolution": "[width, height] integers",
-    }
-    return f"{where}: expected {names[kind]}"
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _check_bounds(where: str, v: float, spec: Spec) -> None:
-    if spec.lo is not None and v < spec.lo:
-        raise ValueError(f"{where}: {v} is below the minimum {spec.lo:g}")
-    if spec.hi is not None and v > spec.hi:
-        raise ValueError(f"{where}: {v} is above the maximum {spec.hi:g}")
-
-
-def _validate_value(where: str, v: Any, spec: Spec, base_dir: Path) -> Any:
-    """Return the normalised value or raise ValueError with a one-line message."""
-    k = spec.kind
-    if k == "bool":
-        if not isinstance(v, bool):
-            raise ValueError(_kind_error(where, k))
-        return v
-    if k == "int":
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise ValueError(_kind_error(where, k))
-        _check_bounds(where, v, spec)
-        return v
-    if k == "float":
-        if not _is_num(v):
-            raise ValueError(_kind_error(where, k))
-        _check_bounds(where, v, spec)
-        return float(v)
-    if k == "str":
-        if not isinstance(v, str):
-            raise ValueError(_kind_error(where, k))
-        if spec.choices and v not in spec.choices:
-            raise ValueError(f"{where}: {v!r} is not one of {', '.join(spec.choices)}")
-        return v
-    if k in ("range_int", "range_float", "resolution"):
-        integer = k != "range_float"
-        ok = isinstance(v, list) and len(v) == 2 and all(
-            (isinstance(x, int) and not isinstance(x, bool)) if integer else _is_num(x) for x in v)
-        if not ok:
-            raise ValueError(_kind_error(where, k))
-        for x in v:
-            _check_bounds(where, x, spec)
-        if k != "resolution" and v[0] > v[1]:
-            raise ValueError(f"{where}: min {v[0]} > max {v[1]}")
-        return [int(x) for x in v] if integer else [float(x) for x in v]
-    if k == "probs":
-        if not isinstance(v, dict) or not v:
-            raise ValueError(_kind_error(where, k))
-        for name, p in v.items():
-            if spec.choices and name not in spec.choices:
-                raise ValueError(f"{where}.{name}: unknown choice (expected {', '.join(spec.choices)})")
-            if not _is_num(p) or p < 0:
-                raise ValueError(f"{where}.{name}: probability must be a number >= 0")
-        if sum(v.values()) <= 0:
-            raise ValueError(f"{where}: probabilities sum to 0")
-        return {name: float(p) for name, p in v.items()}
-    if k == "str_list":
-        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
-            raise ValueError(_kind_error(where, k))
-        if len(set(v)) != len(v):
-            raise ValueError(f"{where}: duplicate entries")
-        bad = [x for x in v if spec.choices and x not in spec.choices]
-        if bad:
-            raise ValueError(f"{where}: {bad[0]!r} is not one of {', '.join(spec.choices or ())}")
-        return list(v)
-    if k == "opt_folders":  # like folders, but a missing folder is allowed (a fallback exists)
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise ValueError(_kind_error(where, "folders"))
-        return list(v)
-    if k == "folders":
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise ValueError(_kind_error(where, k))
-        for x in v:
-            if not (base_dir / x).is_dir():
-                raise ValueError(f"{where}: asset folder {x!r} does not exist (relative to {base_dir})")
-        return list(v)
-    raise AssertionError(f"unknown schema kind {k}")
+    return schema.defaults(SCENE)
 
 
 def validate(data: dict[str, Any], base_dir: Path) -> dict[str, dict[str, Any]]:
-    """Merge `data` over the defaults and validate it; raise ValueError naming the dotted key."""
-    if not isinstance(data, dict):
-        raise ValueError("top level must be a table")
-    out = defaults()
-    for sec, table in data.items():
-        if sec not in SCHEMA:
-            raise ValueError(f"{sec}: unknown section (expected one of {', '.join(SCHEMA)})")
-        if not isinstance(table, dict):
-            raise ValueError(f"{sec}: expected a table [{sec}]")
-        for key, value in table.items():
-            if key not in SCHEMA[sec]:
-                raise ValueError(f"{sec}.{key}: unknown key")
-            out[sec][key] = _validate_value(f"{sec}.{key}", value, SCHEMA[sec][key], base_dir)
+    """Merge `data` over the defaults and validate it (trainer.schema with SCENE), then the rules
+    between keys; raise ValueError naming the dotted key."""
+    out = schema.validate(data, SCENE, base_dir)
     cats = out["output"]["categories"]
     for sec in ("rescuers", "civilians"):
         cat = sec[:-1]

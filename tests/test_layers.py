@@ -131,3 +131,16 @@ def test_no_import_cycles():
 def test_cycle_finder_sees_a_circle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_what_the_addon_bundles_from_trainer_needs_only_the_standard_library():
+    """The add-on zip carries trainer/errors.py, runs.py, schema.py and the annotation core into
+    Blender's own Python; the first three import nothing outside the standard library and the
+    annotation core's stdlib-only file helpers."""
+    import sys as _sys
+
+    allowed_ours = {"trainer", "trainer.errors", "trainer.annotation", "trainer.annotation.files"}
+    for name in ("trainer.errors", "trainer.runs", "trainer.schema", "trainer.annotation.files"):
+        path = modules()[name]
+        assert _third_party(path) <= set(_sys.stdlib_module_names) | {"trainer"}, name
+        assert graph()[name] <= allowed_ours, (name, graph()[name])
