@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from render_support import ROOT
 
 from blender_addon.assets.files import scan_assets
 from blender_addon.atomic import encode_png16
@@ -21,7 +22,7 @@ from blender_addon.preset import load_preset, preset_from_dict
 from blender_addon.sampling import frame_seed, sample_scene
 from trainer.errors import UserError
 
-SCENES = Path(__file__).resolve().parent.parent / "scenes"
+SCENES = ROOT / "scenes"
 
 
 def test_same_seed_same_description_and_json_safe():

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from render_support import ROOT
 
 from blender_addon.preset import PresetError, defaults, dumps_preset, load_preset, preset_from_dict, save_preset
 from trainer.errors import UserError
 
-SCENES = Path(__file__).resolve().parent.parent / "scenes"
+SCENES = ROOT / "scenes"
 REQUIRED = {"default", "rubble_day", "rain", "snow", "drone", "night"}
 
 

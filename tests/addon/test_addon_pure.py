@@ -8,18 +8,16 @@ import copy
 import json
 import tomllib
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from render_support import ROOT
 
 from blender_addon import atomic, package
 from blender_addon.addon import mapping
 from blender_addon.preset import load_preset, preset_from_dict
 from blender_addon.sampling import sample_scene
 from blender_addon.scene_objects import add_scene_objects, check_categories
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_all_switches_on_keep_the_preset_exactly():
