@@ -125,6 +125,24 @@ def prepare(src: str | Path | None = None, out: str | Path | None = None) -> dic
     return splits
 
 
+def subset(src: Path, k: int, out: Path, seed: int = 0) -> Path:
+    """The first k photos of a fixed shuffle of `src` as a dataset of their own (images linked):
+    the few-shot sets, nested (the 5 are among the 10, the 10 among the 20)."""
+    from trainer.annotation import Dataset, load_dataset, write_dataset
+    from trainer.annotation.io import link_or_copy
+
+    if (out / "annotations" / "coco.json").is_file():
+        return out
+    full = load_dataset(src)
+    order = np.random.default_rng(seed).permutation(len(full.images))[:k]
+    chosen = [full.images[i] for i in sorted(order)]
+    for record in chosen:
+        link_or_copy(full.images_dir / record.file_name, out / "images" / record.file_name)
+    write_dataset(Dataset(images=chosen, categories=list(full.categories), images_dir=out / "images",
+                          info={"subset_of": str(src), "k": k, "seed": seed}), out, preview=False, formats=("coco",))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", help="clone or bare git dir of VikramShenoy97/Human-Segmentation-Dataset")

@@ -42,6 +42,9 @@ RECIPE = {
     "workers": 2, "seed": 0, "val_every": 100000,  # validate (and keep best.pt) once, at the end
 }
 RENDER = {"resolution": "320x240", "samples": 8, "seed": 0}
+# Few-shot: the same recipe for FEW_SHOT["max_steps"] steps on k real photos, from the synthetic model or
+# from ImageNet alone (PeopleSansPeople's comparison), a short warm-up.
+FEW_SHOT = {"max_steps": 200, "warmup_iters": 20}
 VAL_FRAMES = 10  # synthetic validation frames (another seed): fit needs a --val set
 CLASS_MAP = "rescuer=person,civilian=person"
 SCORE_THRESHOLD = 0.5
@@ -115,9 +118,14 @@ def _file_hash(preset: str) -> str:
     return hashlib.sha1(p.read_bytes()).hexdigest()[:12] if p.is_file() else preset
 
 
+def trained_run(work: Path, name: str, train: Path, recipe: dict, extra: list[str]) -> Path:
+    """The run folder of a fit (cached by everything it is made from)."""
+    return work / "runs" / f"{name}-{key(str(train), recipe, extra)}"
+
+
 def trained(work: Path, name: str, train: Path, val: Path, recipe: dict, extra: list[str]) -> Path:
     """Fit with the recipe (cached by its inputs) and evaluate on the real dev split."""
-    run = work / "runs" / f"{name}-{key(str(train), recipe, extra)}"
+    run = trained_run(work, name, train, recipe, extra)
     metrics = run / "eval_dev" / "metrics.json"
     if metrics.is_file():
         return metrics
@@ -177,6 +185,9 @@ def main() -> int:
     ap.add_argument("--label", help="name of this row in results/ (default: preset stem)")
     ap.add_argument("--no-real", action="store_true", help="skip the real-trained ceiling")
     ap.add_argument("--real-src", help="Human-Segmentation-Dataset clone (see bench/real_data.py)")
+    ap.add_argument("--few-shot", default="", metavar="K,K,...",
+                    help="also fine-tune on K real photos (e.g. 5,10,20), from the synthetic model and from "
+                         "ImageNet alone, 200 steps each (FEW_SHOT)")
     ap.add_argument("--work", type=Path, default=real_data.CACHE / "sim2real")
     args = ap.parse_args()
 
@@ -197,14 +208,26 @@ def main() -> int:
     rows = {f"renders: {label}": scores(trained(args.work, "synth", train, val, synth_recipe, []))}
     if not args.no_real:
         rows["real photos (ceiling)"] = scores(trained(args.work, "real", splits["train"], val, recipe, []))
+    few = {}
+    for k in [int(x) for x in args.few_shot.split(",") if x.strip()]:
+        shots = real_data.subset(splits["train"], k, args.work / "real" / f"train_k{k}")
+        tuned = {**recipe, **FEW_SHOT}
+        synth_best = trained_run(args.work, "synth", train, synth_recipe, []) / "best.pt"
+        few[k] = {"renders + k real": scores(trained(args.work, f"fewshot{k}", shots, val,
+                                                      {**tuned, "weights": str(synth_best)}, [])),
+                  "ImageNet + k real": scores(trained(args.work, f"fewshot{k}", shots, val, tuned, []))}
     print(f"\nreal dev split: {DEV} ({time.perf_counter() - t0:.0f} s)")
     print(table(rows))
+    if few:
+        print("\nfew-shot (k real photos, %d steps):" % FEW_SHOT["max_steps"])
+        print(table({f"k={k}: {name}": row for k, pair in few.items() for name, row in pair.items()}))
     synth = rows[f"renders: {label}"]
     if "real photos (ceiling)" in rows:
         ratio = synth["es"] / rows["real photos (ceiling)"]["es"]
         print(f"\nsynthetic ES / real ES = {ratio:.2f} (goal >= 0.90)")
     result = {"label": label, "preset": str(args.preset), "frames": args.frames, "factor": args.factor,
               "aug_preset": args.aug_preset, "recipe": synth_recipe, "render": RENDER, "scores": rows,
+              "few_shot": {str(k): v for k, v in few.items()}, "few_shot_recipe": FEW_SHOT,
               "content_hash": content_hash(args.preset), "load": os.getloadavg()[0]}
     out = args.work / "results" / f"{label}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
