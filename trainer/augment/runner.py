@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 
 from trainer import __version__
-from trainer.annotation import Annotation, Dataset, ImageRecord, load_dataset, write_dataset
+from trainer.annotation import Annotation, Dataset, ImageRecord, write_dataset
+from trainer.annotation.check import load_inputs
 from trainer.annotation.io import link_or_copy, read_image, read_json, write_bytes_atomic, write_json_atomic
 from trainer.annotation import annotation_from_crop
 from trainer.annotation.trace import SEGMENTATION_MODES
@@ -344,12 +345,8 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], overwrite: bool) -> boo
     return False
 
 
-def _check_inputs(dataset: Dataset, out: Path) -> list[Path]:
-    """Image paths of all records; refuses an OUT that is the input and lists missing files."""
-    images_dir = dataset.images_dir.resolve()
-    out_r = out.resolve()
-    if out_r == images_dir or out_r in images_dir.parents or images_dir in out_r.parents:
-        raise UserError("the output folder would overwrite the input dataset; choose another --out", out)
+def _check_inputs(dataset: Dataset) -> list[Path]:
+    """Image paths of all records; lists missing files (unreadable ones are skipped and counted later)."""
     paths = [dataset.image_path(rec) for rec in dataset.images]
     missing = [rec.file_name for rec, p in zip(dataset.images, paths) if not p.is_file()]
     if missing:
@@ -400,10 +397,12 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
     pipeline = build_pipeline(preset)
     out = Path(out)
 
-    dataset = load_dataset(src)
+    # check's rules on the annotations, and OUT neither inside nor holding the input (shared preflight);
+    # images are opened by the workers, which skip and count unreadable ones
+    dataset, = load_inputs([src], out=out, folder=True, pixels=False, may_hold_inputs=False)
     if not dataset.images:
         raise DatasetError("the dataset has no images", dataset.source or src)
-    paths = _check_inputs(dataset, out)
+    paths = _check_inputs(dataset)
     plan = plan_variants(len(dataset.images), factor=opts.factor, total=opts.total)
     _check_names(dataset, plan, opts)
     annotation_file = Path(dataset.source) if dataset.source else Path(src)
