@@ -120,7 +120,7 @@ def test_generate_and_fit_bad_input(trained, real, tmp_path, capsys):
     evil = tmp_path / "evil.pt"
     evil.write_bytes(pickle.dumps({"config": {}, "G": Path("x")}, protocol=2))
     assert main(["gan", "generate", str(evil), "--masks", str(tmp_path / "masks"), "--out", str(tmp_path / "o")]) == 1
-    assert "not a plain-weights checkpoint" in capsys.readouterr().err
+    assert "holds objects beyond tensors" in capsys.readouterr().err
     # training images whose size does not match their labels
     bad = make_lesion_dataset(tmp_path / "bad", 2, seed=8)
     write_image_atomic(bad / "images" / "real_000.png", np.zeros((10, 10, 3), np.uint8))
