@@ -98,7 +98,8 @@ def json_format(obj: object, json_path: Path) -> str:
 
 
 def write_dataset(dataset: Dataset, out_dir: str | Path, *, segmentation: str = "auto",
-                  preview: bool = True, formats: tuple[str, ...] = tuple(FORMAT_FILES)) -> list[Path]:
+                  preview: bool = True, formats: tuple[str, ...] = tuple(FORMAT_FILES),
+                  polygons: str = "coco") -> list[Path]:
     """Write the asked label formats (COCO, VIA project + export) and a preview sheet for a dataset
     whose images are in out_dir/images.
 
@@ -113,7 +114,7 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, *, segmentation: str = 
     ann_dir = out_dir / "annotations"
     written = []
     if "coco" in formats:
-        write_json_atomic(ann_dir / "coco.json", to_coco(dataset, segmentation=segmentation))
+        write_json_atomic(ann_dir / "coco.json", to_coco(dataset, segmentation=segmentation, polygons=polygons))
         written.append(ann_dir / "coco.json")
     if "via" in formats:
         regions = to_via_regions(dataset)

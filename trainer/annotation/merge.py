@@ -17,6 +17,7 @@ from trainer.annotation.dataset import annotation_paths, write_dataset
 from trainer.annotation.files import link_escape
 from trainer.annotation.io import link_or_copy, write_json_atomic
 from trainer.annotation.model import Dataset, ImageRecord
+from trainer.annotation.trace import POLYGON_CONVENTIONS
 from trainer.errors import DatasetError, UserError
 
 
@@ -48,10 +49,12 @@ def _companions(dataset: Dataset, file_name: str) -> list[tuple[Path, str]]:
 
 
 def merge_datasets(sources: list[str | Path], out: str | Path, *, overwrite: bool = False,
-                   segmentation: str = "auto", preview: bool = True) -> MergeResult:
+                   segmentation: str = "auto", preview: bool = True, polygons: str = "coco") -> MergeResult:
     out = Path(out)
     if len(sources) < 1:
         raise UserError("merge needs at least one dataset")
+    if polygons not in POLYGON_CONVENTIONS:
+        raise UserError(f"polygons must be one of {', '.join(POLYGON_CONVENTIONS)}")
     existing = [p for p in annotation_paths(out) if p.exists()]
     if existing and not overwrite:
         raise UserError("already exists (pass --overwrite to replace it)", existing[0])
@@ -91,7 +94,7 @@ def merge_datasets(sources: list[str | Path], out: str | Path, *, overwrite: boo
             folder, _, rest = rel.partition("/")
             new_rel = PurePosixPath(folder) / PurePosixPath(name).with_suffix(PurePosixPath(rest).suffix)
             link_or_copy(companion, out / new_rel)
-    write_dataset(result.dataset, out, segmentation=segmentation, preview=preview)
-    write_json_atomic(out / "merge.json", {"sources": [str(Path(s)) for s in sources],
+    write_dataset(result.dataset, out, segmentation=segmentation, preview=preview, polygons=polygons)
+    write_json_atomic(out / "merge.json", {"sources": [str(Path(s)) for s in sources], "polygons": polygons,
                                            "duplicates": result.duplicates, "renamed": result.renamed}, indent=2)
     return result

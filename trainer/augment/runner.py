@@ -32,7 +32,7 @@ from trainer.annotation import Annotation, Dataset, ImageRecord, write_dataset
 from trainer.annotation.check import load_inputs
 from trainer.annotation.io import link_or_copy, read_image, read_json, write_bytes_atomic, write_json_atomic
 from trainer.annotation import annotation_from_crop
-from trainer.annotation.trace import SEGMENTATION_MODES
+from trainer.annotation.trace import POLYGON_CONVENTIONS, SEGMENTATION_MODES
 from trainer.annotation.parallel import default_workers, process_map
 from trainer.augment.masks import instance_crops, pack_masks
 from trainer.augment.pipeline import Pipeline, build_pipeline, import_albumentations
@@ -62,6 +62,7 @@ class AugmentOptions:
     png_compression: int = 1  # zlib level 1 + RLE strategy: fastest lossless setting measured
     preview: bool = True
     progress: bool = True
+    polygons: str = "coco"  # polygon convention of coco.json (trace.POLYGON_CONVENTIONS); not in the resume key
 
 
 @dataclass
@@ -391,6 +392,8 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
         raise UserError(f"image format must be one of {', '.join(IMAGE_FORMATS)}")
     if not isinstance(opts.seed, int) or opts.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {opts.seed!r}")
+    if opts.polygons not in POLYGON_CONVENTIONS:
+        raise UserError(f"--polygons must be one of {', '.join(POLYGON_CONVENTIONS)}")
     if not 1 <= opts.jpeg_quality <= 100:
         raise UserError(f"JPEG quality must be in 1..100, got {opts.jpeg_quality}")
     preset = opts.preset if isinstance(opts.preset, Preset) else load_preset(opts.preset)
@@ -453,12 +456,12 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
     info = {"augment": {"source": str(annotation_file), "preset": preset.name, "seed": opts.seed}}
     result = Dataset(images=records, categories=list(dataset.categories), images_dir=out / "images",
                      info={**dataset.info, **info})
-    write_dataset(result, out, segmentation=opts.segmentation, preview=opts.preview)
+    write_dataset(result, out, segmentation=opts.segmentation, preview=opts.preview, polygons=opts.polygons)
     summary.seconds = time.perf_counter() - started
     run = {
         "command": "augment", "complete": True, "source": str(annotation_file), "options": {
             "factor": opts.factor, "total": opts.total, "seed": opts.seed, "workers": workers,
-            "segmentation": opts.segmentation, "image_format": opts.image_format,
+            "segmentation": opts.segmentation, "polygons": opts.polygons, "image_format": opts.image_format,
             "jpeg_quality": opts.jpeg_quality, "png_compression": opts.png_compression},
         "preset": preset.to_dict(), "versions": _versions(),
         "counts": {"originals": summary.originals, "variants": summary.variants,
