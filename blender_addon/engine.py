@@ -24,7 +24,7 @@ from pathlib import Path
 from blender_addon import atomic
 from blender_addon.preset import Preset, load_preset, preset_from_dict
 from blender_addon.sampling import frame_stem, sample_scene
-from trainer.annotation.files import check_formats
+from trainer.annotation.files import check_formats, check_output
 from trainer.errors import UserError
 
 MIN_BLENDER = (4, 2, 0)
@@ -126,6 +126,7 @@ def check_blender() -> str:
 
 
 def _prepare_out(out: Path) -> None:
+    check_output(out, folder=True)  # the same check as every trainer command (stdlib only: works in Blender)
     try:
         for sub in ("images", "masks", "scenes"):
             (out / sub).mkdir(parents=True, exist_ok=True)
@@ -396,8 +397,10 @@ def _run_record(opts: RenderOptions, preset: Preset, version: str, device: str, 
 def _check_same_run(out: Path, record: dict) -> None:
     """Refuse to mix frames of a different preset or seed into an existing run folder."""
     path = out / "run.json"
-    if not path.is_file() or not any((out / "scenes").glob("*.json")):
+    if not any((out / "scenes").glob("*.json")):
         return
+    if not path.is_file():  # frames from elsewhere (trainer annotate/composite): "resuming" would relabel them
+        raise UserError("holds frames (scenes/*.json) that no render run.json describes; use another --out", out)
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -133,7 +133,7 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
     """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0)."""
     from tqdm import tqdm
 
-    from trainer.annotation import load_dataset
+    from trainer.annotation.check import load_inputs
     from trainer.annotation.io import write_json_atomic
     from trainer.evaluate.inference import resolve_device
     from trainer.train import distributed as D
@@ -158,8 +158,8 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
 
-    train_set = load_dataset(train_path)
-    val_set = load_dataset(val_path)
+    # check's rules on both datasets and every image opened, and RUN_DIR writable: all before any output
+    train_set, val_set = load_inputs([train_path, val_path], out=run_dir, folder=True, pixels=True)
     ckpt = load_trainer_checkpoint(last_path, trust=trust_checkpoint) if resume else None
     categories = list(ckpt["categories"]) if ckpt else list(train_set.categories)
     if not categories:
@@ -170,8 +170,9 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
         raise UserError(f"dataset has no usable annotations ({train_set.num_annotations} in the file, "
                         f"skipped: {train_ds.skipped.as_dict() or 'none'})", train_path)
     val_ds = DetectionDataset(val_set, categories)
-    if len(val_ds) == 0:
-        raise UserError("validation dataset has no images", val_path)
+    if not val_set.num_annotations:  # no ground truth: every score would be vacuous (see trainer evaluate)
+        raise UserError(f"validation dataset has {'no images' if not len(val_ds) else 'no annotated objects'}, "
+                        "so there is nothing to score", val_path)
 
     spec = make_spec(config.model, len(categories) + 1, config.weights, config.trainable_layers,
                      config.min_size, config.max_size)
