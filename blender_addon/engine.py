@@ -24,7 +24,7 @@ from pathlib import Path
 from blender_addon.assets.files import scan_assets
 from blender_addon.preset import Preset, preset_from_dict, read_preset_data
 from blender_addon.sampling import frame_stem, sample_scene
-from trainer.annotation.files import check_formats
+from trainer.annotation.files import check_formats, check_output
 from trainer.errors import UserError
 from trainer.runs import RunRecord
 
@@ -123,6 +123,7 @@ def check_blender() -> str:
 
 
 def _prepare_out(out: Path) -> None:
+    check_output(out, folder=True)  # the same check as every trainer command (stdlib only: works in Blender)
     try:
         for sub in ("images", "masks", "scenes"):
             (out / sub).mkdir(parents=True, exist_ok=True)
@@ -246,6 +247,8 @@ class RenderJob:
             f"seed {opts.seed}")
         self.run = RunRecord(out, _run_record(opts, preset, version, device, indices))
         if any((out / "scenes").glob("*.json")):  # frames of another preset or seed must not mix in
+            if self.run.previous() is None:  # frames from elsewhere (annotate/composite): resuming would relabel them
+                raise UserError("holds frames (scenes/*.json) that no render run.json describes; use another --out", out)
             self.run.refuse_other_run(("seed", "preset"), "this folder holds frames rendered with a different {key}; "
                                       "use another --out (or the same options to resume)")
         self.run.write()

@@ -346,6 +346,9 @@ def test_weights_path_fine_tunes_from_a_checkpoint(runs, capsys):
     assert torch.equal(state["backbone.fpn.inner_blocks.0.0.weight"], trained["backbone.fpn.inner_blocks.0.0.weight"])
     assert state["roi_heads.box_predictor.cls_score.weight"].shape[0] == 5
     assert "left at their initial values" in capsys.readouterr().out
+    # a checkpoint is a pretrained start: BatchNorm is frozen, so a 2-image batch cannot overwrite
+    # the statistics the checkpoint learned
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.backbone.modules())
 
 
 def test_efficientnet_lite0_imagenet_from_the_wheel(shapes_dataset):

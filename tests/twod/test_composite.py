@@ -153,7 +153,7 @@ def test_bad_inputs_are_one_line_errors(real, tmp_path, capsys):
     coco_path.write_text(json.dumps(coco))
     assert main(["composite", "--real", str(empty), "--count", "1", "--quiet", "--out", str(tmp_path / "o4")]) == 1
     err = capsys.readouterr().err.strip()
-    assert "empty mask" in err and "\n" not in err
+    assert "polygon point outside the image" in err and "\n" not in err  # check's rule, applied before any work
     assert not (tmp_path / "o4" / "images").exists()  # nothing written before the inputs were checked
 
 

@@ -120,12 +120,13 @@ def test_generate_and_fit_bad_input(trained, real, tmp_path, capsys):
     evil = tmp_path / "evil.pt"
     evil.write_bytes(pickle.dumps({"config": {}, "G": Path("x")}, protocol=2))
     assert main(["gan", "generate", str(evil), "--masks", str(tmp_path / "masks"), "--out", str(tmp_path / "o")]) == 1
-    assert "not a plain-weights checkpoint" in capsys.readouterr().err
+    assert "holds objects beyond tensors" in capsys.readouterr().err
     # training images whose size does not match their labels
     bad = make_lesion_dataset(tmp_path / "bad", 2, seed=8)
     write_image_atomic(bad / "images" / "real_000.png", np.zeros((10, 10, 3), np.uint8))
     assert main(["gan", "fit", "--data", str(bad), "--out", str(tmp_path / "r"), "--size", "32", "--quiet"]) == 1
-    assert "do not match" in capsys.readouterr().err
+    err = capsys.readouterr().err  # check's rule, before any training
+    assert "image size differs from the annotation file" in err and "real_000.png" in err
     assert main(["gan", "fit", "--data", str(real), "--out", str(tmp_path / "r"), "--size", "48", "--quiet"]) == 1
     assert "power of two" in capsys.readouterr().err
 

@@ -8,7 +8,7 @@ counted, never half-annotated; instances removed by filters are counted by reaso
 
 from __future__ import annotations
 
-import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 
 from trainer.annotation.dataset import annotation_paths, write_dataset
+from trainer.annotation.files import check_output
 from trainer.annotation.instances import annotation_from_crop, annotation_from_mask
-from trainer.annotation.io import image_size, link_or_copy, read_json, read_mask
+from trainer.annotation.io import image_size, link_or_copy, read_json, read_mask, write_json_atomic
 from trainer.annotation.model import Annotation, Dataset, ImageRecord
 from trainer.annotation.parallel import process_map
 from trainer.annotation.sources import FrameSource, class_from_mask_name, discover_frames
-from trainer.annotation.trace import EXACT_SIMPLIFY, SEGMENTATION_MODES, index_mask_crops
+from trainer.annotation.trace import EXACT_SIMPLIFY, POLYGON_CONVENTIONS, SEGMENTATION_MODES, index_mask_crops
 from trainer.errors import DatasetError, UserError
 
 
@@ -36,6 +37,9 @@ class AnnotateOptions:
     simplify: float = EXACT_SIMPLIFY  # polygon tolerance, px; above EXACT_SIMPLIFY trades pixels for size
     categories: list[str] | None = None  # fixes category order (ids); others are appended
     default_category: str = "object"  # for masks without metadata
+    # Category renames applied as frames are read ({"rescuer": "person", "civilian": "person"}): one
+    # set of renders can be labelled for several tasks, e.g. one "person" class to score on real photos.
+    class_map: dict[str, str] = field(default_factory=dict)
     ignore_value: int | None = None  # mask value that is not an object (e.g. 255 borders in VOC)
     overwrite: bool = False
     workers: int | None = None  # None: all cores for big jobs; 1: in this process (always inside Blender)
@@ -45,6 +49,9 @@ class AnnotateOptions:
     preview: bool = True
     progress: bool = True
     formats: tuple[str, ...] = ("coco", "via")  # label files to write (see files.FORMAT_FILES)
+    strict: bool = False  # any skipped frame fails the run, and then nothing is written
+    polygons: str = "coco"  # polygon convention of coco.json (see trace.POLYGON_CONVENTIONS)
+    run_record: bool = True  # write OUT/run.json
 
 
 @dataclass
@@ -104,6 +111,21 @@ def _to_index_mask(mask: np.ndarray, path: Path) -> np.ndarray:
     return index
 
 
+def _renamed(category: str, opts: AnnotateOptions) -> str:
+    return opts.class_map.get(category, category)
+
+
+def parse_class_map(text: str) -> dict[str, str]:
+    """'rescuer=person,civilian=person' -> {'rescuer': 'person', 'civilian': 'person'}."""
+    out: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        src, sep, dst = (x.strip() for x in item.partition("="))
+        if not (sep and src and dst):
+            raise UserError(f"--class-map expects SRC=DST pairs separated by commas, got {item!r}")
+        out[src] = dst
+    return out
+
+
 def _keep(ann: Annotation, opts: AnnotateOptions, dropped: Counter) -> bool:
     if ann.area < opts.min_pixels:
         dropped["fewer than min_pixels visible"] += 1
@@ -130,7 +152,7 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
                 if mask.shape[:2] != (height, width):
                     raise DatasetError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {width}x{height}", path)
                 binary = mask.any(axis=2) if mask.ndim == 3 else mask > 0
-                ann = annotation_from_mask(binary, class_from_mask_name(path, opts.default_category),
+                ann = annotation_from_mask(binary, _renamed(class_from_mask_name(path, opts.default_category), opts),
                                            segmentation=opts.segmentation, simplify=opts.simplify,
                                            attributes={"name": path.stem})
                 if ann is not None:
@@ -160,7 +182,7 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
                     attrs["unoccluded_px"] = int(unoccluded)
                     attrs["visible_fraction"] = round(min(1.0, area / unoccluded), 4)
                 ann = annotation_from_crop(
-                    crop, offset, (height, width), obj.get("category", opts.default_category),
+                    crop, offset, (height, width), _renamed(obj.get("category", opts.default_category), opts),
                     segmentation=opts.segmentation, simplify=opts.simplify, attributes=attrs, area=area)
                 if isinstance(obj.get("truncated"), bool):  # the renderer knows truncation by the frame
                     ann.attributes["truncated"] = obj["truncated"] or ann.attributes["truncated"]
@@ -194,8 +216,11 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
                        options: AnnotateOptions | None = None) -> AnnotateSummary:
     """Annotate every frame under `src` and write the dataset (COCO + VIA + preview) under `out`."""
     opts = options or AnnotateOptions()
+    started = time.perf_counter()
     if opts.segmentation not in SEGMENTATION_MODES:
         raise UserError(f"--segmentation must be one of {', '.join(SEGMENTATION_MODES)}")
+    if opts.polygons not in POLYGON_CONVENTIONS:
+        raise UserError(f"--polygons must be one of {', '.join(POLYGON_CONVENTIONS)}")
     src = Path(src)
     if not src.is_dir():
         raise UserError("no such folder", src)
@@ -203,14 +228,12 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
     existing = [p for p in annotation_paths(out, opts.formats) if p.exists()]
     if existing and not opts.overwrite:
         raise UserError("already exists (pass --overwrite to replace the annotations)", existing[0])
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):  # a unique name: shards may annotate one folder at once
-            pass
-    except OSError as exc:
-        raise UserError(f"output folder is not writable ({exc.strerror})", out) from None
+    check_output(out, folder=True)  # creates nothing: a refused or failed run leaves no empty folder
 
     found = discover_frames(src, images_dir=opts.images_dir, masks_dir=opts.masks_dir)
+    # OUT may be SRC itself (the default: labels go beside the frames), never inside its inputs
+    check_output(out, folder=True, inputs=[d for d in (found.images_dir, found.masks_dir, src / "scenes")
+                                           if d is not None and d.resolve() != out.resolve()])
     summary = AnnotateSummary(out_dir=out)
     for reason, names in found.skipped.items():
         summary.skipped[reason] += len(names)
@@ -230,15 +253,64 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
         summary.instances += len(result.record.annotations)
         summary.empty_frames += not result.record.annotations
     if not records:
-        raise DatasetError("no frame could be annotated" + (f" ({summary.warnings[0]})" if summary.warnings else ""), src)
+        why = f" ({summary.warnings[0]})" if summary.warnings else " (no images found)" if not found.frames else ""
+        raise DatasetError("no frame could be annotated" + why + "; nothing written", src)
+    if opts.strict and summary.skipped:
+        n = sum(summary.skipped.values())
+        raise DatasetError(f"--strict: {n} frame(s) skipped, so nothing was written (first: {summary.warnings[0]})",
+                           src)
 
     names = {a.category for r in records for a in r.annotations}
-    categories = list(opts.categories or [])
+    categories = list(dict.fromkeys(_renamed(c, opts) for c in opts.categories or []))
     categories += sorted(names - set(categories))
     _materialise(kept_frames, src, out, found.images_dir)
     info = dict(opts.info)
+    if opts.class_map:
+        info["class_map"] = dict(opts.class_map)
     info["filters"] = {"min_pixels": opts.min_pixels, "min_visible_fraction": opts.min_visible_fraction,
                        "min_extent": opts.min_extent, "segmentation": opts.segmentation}
     dataset = Dataset(images=records, categories=categories, images_dir=out / "images", info=info)
-    write_dataset(dataset, out, segmentation=opts.segmentation, preview=opts.preview, formats=opts.formats)
+    write_dataset(dataset, out, segmentation=opts.segmentation, preview=opts.preview, formats=opts.formats,
+                  polygons=opts.polygons)
+    if opts.run_record:
+        write_run_record(out, opts, summary, src, seconds=time.perf_counter() - started)
     return summary
+
+
+def write_run_record(out: Path, opts: AnnotateOptions, summary: AnnotateSummary, src: Path, *,
+                     seconds: float) -> None:
+    """OUT/run.json: what made these labels (options, counts, versions), as other stages write theirs.
+
+    A folder that already has a run record of another command (a render folder, whose run.json the
+    renderer reads to refuse mixing runs) keeps it; the annotate record goes under its "annotate" key.
+    """
+    import platform
+
+    import cv2
+    import pycocotools
+
+    from trainer import __version__
+
+    record = {
+        "command": "annotate", "source": str(src), "complete": True,
+        "options": {"segmentation": opts.segmentation, "polygons": opts.polygons, "simplify": opts.simplify,
+                    "min_pixels": opts.min_pixels, "min_visible_fraction": opts.min_visible_fraction,
+                    "min_extent": opts.min_extent, "categories": opts.categories,
+                    "default_category": opts.default_category, "ignore_value": opts.ignore_value,
+                    "formats": list(opts.formats), "strict": opts.strict},
+        "counts": {"frames": summary.frames, "instances": summary.instances, "empty_frames": summary.empty_frames,
+                   "dropped": dict(summary.dropped), "skipped": dict(summary.skipped)},
+        "versions": {"rescuesynth": __version__, "python": platform.python_version(), "numpy": np.__version__,
+                     "opencv": cv2.__version__, "pycocotools": getattr(pycocotools, "__version__", "unknown")},
+        "timings": {"seconds": round(seconds, 3)},
+    }
+    path = out / "run.json"
+    old = None
+    if path.is_file():
+        try:
+            old = read_json(path)
+        except DatasetError:
+            old = None
+    if isinstance(old, dict) and old and old.get("command") != "annotate":
+        record = {**old, "annotate": record}
+    write_json_atomic(path, record, indent=1)

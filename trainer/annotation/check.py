@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainer.annotation.dataset import default_images_dir, find_annotation_file
+from trainer.annotation.dataset import default_images_dir, find_annotation_file, input_paths, json_format
+from trainer.annotation.files import check_output
 from trainer.annotation.coco import from_coco
 from trainer.annotation.io import image_size, read_json, safe_join
 from trainer.annotation.model import Dataset
@@ -70,6 +71,22 @@ def _check_coco_structure(obj: dict, report: CheckReport) -> bool:
     if not all(isinstance(v, list) for v in (images, anns, cats)):
         report.add(ERROR, "COCO file lacks images/annotations/categories lists", str(report.path))
         return False
+    for key, items in (("images", images), ("annotations", anns), ("categories", cats)):
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                report.add(ERROR, f"{key} entry is not an object", f"{key}[{i}] = {str(item)[:40]}")
+    if report.errors:
+        return False
+    for img in images:
+        w, h = img.get("width"), img.get("height")
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (w, h)):
+            report.add(ERROR, "image width/height not positive integers",
+                       f"image id {img.get('id')}: {w!r} x {h!r}")
+        if not isinstance(img.get("file_name"), str) or not img.get("file_name"):
+            report.add(ERROR, "image file_name missing or not a string", f"image id {img.get('id')}")
+    for cat in cats:
+        if not isinstance(cat.get("name"), str) or not cat.get("name"):
+            report.add(ERROR, "category name missing or not a string", f"category id {cat.get('id')}")
     sizes: dict = {}
     for img in images:
         sizes.setdefault(img.get("id"), (img.get("width"), img.get("height")))
@@ -158,7 +175,8 @@ def _check_pixels(dataset: Dataset, report: CheckReport) -> None:
                            f"{record.file_name}: bbox {list(ann.bbox)}, mask {list(map(int, box))}")
 
 
-def check_dataset(path: str | Path, images_dir: str | Path | None = None) -> CheckReport:
+def _inspect(path: str | Path, images_dir: str | Path | None) -> tuple[CheckReport, Dataset | None]:
+    """The structural checks (raw JSON, safe paths, a strict load); the Dataset when they pass."""
     path = Path(path)
     if not path.exists():
         raise DatasetError("no such file or folder", path)
@@ -166,24 +184,84 @@ def check_dataset(path: str | Path, images_dir: str | Path | None = None) -> Che
     root = Path(images_dir) if images_dir else default_images_dir(json_path)
     report = CheckReport(json_path)
     obj = read_json(json_path)
-    is_coco = isinstance(obj, dict) and "images" in obj and "categories" in obj
-    if is_coco and not _check_coco_structure(obj, report):
-        report.images, report.annotations = len(obj.get("images") or []), len(obj.get("annotations") or [])
-        return report
+    is_coco = json_format(obj, json_path) == "coco"
     if is_coco:
+        raw = [obj.get(k) if isinstance(obj.get(k), list) else [] for k in ("images", "annotations", "categories")]
+        report.images, report.annotations, report.categories = (len(v) for v in raw)
+        if not _check_coco_structure(obj, report):
+            return report, None
         for img in obj["images"]:
             try:
                 safe_join(root, img.get("file_name"), source=json_path)
             except DatasetError as exc:
                 report.add(ERROR, "unsafe image path", str(exc))
         if report.errors:
-            return report
+            return report, None
     try:
         dataset = from_coco(obj, json_path, root) if is_coco else from_via(obj, json_path, root)
     except DatasetError as exc:
         report.add(ERROR, "file cannot be read", str(exc))
-        return report
+        return report, None
     report.images, report.annotations, report.categories = (
         len(dataset.images), dataset.num_annotations, len(dataset.categories))
-    _check_pixels(dataset, report)
+    return report, dataset
+
+
+def check_dataset(path: str | Path, images_dir: str | Path | None = None) -> CheckReport:
+    report, dataset = _inspect(path, images_dir)
+    if dataset is not None:
+        _check_pixels(dataset, report)
     return report
+
+
+def _refuse(report: CheckReport, given: str | Path) -> None:
+    """One line for a dataset that `trainer check` would fail: the count, the first problem, the way on."""
+    if not report.errors:
+        return
+    first = next(f for f in report.findings.values() if f.level == ERROR)  # the first one met
+    example = first.examples[0] if first.examples else ""
+    if example.startswith(f"{report.path}: "):
+        example = example[len(str(report.path)) + 2:]
+    n = report.errors
+    raise DatasetError(f"{first.check}" + (f": {example}" if example and example != str(report.path) else "")
+                       + f" ({n} error{'s' if n > 1 else ''} in all; `trainer check {given}` lists them)",
+                       report.path)
+
+
+def validate_dataset(path: str | Path, images_dir: str | Path | None = None, *, pixels: bool = False) -> Dataset:
+    """Load a dataset for a command that builds on it, refusing what `trainer check` calls an error.
+
+    The same rules as `check` (one place): category/annotation ids, references, polygons, RLE sizes,
+    bbox, iscrowd, file names and links that escape the dataset; with `pixels` also every image
+    (present, complete, the size the annotations say) and every annotation rasterised against it.
+    Warnings (area or bbox off by a little, unused categories) do not stop anything.
+    """
+    report, dataset = _inspect(path, images_dir)
+    _refuse(report, path)
+    assert dataset is not None
+    if pixels:
+        _check_pixels(dataset, report)
+        _refuse(report, path)
+    return dataset
+
+
+def load_inputs(paths: list[str | Path], *, out: str | Path, folder: bool, pixels: bool,
+                suffixes: tuple[str, ...] | None = None, may_hold_inputs: bool = True,
+                images_dir: str | Path | None = None) -> list[Dataset]:
+    """Every command's preflight, before it does any work or writes anything.
+
+    The output is checked first (writable, of the right kind and type: `files.check_output`), then
+    every input dataset is validated with check's rules, then the output is checked against the
+    inputs (never inside or over them), and only then, if asked, are all images opened and all
+    annotations rasterised. Each failure is one `UserError` line naming the file.
+    """
+    check_output(out, folder=folder, suffixes=suffixes)
+    datasets = [validate_dataset(p, images_dir) for p in paths]
+    check_output(out, folder=folder, suffixes=suffixes, may_hold_inputs=may_hold_inputs,
+                 inputs=[p for d in datasets for p in input_paths(d)])
+    if pixels:
+        for given, dataset in zip(paths, datasets):
+            report = CheckReport(Path(dataset.source or given))
+            _check_pixels(dataset, report)
+            _refuse(report, given)
+    return datasets

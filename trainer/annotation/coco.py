@@ -12,26 +12,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from trainer import __version__
 from trainer.annotation.model import Annotation, Dataset, ImageRecord, compress_rle
+from trainer.annotation.trace import (POLYGON_CONVENTIONS, fill_pixel_centre_polygons, pixel_centre_polygons,
+                                      trace_polygons)
 from trainer.errors import DatasetError
 
 GENERATOR = f"rescuesynth {__version__}"
+POLYGONS_KEY = "polygons"  # info key naming the polygon convention; absent means "coco" (everyone else's files)
 
 
-def _segmentation(ann: Annotation, record: ImageRecord, mode: str) -> list | dict:
-    """"auto": RLE when the annotation has one (holes), else its polygons; or force one form."""
+def _segmentation(ann: Annotation, record: ImageRecord, mode: str, polygons: str = "coco") -> list | dict:
+    """"auto": RLE when the annotation has one (holes), else its polygons; or force one form.
+
+    The in-memory polygons are always the "coco" convention; "pixel-centres" ones are traced from the
+    annotation's pixels here, at the last moment, so every other stage keeps one representation.
+    """
+    if mode == "rle" or (mode == "auto" and (ann.rle is not None or not ann.polygons)):
+        return ann.to_rle(record.height, record.width)
+    if polygons == "pixel-centres":
+        return pixel_centre_polygons(ann.to_mask(record.height, record.width))
     if mode == "polygon":
         return ann.outline_polygons(record.height, record.width)
-    if mode == "rle" or ann.rle is not None or not ann.polygons:
-        return ann.to_rle(record.height, record.width)
     return ann.polygons
 
 
-def to_coco(dataset: Dataset, *, segmentation: str = "auto") -> dict[str, Any]:
-    """The COCO dict for `dataset`; `segmentation` "auto" keeps each annotation's own form."""
+def to_coco(dataset: Dataset, *, segmentation: str = "auto", polygons: str = "coco") -> dict[str, Any]:
+    """The COCO dict for `dataset`; `segmentation` "auto" keeps each annotation's own form, and
+    `polygons` picks the polygon convention (trace.POLYGON_CONVENTIONS), recorded in info."""
+    if polygons not in POLYGON_CONVENTIONS:
+        raise DatasetError(f"polygon convention must be one of {', '.join(POLYGON_CONVENTIONS)}, not {polygons!r}")
     info = {"description": "rescuesynth dataset", "version": __version__, "generator": GENERATOR}
     info.update(dataset.info)
+    info[POLYGONS_KEY] = polygons
     images, annotations = [], []
     ann_id = 0
     for image_id, record in enumerate(dataset.images, start=1):
@@ -44,7 +59,7 @@ def to_coco(dataset: Dataset, *, segmentation: str = "auto") -> dict[str, Any]:
             ann_id += 1
             out: dict[str, Any] = {
                 "id": ann_id, "image_id": image_id, "category_id": dataset.category_id(ann.category),
-                "segmentation": _segmentation(ann, record, segmentation), "area": int(ann.area),
+                "segmentation": _segmentation(ann, record, segmentation, polygons), "area": int(ann.area),
                 "bbox": [float(v) for v in ann.bbox], "iscrowd": int(ann.iscrowd),
             }
             if ann.attributes:
@@ -77,6 +92,17 @@ def _read_segmentation(seg: Any, where: str, source: Path) -> tuple[list[list[fl
         except (TypeError, ValueError):
             raise DatasetError(f"{where}: polygon coordinates must be numbers", source) from None
     raise DatasetError(f"{where}: segmentation must be a list of polygons or an RLE dict", source)
+
+
+def _from_pixel_centres(polygons: list[list[float]], record: ImageRecord) -> list[list[float]]:
+    """Pixel-centre polygons -> the pixels a fillPoly reader fills -> the in-memory (coco) outlines."""
+    mask = fill_pixel_centre_polygons(polygons, record.height, record.width)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return []
+    cols = np.flatnonzero(mask.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return trace_polygons(mask[y0:y1, x0:x1], (int(x0), int(y0)))[0]
 
 
 def from_coco(obj: Any, source: Path, images_dir: Path) -> Dataset:
@@ -114,6 +140,11 @@ def from_coco(obj: Any, source: Path, images_dir: Path) -> Dataset:
             attributes={**extra, **attributes},
         )
 
+    info = obj.get("info") if isinstance(obj.get("info"), dict) else {}
+    convention = info.get(POLYGONS_KEY, "coco")
+    if convention not in POLYGON_CONVENTIONS:
+        raise DatasetError(f"info.{POLYGONS_KEY}: unknown polygon convention {convention!r} "
+                           f"(expected {' or '.join(POLYGON_CONVENTIONS)})", source)
     for i, ann in enumerate(raw_anns):
         where = f"annotations[{i}]"
         iid = _require(ann, "image_id", int, where, source)
@@ -123,6 +154,8 @@ def from_coco(obj: Any, source: Path, images_dir: Path) -> Dataset:
         if cid not in cat_names:
             raise DatasetError(f"{where}: category_id {cid} is not in 'categories'", source)
         polygons, rle = _read_segmentation(ann.get("segmentation", []), where, source)
+        if convention == "pixel-centres" and polygons:
+            polygons = _from_pixel_centres(polygons, records[iid])
         bbox = ann.get("bbox", [0, 0, 0, 0])
         if not (isinstance(bbox, list) and len(bbox) == 4):
             raise DatasetError(f"{where}: bbox must be [x, y, w, h]", source)
@@ -131,6 +164,6 @@ def from_coco(obj: Any, source: Path, images_dir: Path) -> Dataset:
             category=cat_names[cid], bbox=tuple(float(v) for v in bbox), area=int(round(float(ann.get("area", 0)))),
             polygons=polygons, rle=rle, attributes=dict(attributes), iscrowd=int(ann.get("iscrowd", 0)),
         ))
-    info = obj.get("info") if isinstance(obj.get("info"), dict) else {}
+    info = {k: v for k, v in info.items() if k != POLYGONS_KEY}  # the next write records its own
     return Dataset(images=list(records.values()), categories=categories, images_dir=images_dir,
                    info=dict(info), source=source)

@@ -37,6 +37,37 @@ def find_annotation_file(directory: Path) -> Path:
                        "(for another JSON file, pass its path)", directory)
 
 
+def dataset_root(path: str | Path) -> Path:
+    """The dataset folder a command was given: the folder itself, or the one above annotations/."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    return path.parent.parent if path.parent.name == "annotations" else path.parent
+
+
+def input_paths(dataset: Dataset) -> list[Path]:
+    """What a command reading `dataset` must never write to (see files.check_output).
+
+    The annotation file, and in the standard layout the images/, masks/, scenes/ and annotations/
+    folders; when the images lie loose beside the JSON file, each image file instead (so a sheet
+    or a plot may still go next to them).
+    """
+    paths: list[Path] = []
+    source = Path(dataset.source) if dataset.source else None
+    images = Path(dataset.images_dir)
+    if source is not None:
+        paths.append(source)
+        if source.parent.name == "annotations":
+            paths.append(source.parent)
+    if source is not None and images.resolve() == source.parent.resolve():
+        paths += [dataset.image_path(r) for r in dataset.images]
+        return paths
+    paths.append(images)
+    if images.name == "images":
+        paths += [images.parent / "masks", images.parent / "scenes"]
+    return paths
+
+
 def default_images_dir(json_path: Path) -> Path:
     parent = json_path.parent
     root = parent.parent if parent.name == "annotations" else parent
@@ -51,16 +82,24 @@ def load_dataset(path: str | Path, images_dir: str | Path | None = None) -> Data
     json_path = find_annotation_file(path) if path.is_dir() else path
     root = Path(images_dir) if images_dir is not None else default_images_dir(json_path)
     obj = read_json(json_path)
-    if isinstance(obj, dict) and "images" in obj and "categories" in obj:
+    if json_format(obj, json_path) == "coco":
         return from_coco(obj, json_path, root)
+    return from_via(obj, json_path, root)
+
+
+def json_format(obj: object, json_path: Path) -> str:
+    """"coco" or "via" from the content; anything else is a one-line error."""
+    if isinstance(obj, dict) and "images" in obj and "categories" in obj:
+        return "coco"
     if isinstance(obj, dict) and ("_via_img_metadata" in obj or all(
             isinstance(v, dict) and "filename" in v for v in obj.values())):
-        return from_via(obj, json_path, root)
+        return "via"
     raise DatasetError("neither COCO (images/annotations/categories) nor VIA 2.x JSON", json_path)
 
 
 def write_dataset(dataset: Dataset, out_dir: str | Path, *, segmentation: str = "auto",
-                  preview: bool = True, formats: tuple[str, ...] = tuple(FORMAT_FILES)) -> list[Path]:
+                  preview: bool = True, formats: tuple[str, ...] = tuple(FORMAT_FILES),
+                  polygons: str = "coco") -> list[Path]:
     """Write the asked label formats (COCO, VIA project + export) and a preview sheet for a dataset
     whose images are in out_dir/images.
 
@@ -75,7 +114,7 @@ def write_dataset(dataset: Dataset, out_dir: str | Path, *, segmentation: str = 
     ann_dir = out_dir / "annotations"
     written = []
     if "coco" in formats:
-        write_json_atomic(ann_dir / "coco.json", to_coco(dataset, segmentation=segmentation))
+        write_json_atomic(ann_dir / "coco.json", to_coco(dataset, segmentation=segmentation, polygons=polygons))
         written.append(ann_dir / "coco.json")
     if "via" in formats:
         regions = to_via_regions(dataset)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from trainer.errors import DatasetError
+from trainer.errors import DatasetError, UserError
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -72,16 +72,98 @@ def check_utf8_name(path: Path) -> None:
 
 
 def safe_join(root: Path, name: str, *, source: str | Path) -> Path:
-    """Resolve a file name taken from a JSON file under `root`, refusing absolute paths and `..` escapes.
+    """Resolve a file name taken from a JSON file under `root`, refusing absolute paths, `..` escapes
+    and symbolic links that lead out of `root`.
 
-    File names inside COCO/VIA files come from outside (ARCHITECTURE.md: trust boundaries).
+    File names inside COCO/VIA files come from outside (ARCHITECTURE.md: trust boundaries). A link is
+    an escape like `..`: a dataset unpacked from someone else's archive could otherwise make merge or
+    augment copy any file the user can read into a dataset they then share. Links inside `root` are
+    fine, and so is `root` itself being a link (put a whole images folder kept elsewhere in place).
     """
     if not isinstance(name, str) or not name:
         raise DatasetError(f"image file name {name!r} is empty or not a string", source)
     pure = PurePosixPath(name.replace("\\", "/"))
     if pure.is_absolute() or (len(name) > 1 and name[1] == ":") or ".." in pure.parts:
         raise DatasetError(f"image file name {name!r} points outside the dataset", source)
-    return root.joinpath(*pure.parts)
+    path = root.joinpath(*pure.parts)
+    escape = link_escape(root, path)
+    if escape:
+        raise DatasetError(f"image {name!r} is a link to {escape}, outside the images folder "
+                           "(link the whole folder instead, or copy the file in)", source)
+    return path
+
+
+def link_escape(root: Path, path: Path) -> str | None:
+    """Where `path` (under `root`) really leads when a symbolic link takes it out of `root`, else None."""
+    try:
+        base = Path(os.path.realpath(root))
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):  # a link loop: treat as leading nowhere inside
+        return str(path)
+    if real == base or base in real.parents:
+        return None
+    return str(real)
+
+
+def _describe_inputs(inputs) -> list[tuple[Path, bool]]:
+    out = []
+    for p in inputs:
+        if p is None:
+            continue
+        p = Path(os.path.realpath(p))
+        out.append((p, p.is_dir()))
+    return out
+
+
+def check_output(path: str | Path, *, folder: bool, inputs=(), suffixes: tuple[str, ...] | None = None,
+                 may_hold_inputs: bool = True) -> Path:
+    """Refuse an output that cannot be written or that would land on a command's input, before any work.
+
+    The one place every command (render, annotate, augment, merge, preview, stats, fit, evaluate,
+    predict, composite, gan) checks its `--out`; it creates nothing, so a refused or failed command
+    leaves no empty folder behind:
+    - an existing path of the wrong kind (a folder where a file goes, or the reverse), or a file
+      where a folder would have to be created (`--out /etc/passwd/x`);
+    - no write permission / read-only file system, probed with a temp file in the nearest folder
+      that exists (removed at once);
+    - `inputs` (files and folders the command reads: an input dataset's images/, masks/, scenes/,
+      annotations/, its annotation file): the output may not be one of them nor inside one of the
+      folders; with `may_hold_inputs` False (merge, augment: they own and may clear OUT) it may not
+      hold one either;
+    - `suffixes`: the file types the writer can encode (e.g. `.png`, `.jpg` for a preview sheet).
+    """
+    path = Path(path)
+    kind = "folder" if folder else "file"
+    if path.exists() and path.is_dir() != folder:
+        raise UserError(f"exists and is not a {kind}" if folder else "is a folder; give a file name", path)
+    if suffixes is not None and not folder and path.suffix.lower() not in suffixes:
+        shown = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+        raise UserError(f"cannot write a {path.suffix or 'file without a suffix'!s} here; name a {shown} file",
+                        path)
+    real = Path(os.path.realpath(path))
+    for inp, inp_is_dir in _describe_inputs(inputs):
+        if real == inp:
+            raise UserError("is one of this command's inputs, which are never written over; choose another --out",
+                            path)
+        if inp_is_dir and inp in real.parents:
+            raise UserError(f"is inside the input folder {inp}, which is never written to; choose another --out",
+                            path)
+        if folder and not may_hold_inputs and real in inp.parents:
+            raise UserError(f"would overwrite the input dataset (it holds the input {inp}); "
+                            "choose an --out outside it", path)
+    probe = path if folder and path.is_dir() else path.parent
+    while not probe.exists():
+        if probe.is_symlink():  # dangling link: mkdir would fail on it
+            raise UserError(f"output {kind} is not writable ({probe} is a broken link)", path)
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"output {kind} is not writable ({probe} is a file, not a folder)", path)
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise UserError(f"output {kind} is not writable ({exc.strerror})", path) from None
+    return path
 
 
 def link_or_copy(src: Path, dst: Path) -> None:

@@ -12,10 +12,13 @@ import filecmp
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from trainer.annotation.dataset import annotation_paths, load_dataset, write_dataset
+from trainer.annotation.check import load_inputs
+from trainer.annotation.dataset import annotation_paths, write_dataset
+from trainer.annotation.files import link_escape
 from trainer.annotation.io import link_or_copy, write_json_atomic
 from trainer.annotation.model import Dataset, ImageRecord
-from trainer.errors import UserError
+from trainer.annotation.trace import POLYGON_CONVENTIONS
+from trainer.errors import DatasetError, UserError
 
 
 @dataclass
@@ -39,22 +42,25 @@ def _companions(dataset: Dataset, file_name: str) -> list[tuple[Path, str]]:
     for folder, ext in (("masks", ".png"), ("scenes", ".json")):
         rel = f"{folder}/{stem}{ext}"
         if (root / rel).is_file():
+            if link_escape(root / folder, root / rel):
+                raise DatasetError(f"is a link leading outside {root / folder}; copy the file in instead", root / rel)
             found.append((root / rel, rel))
     return found
 
 
 def merge_datasets(sources: list[str | Path], out: str | Path, *, overwrite: bool = False,
-                   segmentation: str = "auto", preview: bool = True) -> MergeResult:
+                   segmentation: str = "auto", preview: bool = True, polygons: str = "coco") -> MergeResult:
     out = Path(out)
     if len(sources) < 1:
         raise UserError("merge needs at least one dataset")
+    if polygons not in POLYGON_CONVENTIONS:
+        raise UserError(f"polygons must be one of {', '.join(POLYGON_CONVENTIONS)}")
     existing = [p for p in annotation_paths(out) if p.exists()]
     if existing and not overwrite:
         raise UserError("already exists (pass --overwrite to replace it)", existing[0])
-    datasets = [load_dataset(s) for s in sources]
-    for ds in datasets:
-        if ds.images_dir.resolve() == (out / "images").resolve():
-            raise UserError("output folder is one of the inputs; merge into a new folder", out)
+    # Every input is validated (check's rules, every image opened) before the first file is written,
+    # so a refused input never leaves a half-merged OUT behind.
+    datasets = load_inputs(list(sources), out=out, folder=True, pixels=True, may_hold_inputs=False)
 
     categories: list[str] = []
     for ds in datasets:
@@ -62,6 +68,7 @@ def merge_datasets(sources: list[str | Path], out: str | Path, *, overwrite: boo
     result = MergeResult(Dataset(images=[], categories=categories, images_dir=out / "images",
                                  info=_common_info(datasets)))
     taken: dict[str, Path] = {}
+    plan: list[tuple[Path, str, list[tuple[Path, str]]]] = []  # (image, new name, companions): all known before writing
     for ds in datasets:
         label = (ds.images_dir.parent.name or "dataset")
         for record in ds.images:
@@ -78,14 +85,16 @@ def merge_datasets(sources: list[str | Path], out: str | Path, *, overwrite: boo
                     name = f"{label}_{n}/{record.file_name}"
                 result.renamed.append(f"{record.file_name} -> {name}")
             taken[name] = src
-            link_or_copy(src, out / "images" / name)
-            for companion, rel in _companions(ds, record.file_name):
-                folder, _, rest = rel.partition("/")
-                new_rel = PurePosixPath(folder) / PurePosixPath(name).with_suffix(PurePosixPath(rest).suffix)
-                link_or_copy(companion, out / new_rel)
+            plan.append((src, name, _companions(ds, record.file_name)))
             result.dataset.images.append(ImageRecord(name, record.width, record.height,
                                                      record.annotations, record.attributes))
-    write_dataset(result.dataset, out, segmentation=segmentation, preview=preview)
-    write_json_atomic(out / "merge.json", {"sources": [str(Path(s)) for s in sources],
+    for src, name, companions in plan:
+        link_or_copy(src, out / "images" / name)
+        for companion, rel in companions:
+            folder, _, rest = rel.partition("/")
+            new_rel = PurePosixPath(folder) / PurePosixPath(name).with_suffix(PurePosixPath(rest).suffix)
+            link_or_copy(companion, out / new_rel)
+    write_dataset(result.dataset, out, segmentation=segmentation, preview=preview, polygons=polygons)
+    write_json_atomic(out / "merge.json", {"sources": [str(Path(s)) for s in sources], "polygons": polygons,
                                            "duplicates": result.duplicates, "renamed": result.renamed}, indent=2)
     return result

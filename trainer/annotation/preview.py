@@ -18,6 +18,9 @@ from trainer.annotation.io import read_image, write_image_atomic
 from trainer.annotation.model import Annotation, Dataset, ImageRecord
 
 
+SHEET_SUFFIXES = (".png", ".jpg", ".jpeg")  # what write_preview can encode (by the file's suffix)
+
+
 def instance_colour(i: int) -> tuple[int, int, int]:
     """Well-separated BGR colours (golden-ratio hues) so neighbouring instances differ."""
     r, g, b = colorsys.hsv_to_rgb((i * 0.618033988749895) % 1.0, 0.85, 1.0)

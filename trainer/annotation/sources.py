@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainer.annotation.files import link_escape
 from trainer.annotation.io import IMAGE_SUFFIXES, check_utf8_name, find_images
 from trainer.errors import DatasetError, UserError
 
@@ -73,6 +74,9 @@ def discover_frames(src: Path, *, images_dir: Path | None = None, masks_dir: Pat
             check_utf8_name(image)
         except DatasetError:
             skipped.setdefault("file name not UTF-8", []).append(repr(str(rel)))
+            continue
+        if link_escape(images_dir, image):  # the same confinement as a file_name read from JSON
+            skipped.setdefault("image is a link leading outside the images folder", []).append(rel.as_posix())
             continue
         stem_rel = rel.with_suffix("")
         frame = FrameSource(image=image, file_name=rel.as_posix())

@@ -54,6 +54,48 @@ def trace_polygons(
     return polygons, bool((parents != -1).any())
 
 
+# Polygon conventions of coco.json (`--polygons`). "coco": the quarter-pixel outlines above, exact in
+# pycocotools and everything built on it (torchvision, detectron2, mmdet, COCOeval). "pixel-centres":
+# integer vertices on the centres of the object's boundary pixels, exact in readers that round (or
+# truncate) vertices to integers and fill them with cv2.fillPoly, which fills the boundary pixels too
+# (supervision, most COCO->YOLO converters); pycocotools reads those half a pixel too small all round.
+POLYGON_CONVENTIONS: tuple[str, ...] = ("coco", "pixel-centres")
+
+
+def pixel_centre_polygons(mask: np.ndarray) -> list[list[int]]:
+    """Outer boundaries of every part of a full-frame mask, through its boundary pixels' centres.
+
+    cv2.findContours on the mask itself gives exactly those pixels (CHAIN_APPROX_SIMPLE keeps only the
+    ends of straight horizontal, vertical and diagonal runs, which fillPoly draws back pixel for
+    pixel). No simplification: any vertex moved off a centre changes what fillPoly fills. Parts of
+    one or two pixels get their points repeated to the 3 points a COCO polygon needs.
+    """
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return []
+    cols = np.flatnonzero(mask.any(axis=0))
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = np.pad((mask[y0:y1, x0:x1] > 0).astype(np.uint8), 1)
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polygons = []
+    for contour in contours:
+        pts = contour.reshape(-1, 2) + np.array([x0 - 1, y0 - 1])
+        while len(pts) < 3:
+            pts = np.concatenate([pts, pts[:1]])
+        polygons.append([int(v) for v in pts.reshape(-1)])
+    return polygons
+
+
+def fill_pixel_centre_polygons(polygons: list[list[float]], height: int, width: int) -> np.ndarray:
+    """The mask a rounding + cv2.fillPoly reader makes of pixel-centre polygons (union of the parts)."""
+    mask = np.zeros((height, width), np.uint8)
+    for polygon in polygons:
+        if len(polygon) >= 2:
+            pts = np.rint(np.asarray(polygon, dtype=np.float64).reshape(-1, 2)).astype(np.int32)
+            cv2.fillPoly(mask, [pts], 1)
+    return mask.astype(bool)
+
+
 def encode_rle(crop: np.ndarray, offset: tuple[int, int], height: int, width: int) -> dict:
     """Compressed COCO RLE of a crop placed at `offset` in a height x width frame."""
     full = np.zeros((height, width), dtype=np.uint8, order="F")

@@ -86,8 +86,10 @@ def to_via_project(dataset: Dataset, regions: dict[str, Any], *, name: str, defa
         "_via_img_metadata": regions,
         "_via_attributes": {
             "region": {
+                # option id -> description; VIA's own "Export as COCO" names each category by its
+                # description, so an empty one gives categories without a name
                 "class": {"type": "dropdown", "description": "object class",
-                          "options": {c: "" for c in dataset.categories}, "default_options": {}},
+                          "options": {c: c for c in dataset.categories}, "default_options": {}},
                 "instance": {"type": "text", "description": "instance id (regions of one object share it)",
                              "default_value": ""},
             },

@@ -28,10 +28,11 @@ import cv2
 import numpy as np
 
 from trainer import __version__
-from trainer.annotation import Annotation, Dataset, ImageRecord, load_dataset, write_dataset
+from trainer.annotation import Annotation, Dataset, ImageRecord, write_dataset
+from trainer.annotation.check import load_inputs
 from trainer.annotation.io import link_or_copy, read_image, read_json, write_bytes_atomic, write_json_atomic
 from trainer.annotation import annotation_from_crop
-from trainer.annotation.trace import SEGMENTATION_MODES
+from trainer.annotation.trace import POLYGON_CONVENTIONS, SEGMENTATION_MODES
 from trainer.annotation.parallel import default_workers, process_map
 from trainer.augment.albu import import_albumentations
 from trainer.augment.masks import instance_crops, pack_masks
@@ -63,6 +64,7 @@ class AugmentOptions:
     png_compression: int = 1  # zlib level 1 + RLE strategy: fastest lossless setting measured
     preview: bool = True
     progress: bool = True
+    polygons: str = "coco"  # polygon convention of coco.json (trace.POLYGON_CONVENTIONS); not in the resume key
 
 
 @dataclass
@@ -346,12 +348,8 @@ def _prepare_out(out: Path, fingerprint: dict[str, Any], overwrite: bool) -> boo
     return False
 
 
-def _check_inputs(dataset: Dataset, out: Path) -> list[Path]:
-    """Image paths of all records; refuses an OUT that is the input and lists missing files."""
-    images_dir = dataset.images_dir.resolve()
-    out_r = out.resolve()
-    if out_r == images_dir or out_r in images_dir.parents or images_dir in out_r.parents:
-        raise UserError("the output folder would overwrite the input dataset; choose another --out", out)
+def _check_inputs(dataset: Dataset) -> list[Path]:
+    """Image paths of all records; lists missing files (unreadable ones are skipped and counted later)."""
     paths = [dataset.image_path(rec) for rec in dataset.images]
     missing = [rec.file_name for rec, p in zip(dataset.images, paths) if not p.is_file()]
     if missing:
@@ -396,16 +394,20 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
         raise UserError(f"image format must be one of {', '.join(IMAGE_FORMATS)}")
     if not isinstance(opts.seed, int) or opts.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {opts.seed!r}")
+    if opts.polygons not in POLYGON_CONVENTIONS:
+        raise UserError(f"--polygons must be one of {', '.join(POLYGON_CONVENTIONS)}")
     if not 1 <= opts.jpeg_quality <= 100:
         raise UserError(f"JPEG quality must be in 1..100, got {opts.jpeg_quality}")
     preset = opts.preset if isinstance(opts.preset, Preset) else load_preset(opts.preset)
     pipeline = build_pipeline(preset)
     out = Path(out)
 
-    dataset = load_dataset(src)
+    # check's rules on the annotations, and OUT neither inside nor holding the input (shared preflight);
+    # images are opened by the workers, which skip and count unreadable ones
+    dataset, = load_inputs([src], out=out, folder=True, pixels=False, may_hold_inputs=False)
     if not dataset.images:
         raise DatasetError("the dataset has no images", dataset.source or src)
-    paths = _check_inputs(dataset, out)
+    paths = _check_inputs(dataset)
     plan = plan_variants(len(dataset.images), factor=opts.factor, total=opts.total)
     _check_names(dataset, plan, opts)
     annotation_file = Path(dataset.source) if dataset.source else Path(src)
@@ -456,12 +458,12 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
     info = {"augment": {"source": str(annotation_file), "preset": preset.name, "seed": opts.seed}}
     result = Dataset(images=records, categories=list(dataset.categories), images_dir=out / "images",
                      info={**dataset.info, **info})
-    write_dataset(result, out, segmentation=opts.segmentation, preview=opts.preview)
+    write_dataset(result, out, segmentation=opts.segmentation, preview=opts.preview, polygons=opts.polygons)
     summary.seconds = time.perf_counter() - started
     RunRecord(out, {
         "command": "augment", "complete": True, "source": str(annotation_file), "options": {
             "factor": opts.factor, "total": opts.total, "seed": opts.seed, "workers": workers,
-            "segmentation": opts.segmentation, "image_format": opts.image_format,
+            "segmentation": opts.segmentation, "polygons": opts.polygons, "image_format": opts.image_format,
             "jpeg_quality": opts.jpeg_quality, "png_compression": opts.png_compression},
         "preset": preset.to_dict(), "versions": _versions(),
         "counts": {"originals": summary.originals, "variants": summary.variants,

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jpeg-quality", type=int, default=95, help="quality for .jpg variants (95)")
     p.add_argument("--segmentation", choices=("auto", "polygon", "rle"), default="auto",
                    help="auto: polygons, plus exact RLE for objects with holes (default)")
+    p.add_argument("--polygons", choices=("coco", "pixel-centres"), default="coco",
+                   help="polygon convention of coco.json: coco (default, pycocotools) or pixel-centres "
+                   "(cv2.fillPoly readers such as supervision); see README")
     p.add_argument("--overwrite", action="store_true", help="replace the dataset (or unfinished run) in OUT")
     p.add_argument("--no-preview", action="store_true", help="skip preview.png")
     p.set_defaults(handler=run)
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     opts = AugmentOptions(
         preset=args.preset, factor=args.factor, total=args.total, seed=args.seed, workers=args.workers,
         overwrite=args.overwrite, segmentation=args.segmentation, image_format=args.image_format,
-        jpeg_quality=args.jpeg_quality, preview=not args.no_preview,
+        jpeg_quality=args.jpeg_quality, preview=not args.no_preview, polygons=args.polygons,
     )
     summary = augment_dataset(args.dataset, args.out, opts)
     print("\n".join(summary.lines()))

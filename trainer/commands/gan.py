@@ -109,6 +109,10 @@ def run_diversity(args: argparse.Namespace) -> int:
     from trainer.annotation.io import write_json_atomic
     from trainer.gan.diversity import folder_diversity
 
+    if args.json:
+        from trainer.annotation.files import check_output
+
+        check_output(args.json, folder=False, suffixes=(".json",), inputs=args.folders)
     results = {str(folder): folder_diversity(folder) for folder in args.folders}
     for folder, d in results.items():
         print(f"{folder}: {_fmt(d)}")

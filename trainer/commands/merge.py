@@ -14,13 +14,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="new dataset folder")
     p.add_argument("--overwrite", action="store_true", help="replace annotations already in --out")
     p.add_argument("--no-preview", action="store_true", help="skip preview.png")
+    p.add_argument("--polygons", choices=("coco", "pixel-centres"), default="coco",
+                   help="polygon convention of coco.json: coco (default, pycocotools) or pixel-centres "
+                   "(cv2.fillPoly readers such as supervision); see README")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from trainer.annotation.merge import merge_datasets
 
-    result = merge_datasets(args.datasets, args.out, overwrite=args.overwrite, preview=not args.no_preview)
+    result = merge_datasets(args.datasets, args.out, overwrite=args.overwrite, preview=not args.no_preview,
+                            polygons=args.polygons)
     ds = result.dataset
     print(f"{len(ds.images)} images, {ds.num_annotations} annotations, {len(ds.categories)} categories -> {args.out}")
     if result.duplicates:

@@ -24,11 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def collect(dataset: Path) -> dict:
+def collect(dataset: Path, ds=None) -> dict:
     """Pure statistics (no plotting): lists and counters, JSON-serialisable."""
-    from trainer.annotation import load_dataset
+    if ds is None:
+        from trainer.annotation.check import validate_dataset
 
-    ds = load_dataset(dataset)
+        ds = validate_dataset(dataset)
     per_image = [len(r.annotations) for r in ds.images]
     classes = Counter(a.category for r in ds.images for a in r.annotations)
     vis = [float(a.attributes["visible_fraction"]) for r in ds.images for a in r.annotations
@@ -96,6 +97,7 @@ def plot(stats: dict, out: Path) -> None:
     ax[8].set_title("weather")
     fig.suptitle(f"{stats['images']} images, {stats['instances']} instances")
     fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp.png")
     fig.savefig(tmp, dpi=80)
     plt.close(fig)
@@ -107,8 +109,12 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib  # noqa: F401
     except ImportError:
         raise UserError("trainer stats needs matplotlib: pip install -e .[stats]") from None
-    stats = collect(args.dataset)
-    out = args.out or ((args.dataset if args.dataset.is_dir() else args.dataset.parent) / "stats.png")
+    from trainer.annotation.check import load_inputs
+    from trainer.annotation.dataset import dataset_root
+
+    out = args.out or dataset_root(args.dataset) / "stats.png"
+    ds, = load_inputs([args.dataset], out=out, folder=False, pixels=False, suffixes=(".png",))
+    stats = collect(args.dataset, ds)
     plot(stats, out)
     n = stats["images"] or 1
     print(f"{stats['images']} images, {stats['instances']} instances ({stats['instances'] / n:.2f}/image); "

@@ -18,6 +18,9 @@ import numpy as np
 
 from trainer import __version__
 from trainer.annotation import Dataset, ImageRecord, annotation_from_mask, load_dataset, write_dataset
+from trainer.annotation.check import load_inputs
+from trainer.annotation.dataset import dataset_root
+from trainer.annotation.files import check_output
 from trainer.annotation.io import read_json, read_mask, write_image_atomic, write_json_atomic
 from trainer.annotation.parallel import process_map
 from trainer.composite.backgrounds import BackgroundSource, fit_background
@@ -182,8 +185,9 @@ def run_composite(real: str | Path, backgrounds: str | Path | None, out: str | P
     opts.validate()
     real, out = Path(real), Path(out)
     backgrounds = Path(backgrounds) if backgrounds is not None else None
-    if out.resolve() == real.resolve() or (real.is_dir() and real.resolve() in out.resolve().parents):
-        raise UserError("--out must not be the real dataset or inside it (inputs are never overwritten)", out)
+    # check's rules on the real dataset; OUT writable and neither inside nor holding an input
+    load_inputs([real], out=out, folder=True, pixels=False, may_hold_inputs=False)
+    check_output(out, folder=True, inputs=[backgrounds, dataset_root(real)], may_hold_inputs=False)
     start = time.perf_counter()
     ctx = _build_context(real, backgrounds, out, opts)  # also validates everything before any write
     run = RunRecord(out, {"command": "composite", "version": __version__, "real": str(real.resolve()),

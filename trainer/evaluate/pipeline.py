@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from trainer.annotation.files import check_output
 from trainer.annotation.io import IMAGE_SUFFIXES, find_images, write_image_atomic, write_json_atomic
 from trainer.errors import UserError
 from trainer.evaluate.draw import draw_prediction, grid
@@ -30,14 +31,18 @@ def evaluate_checkpoint(weights: str | Path, data: str | Path, out_dir: str | Pa
                         trust: bool = False) -> Evaluation:
     from torch.utils.data import DataLoader
 
-    from trainer.annotation import load_dataset
+    from trainer.annotation.check import load_inputs
     from trainer.evaluate.report import write_report
     from trainer.train.data import DetectionDataset, collate
 
-    model, categories, ckpt, dev = load_model(weights, device, trust)
-    dataset = load_dataset(data)
+    # the report folder, check's rules and every image, then the checkpoint: all before any inference
+    dataset, = load_inputs([data], out=out_dir, folder=True, pixels=True)
     if not dataset.images:
         raise UserError("dataset has no images", data)
+    if not dataset.num_annotations:
+        raise UserError("dataset has no annotated objects, so there is nothing to score (AP, IoU and F1 "
+                        "compare predictions with ground truth); to look at detections, use trainer predict", data)
+    model, categories, ckpt, dev = load_model(weights, device, trust)
     det = DetectionDataset(dataset, categories)
     loader = DataLoader(det, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     preds = predict_images(model, dataset_batches(loader), dev, progress=True, total=len(loader))
@@ -79,9 +84,10 @@ def expand_images(items: list[str | Path]) -> list[Path]:
 def predict_files(weights: str | Path, images: list[str | Path], out_dir: str | Path, *,
                   score_threshold: float = 0.5, device: str = "auto", trust: bool = False) -> dict[str, Any]:
     """Overlays in OUT/overlays/, COCO results (RLE) in OUT/predictions.json, image ids in OUT/images.json."""
-    model, categories, _ckpt, dev = load_model(weights, device, trust)
     paths = expand_images(images)
     out_dir = Path(out_dir)
+    check_output(out_dir, folder=True, inputs=[Path(p) for p in images])  # before the model loads
+    model, categories, _ckpt, dev = load_model(weights, device, trust)
     entries, preds = [], []
     for i, path in enumerate(paths):
         rgb, tensor = read_rgb_tensor(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.annotation import load_dataset
+from trainer.annotation.check import load_inputs
 from trainer.annotation.files import read_json, write_json_atomic
 from trainer.errors import UserError
 from trainer.experiment.analysis import fit_logistic, plot_es, summarise, write_table
@@ -40,12 +40,17 @@ def run_experiments(real: str | Path, test: str | Path, plan_path: str | Path, o
 
     plan = load_plan(plan_path)
     real, test, out = Path(real), Path(test), Path(out)
-    real_ds = load_dataset(real)
+    tags = [tag for tag in ("composite", "gan") if getattr(plan, tag)]
+    # every input through check's rules (images opened) and OUT apart from them, before the first run
+    real_ds, test_ds, *pool_ds = load_inputs([real, test, *(getattr(plan, tag) for tag in tags)], out=out,
+                                             folder=True, pixels=True, may_hold_inputs=False)
     if not real_ds.images:
         raise UserError("real dataset has no images", real)
-    if not load_dataset(test).images:
+    if not test_ds.images:
         raise UserError("test dataset has no images", test)
-    pools = {tag: load_dataset(getattr(plan, tag)) for tag in ("composite", "gan") if getattr(plan, tag)}
+    if not test_ds.num_annotations:
+        raise UserError("test dataset has no annotated objects, so there is nothing to score", test)
+    pools = dict(zip(tags, pool_ds))
     base = from_dict(plan.train, str(plan_path))
     results, reused = [], 0
     for exp in plan.experiments:

@@ -22,13 +22,10 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    if not path.is_file():
-        raise UserError("checkpoint not found", path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # unpickling errors have many types; all mean "not a plain checkpoint"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"not a plain-weights checkpoint (refused: {first[:160]})", path) from None
+    """A `trainer gan fit` checkpoint, through the same safe loader as Mask R-CNN checkpoints."""
+    from trainer.train.checkpoint import load_checkpoint as load_safely
+
+    state = load_safely(path, trust_flag=None)
     if not isinstance(state, dict) or "config" not in state or "G" not in state:
         raise UserError("not a GAN checkpoint from `trainer gan fit`", path)
     return state

@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from trainer.annotation import Dataset, ImageRecord, annotation_from_mask, write_dataset
+from trainer.annotation.files import check_output
 from trainer.annotation.io import find_images, read_image, read_json, write_image_atomic, write_json_atomic
 from trainer.errors import UserError
 from trainer.gan.checkpoint import load_checkpoint
@@ -77,6 +78,8 @@ def generate(run: str | Path, masks: str | Path, out: str | Path, opts: Generate
         raise UserError("--seed must be >= 0")
     start = time.perf_counter()
     run, masks, out = Path(run), Path(masks), Path(out)
+    # OUT writable and apart from every input, before the model is even loaded
+    check_output(out, folder=True, inputs=[masks, opts.tones, run], may_hold_inputs=False)
     state = load_checkpoint(_checkpoint_path(run))
     config = state["config"]
     size = int(config["size"])

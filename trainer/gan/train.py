@@ -22,7 +22,7 @@ from torch import nn
 from tqdm import tqdm
 
 from trainer import __version__
-from trainer.annotation import load_dataset
+from trainer.annotation.check import load_inputs
 from trainer.annotation.io import write_bytes_atomic, write_image_atomic
 from trainer.errors import UserError
 from trainer.gan.checkpoint import load_checkpoint, save_checkpoint
@@ -122,7 +122,7 @@ def fit(data: str | Path, run_dir: str | Path, opts: GanOptions) -> FitSummary:
     start = time.perf_counter()
     data, run_dir = Path(data), Path(run_dir)
     device = pick_device(opts.device)
-    dataset = load_dataset(data)
+    dataset, = load_inputs([data], out=run_dir, folder=True, pixels=True)  # check's rules; RUN writable, apart
     pairs = load_pairs(dataset, opts.size)
     x_all, y_all = tensors(pairs, opts.size, opts.conditioning)
     config = opts.config()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import pickle
 import random
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,20 +31,57 @@ def save_checkpoint(obj: dict[str, Any], path: str | Path) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
-def load_checkpoint(path: str | Path, *, trust: bool = False) -> Any:
+def _kind(path: Path) -> str | None:
+    """"zip" (torch.save since 1.6), "pickle" (older torch.save, plain pickles), or None: not a checkpoint."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # pickle protocol 2-5 header
+        return "pickle"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    """The informative line of a torch.load error (its own is a paragraph of advice, then the cause)."""
+    text = str(exc)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    first = (lines[0] if lines else exc.__class__.__name__).split(". ")[0]
+    return first if len(first) <= 200 else first[:197] + "..."
+
+
+def load_checkpoint(path: str | Path, *, trust: bool = False, trust_flag: str | None = "--trust-checkpoint") -> Any:
+    """torch.load with weights_only unless trusted; every failure is one line saying what the file is.
+
+    Shared by `trainer fit/evaluate/predict` and `trainer gan generate` (which has no `trust_flag`).
+    """
     path = Path(path)
+    if path.is_dir():
+        raise UserError("is a folder, not a checkpoint file", path)
     if not path.is_file():
         raise UserError("checkpoint not found", path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=not trust)
+        kind = _kind(path)
+    except OSError as exc:
+        raise UserError(f"cannot read checkpoint ({exc.strerror})", path) from None
+    if kind is None:
+        raise UserError("not a checkpoint (a PyTorch checkpoint is a torch.save zip archive or a pickle; "
+                        "this file is neither, or is empty)", path)
+    try:
+        with warnings.catch_warnings():  # torch warns (to stderr) on some files it then refuses anyway
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as exc:
-        if not trust and "weights_only" in str(exc).lower().replace(" ", "_"):
-            raise UserError("checkpoint holds objects beyond tensors and plain data; load it only if you trust "
-                            "its source, with --trust-checkpoint", path) from None
-        raise UserError(f"corrupt or not a checkpoint ({str(exc).splitlines()[0]})", path) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise UserError(f"corrupt or not a checkpoint ({first})", path) from None
+        if not trust and "Unsupported global" in str(exc):
+            how = (f"load it only if you trust its source, with {trust_flag}" if trust_flag else
+                   "such files can run code when loaded and are never loaded here")
+            raise UserError(f"checkpoint holds objects beyond tensors and plain data; {how}", path) from None
+        raise UserError(f"corrupt or not a checkpoint ({_first_line(exc)})", path) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, AttributeError, ImportError,
+            ModuleNotFoundError, TypeError, KeyError) as exc:
+        raise UserError(f"corrupt or not a checkpoint ({_first_line(exc)})", path) from None
 
 
 def load_trainer_checkpoint(path: str | Path, *, trust: bool = False) -> dict[str, Any]:

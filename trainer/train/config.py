@@ -82,6 +82,17 @@ CHOICES = {"schedule": ("multistep", "cosine"), "amp": ("auto", "true", "false")
            "channels_last": ("auto", "true", "false")}
 
 
+# Lowest (and highest) values that make sense; anything outside would crash mid-run (a batch of 0 in
+# the sampler, `step % 0`) or silently train nothing, so it is refused when the setting is read.
+RANGES: dict[str, tuple[float, float | None]] = {
+    "epochs": (1, None), "max_steps": (0, None), "batch_size": (1, None), "lr": (0, None), "momentum": (0, 1),
+    "weight_decay": (0, None), "gamma": (0, None), "warmup_iters": (0, None), "warmup_factor": (0, 1),
+    "grad_clip": (0, None), "workers": (0, None), "min_size": (1, None), "max_size": (1, None),
+    "log_every": (1, None), "val_every": (1, None), "score_threshold": (0, 1), "hflip_prob": (0, 1),
+    "jitter": (0, 1), "trainable_layers": (-1, 5), "seed": (0, None),
+}
+
+
 def _coerce(name: str, value: Any, source: str) -> Any:
     """Check a value against the field's default type; TOML/CLI give ints for floats and so on."""
     default = TrainConfig().__getattribute__(name)
@@ -111,6 +122,11 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         raise UserError(f"'{name}' should be {type(default).__name__}, got {value!r}", source) from None
     if name in CHOICES and value not in CHOICES[name]:
         raise UserError(f"'{name}' must be one of {', '.join(CHOICES[name])}, got {value!r}", source)
+    if name in RANGES:
+        low, high = RANGES[name]
+        if not (value >= low and (high is None or value <= high)):  # also refuses NaN
+            rule = f"within {low:g}..{high:g}" if high is not None else f">= {low:g}"
+            raise UserError(f"'{name}' must be {rule}, got {value!r}", source)
     return value
 
 

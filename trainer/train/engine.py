@@ -215,8 +215,9 @@ def _datasets(config: TrainConfig, train_set, val_set, train_path, val_path, ckp
         raise UserError(f"dataset has no usable annotations ({train_set.num_annotations} in the file, "
                         f"skipped: {train_ds.skipped.as_dict() or 'none'})", train_path)
     val_ds = DetectionDataset(val_set, categories)
-    if len(val_ds) == 0:
-        raise UserError("validation dataset has no images", val_path)
+    if not val_set.num_annotations:  # no ground truth: every score would be vacuous (see trainer evaluate)
+        raise UserError(f"validation dataset has {'no images' if not len(val_ds) else 'no annotated objects'}, "
+                        "so there is nothing to score", val_path)
     return categories, train_ds, val_ds, usable
 
 
@@ -250,7 +251,7 @@ def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run
           resume: bool = False, trust_checkpoint: bool = False) -> Training:
     """Everything before the first epoch: device and ranks, data, model, optimiser and schedule,
     the state of a resumed run, and (rank 0) the logs and run.json."""
-    from trainer.annotation import load_dataset
+    from trainer.annotation.check import load_inputs
     from trainer.runs import RunRecord
     from trainer.train.checkpoint import load_trainer_checkpoint, set_rng_state
     from trainer.train.runlog import RunLogger
@@ -261,7 +262,8 @@ def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run
     if not resume and (run_dir / "last.pt").exists():
         raise UserError("already holds a run; pass --resume to continue it or choose another --out", run_dir)
     device, dist = _device_and_ranks(config)
-    train_set, val_set = load_dataset(train_path), load_dataset(val_path)
+    # check's rules on both datasets and every image opened, and RUN_DIR writable: all before any output
+    train_set, val_set = load_inputs([train_path, val_path], out=run_dir, folder=True, pixels=True)
     ckpt = load_trainer_checkpoint(run_dir / "last.pt", trust=trust_checkpoint) if resume else None
     categories, train_ds, val_ds, usable = _datasets(config, train_set, val_set, train_path, val_path, ckpt)
     spec, model, bare, channels_last, amp = _model(config, len(categories) + 1, ckpt, device, dist, trust_checkpoint)

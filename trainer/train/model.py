@@ -48,9 +48,11 @@ def check_name(name: str) -> None:
 
 def make_spec(name: str, num_classes: int, weights: str, trainable_layers: int, min_size: int,
               max_size: int) -> ModelSpec:
-    """torchvision's conventions: pretrained starts freeze BN and train 3 stages; scratch trains all."""
+    """torchvision's conventions: pretrained starts freeze BN and train 3 stages; scratch trains all.
+    A checkpoint (PATH) is a pretrained start too: fine-tuning it on a few images with live BatchNorm
+    would replace its learned statistics by those of a 2-image batch."""
     check_name(name)
-    pretrained = weights in ("coco", "imagenet")
+    pretrained = weights != "none"
     if trainable_layers < 0:
         trainable_layers = 3 if pretrained else 5
     if not 0 <= trainable_layers <= (6 if "mobilenet" in name else 5):
