@@ -42,6 +42,8 @@ class Spec:
 
 
 S = Spec
+# HDRIs every Blender 4.2+ ships in datafiles/studiolights/world (CC0, Poly Haven originals).
+BUILTIN_HDRIS = ("city", "courtyard", "forest", "interior", "night", "studio", "sunrise", "sunset")
 _POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying")
 _JACKETS = ("hivis_orange", "hivis_yellow", "red", "navy", "sand")
 
@@ -131,10 +133,12 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "heap_radius": S("range_float", [1.5, 4.0], 0.2, 50.0, doc="m"),
     },
     "camera": {
-        "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "drone")),
+        "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "close", "drone")),
         "focal_length": S("range_float", [28.0, 50.0], 1.0, 1000.0, doc="mm on a 36 mm sensor"),
         "ground_height": S("range_float", [1.2, 2.0], 0.1, 100.0),
         "ground_distance": S("range_float", [5.0, 12.0], 0.5, 1000.0),
+        "close_fill": S("range_float", [0.5, 1.5], 0.05, 5.0,
+                        doc="close-ups: the person's height over the image height (above 1: cut off below)"),
         "drone_height": S("range_float", [8.0, 40.0], 1.0, 1000.0),
         "drone_pitch": S("range_float", [45.0, 85.0], 5.0, 90.0, doc="degrees below the horizon"),
         "roll": S("range_float", [-3.0, 3.0], -45.0, 45.0, doc="degrees"),
@@ -154,7 +158,16 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "fire_power": S("range_float", [300.0, 1500.0], 0.0, 1e6, doc="W"),
         "background_folders": S("opt_folders", ["../assets/backgrounds"],
                                 doc="HDRIs / photo backplates (.hdr .exr .jpg .png); none = physical sky"),
-        "background_probability": S("float", 0.5, 0.0, 1.0),
+        "background_probability": S("float", 0.5, 0.0, 1.0,
+                                    doc="site frames: a background from the pool as sky instead of the physical sky"),
+        "hdris": S("str_list", [], 0, choices=BUILTIN_HDRIS,
+                   doc="Blender's own CC0 HDRIs (real captured places, offline) join the background pool"),
+        "backplate_probability": S("float", 0.0, 0.0, 1.0,
+                                   doc="frames set inside a background: its ground (a shadow catcher) and horizon "
+                                       "replace the ruins"),
+        "backplate_debris": S("range_float", [0.0, 0.3], 0.0, 1.0, doc="backplate frames keep this share of the debris"),
+        "background_exposure": S("range_float", [-0.5, 0.5], -5.0, 5.0,
+                                 doc="stops around a background's own level (it is normalised first)"),
     },
     "weather": {
         "conditions": S("probs", {"clear": 1.0, "rain": 0.0, "snow": 0.0}, choices=("clear", "rain", "snow")),
@@ -238,8 +251,8 @@ def _validate_value(where: str, v: Any, spec: Spec, base_dir: Path) -> Any:
             raise ValueError(f"{where}: probabilities sum to 0")
         return {name: float(p) for name, p in v.items()}
     if k == "str_list":
-        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
-            raise ValueError(_kind_error(where, k))
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v) or (not v and spec.lo != 0):
+            raise ValueError(_kind_error(where, k))  # lo=0: the list may be empty
         if len(set(v)) != len(v):
             raise ValueError(f"{where}: duplicate entries")
         bad = [x for x in v if spec.choices and x not in spec.choices]
