@@ -144,3 +144,31 @@ def test_formats_write_only_what_is_asked_and_drop_stale_files(frames: Path) -> 
     assert names == ["via_project.json", "via_regions.json"]  # the old coco.json no longer lies about the data
     with pytest.raises(UserError, match="non-empty subset of coco, via"):
         annotate_directory(frames, options=AnnotateOptions(overwrite=True, formats=("yolo",), **QUIET))
+
+
+def test_class_map_relabels_without_touching_the_masks(frames: Path, tmp_path: Path, capsys) -> None:
+    """`--class-map a=b,c=b` merges classes as frames are read: same instances and pixels, new names,
+    recorded in the COCO info; a malformed map is one line."""
+    from pycocotools.coco import COCO
+
+    from trainer.annotation.synthetic import CATEGORIES
+    from trainer.cli import main
+
+    plain = tmp_path / "plain"
+    merged = tmp_path / "merged"
+    assert main(["annotate", str(frames), "--out", str(plain), "--no-preview"]) == 0
+    pairs = ",".join(f"{c}=thing" for c in CATEGORIES[:-1])
+    assert main(["annotate", str(frames), "--out", str(merged), "--no-preview", "--class-map", pairs]) == 0
+    a, b = COCO(str(plain / "annotations" / "coco.json")), COCO(str(merged / "annotations" / "coco.json"))
+    assert sorted(c["name"] for c in b.loadCats(b.getCatIds())) == sorted({"thing", CATEGORIES[-1]})
+    assert len(a.getAnnIds()) == len(b.getAnnIds()) > 0
+    for ann_a, ann_b in zip(a.loadAnns(a.getAnnIds()), b.loadAnns(b.getAnnIds())):
+        name_a = a.loadCats(ann_a["category_id"])[0]["name"]
+        name_b = b.loadCats(ann_b["category_id"])[0]["name"]
+        assert name_b == ("thing" if name_a in CATEGORIES[:-1] else name_a)
+        assert (a.annToMask(ann_a) == b.annToMask(ann_b)).all()
+    assert json.loads((merged / "annotations" / "coco.json").read_text())["info"]["class_map"][CATEGORIES[0]] == "thing"
+    capsys.readouterr()
+    assert main(["annotate", str(frames), "--out", str(tmp_path / "bad"), "--class-map", "rescuer"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--class-map expects SRC=DST" in err[0]

@@ -36,6 +36,9 @@ class AnnotateOptions:
     simplify: float = EXACT_SIMPLIFY  # polygon tolerance, px; above EXACT_SIMPLIFY trades pixels for size
     categories: list[str] | None = None  # fixes category order (ids); others are appended
     default_category: str = "object"  # for masks without metadata
+    # Category renames applied as frames are read ({"rescuer": "person", "civilian": "person"}): one
+    # set of renders can be labelled for several tasks, e.g. one "person" class to score on real photos.
+    class_map: dict[str, str] = field(default_factory=dict)
     ignore_value: int | None = None  # mask value that is not an object (e.g. 255 borders in VOC)
     overwrite: bool = False
     workers: int | None = None  # None: all cores for big jobs; 1: in this process (always inside Blender)
@@ -104,6 +107,21 @@ def _to_index_mask(mask: np.ndarray, path: Path) -> np.ndarray:
     return index
 
 
+def _renamed(category: str, opts: AnnotateOptions) -> str:
+    return opts.class_map.get(category, category)
+
+
+def parse_class_map(text: str) -> dict[str, str]:
+    """'rescuer=person,civilian=person' -> {'rescuer': 'person', 'civilian': 'person'}."""
+    out: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        src, sep, dst = (x.strip() for x in item.partition("="))
+        if not (sep and src and dst):
+            raise UserError(f"--class-map expects SRC=DST pairs separated by commas, got {item!r}")
+        out[src] = dst
+    return out
+
+
 def _keep(ann: Annotation, opts: AnnotateOptions, dropped: Counter) -> bool:
     if ann.area < opts.min_pixels:
         dropped["fewer than min_pixels visible"] += 1
@@ -130,7 +148,7 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
                 if mask.shape[:2] != (height, width):
                     raise DatasetError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {width}x{height}", path)
                 binary = mask.any(axis=2) if mask.ndim == 3 else mask > 0
-                ann = annotation_from_mask(binary, class_from_mask_name(path, opts.default_category),
+                ann = annotation_from_mask(binary, _renamed(class_from_mask_name(path, opts.default_category), opts),
                                            segmentation=opts.segmentation, simplify=opts.simplify,
                                            attributes={"name": path.stem})
                 if ann is not None:
@@ -160,7 +178,7 @@ def _annotate_frame(frame: FrameSource, opts: AnnotateOptions) -> _FrameResult:
                     attrs["unoccluded_px"] = int(unoccluded)
                     attrs["visible_fraction"] = round(min(1.0, area / unoccluded), 4)
                 ann = annotation_from_crop(
-                    crop, offset, (height, width), obj.get("category", opts.default_category),
+                    crop, offset, (height, width), _renamed(obj.get("category", opts.default_category), opts),
                     segmentation=opts.segmentation, simplify=opts.simplify, attributes=attrs, area=area)
                 if isinstance(obj.get("truncated"), bool):  # the renderer knows truncation by the frame
                     ann.attributes["truncated"] = obj["truncated"] or ann.attributes["truncated"]
@@ -233,10 +251,12 @@ def annotate_directory(src: str | Path, out: str | Path | None = None,
         raise DatasetError("no frame could be annotated" + (f" ({summary.warnings[0]})" if summary.warnings else ""), src)
 
     names = {a.category for r in records for a in r.annotations}
-    categories = list(opts.categories or [])
+    categories = list(dict.fromkeys(_renamed(c, opts) for c in opts.categories or []))
     categories += sorted(names - set(categories))
     _materialise(kept_frames, src, out, found.images_dir)
     info = dict(opts.info)
+    if opts.class_map:
+        info["class_map"] = dict(opts.class_map)
     info["filters"] = {"min_pixels": opts.min_pixels, "min_visible_fraction": opts.min_visible_fraction,
                        "min_extent": opts.min_extent, "segmentation": opts.segmentation}
     dataset = Dataset(images=records, categories=categories, images_dir=out / "images", info=info)

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--simplify", type=float, default=0.24,
                    help="polygon simplification in px (0.24, the most that keeps every pixel; more = smaller files)")
     p.add_argument("--categories", help="comma-separated category order (fixes COCO ids)")
+    p.add_argument("--class-map", default="", metavar="SRC=DST,...",
+                   help="rename categories as frames are read, e.g. rescuer=person,civilian=person")
     p.add_argument("--class", dest="default_class", default="object", help="class for masks without metadata")
     p.add_argument("--ignore-value", type=int, help="mask value that is not an object (e.g. 255 in VOC)")
     p.add_argument("--images", type=Path, help="images folder (default: SRC/images or SRC/PNGImages)")
@@ -39,12 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from trainer.annotation import AnnotateOptions, annotate_directory
+    from trainer.annotation.annotate import parse_class_map
 
     opts = AnnotateOptions(
         segmentation=args.segmentation, min_pixels=args.min_pixels,
         min_visible_fraction=args.min_visible_fraction, min_extent=args.min_extent, simplify=args.simplify,
         categories=[c.strip() for c in args.categories.split(",") if c.strip()] if args.categories else None,
-        default_category=args.default_class, ignore_value=args.ignore_value, overwrite=args.overwrite,
+        default_category=args.default_class, class_map=parse_class_map(args.class_map), ignore_value=args.ignore_value, overwrite=args.overwrite,
         workers=args.workers, images_dir=args.images, masks_dir=args.masks, preview=not args.no_preview,
         formats=tuple(f.strip() for f in args.formats.split(",") if f.strip()),
     )

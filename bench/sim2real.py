@@ -1,0 +1,217 @@
+"""Sim-to-real: one fixed CPU training recipe, trained on our renders and on real photos, scored on real photos.
+
+    PYTHONPATH=. python bench/sim2real.py [--preset scenes/default.toml] [--frames 240] [--factor 4]
+        [--aug-preset ground] [--label NAME] [--no-real] [--set KEY=VALUE ...] [--real-val K]
+
+The product's own flow end to end, each stage through the real CLI:
+1. render --frames frames of --preset (320x240, 8 spp) with `python -m blender_addon.render`;
+2. `trainer annotate --class-map rescuer=person,civilian=person` (the real photos say "person");
+3. `trainer augment --factor F --preset P`;
+4. `trainer fit` with the RECIPE below: a fixed budget of optimizer steps, whatever the dataset size;
+5. `trainer evaluate` on the real `dev` split of bench/real_data.py (145 photos, never trained on).
+Side by side in the same run, the same recipe trained on the real `train` split (145 other photos)
+gives the ceiling; the table prints both and synthetic ES as a share of real ES.
+
+Everything is cached under ~/.cache/rescuesynth/sim2real (RESCUESYNTH_CACHE): renders by a hash of
+the renderer's code, assets and preset (so a content change renders afresh, and reruns resume),
+trained runs by the hash of everything they were made from. Results go to results/<label>.json.
+Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import real_data  # noqa: E402
+
+# The fixed recipe every row of docs/sim2real.md is trained with (CPU, about 25 minutes on 2 cores).
+RECIPE = {
+    "model": "maskrcnn_efficientnet_lite0_fpn", "weights": "imagenet", "min_size": 240, "max_size": 320,
+    "batch_size": 2, "max_steps": 684, "schedule": "cosine", "warmup_iters": 100, "device": "cpu",
+    "workers": 2, "seed": 0, "val_every": 100000,  # validate (and keep best.pt) once, at the end
+}
+RENDER = {"resolution": "320x240", "samples": 8, "seed": 0}
+VAL_FRAMES = 10  # synthetic validation frames (another seed): fit needs a --val set
+CLASS_MAP = "rescuer=person,civilian=person"
+SCORE_THRESHOLD = 0.5
+
+
+def sh(cmd: list[str], log: Path) -> None:
+    """Run one stage, its output to a log file; a failure prints the log's tail and stops."""
+    print("$ " + " ".join(cmd), flush=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               NO_ALBUMENTATIONS_UPDATE="1")
+    with open(log, "ab") as f:
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    if r.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)}\n" + "\n".join(tail))
+
+
+def content_hash(preset: Path) -> str:
+    """What a render depends on: the renderer's code, the assets and the preset file."""
+    h = hashlib.sha1()
+    for top in (ROOT / "blender_addon", ROOT / "assets"):
+        for p in sorted(top.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                h.update(p.relative_to(ROOT).as_posix().encode())
+                h.update(p.read_bytes())
+    h.update(preset.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def key(*parts) -> str:
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def py(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def trainer(*args: str) -> list[str]:
+    return py("-m", "trainer", *args)
+
+
+def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
+    """Renders of the preset labelled "person", cached by content."""
+    out = work / "renders" / f"{preset.stem}-{content_hash(preset)}-s{seed}-n{frames}-{RENDER['resolution']}-{RENDER['samples']}"
+    person = out.with_name(out.name + "-person")
+    if (person / "annotations" / "coco.json").is_file():
+        return person
+    t0 = time.perf_counter()
+    sh(py("-m", "blender_addon.render", "--scene", str(preset), "--count", str(frames), "--seed", str(seed),
+          "--out", str(out), "--resolution", RENDER["resolution"], "--samples", str(RENDER["samples"])),
+       out.with_suffix(".log"))
+    print(f"  rendered {frames} frames in {time.perf_counter() - t0:.0f} s", flush=True)
+    sh(trainer("annotate", str(out), "--out", str(person), "--class-map", CLASS_MAP, "--formats", "coco",
+               "--overwrite"), out.with_suffix(".log"))
+    return person
+
+
+def augmented(work: Path, src: Path, factor: float, preset: str) -> Path:
+    if factor <= 1:
+        return src
+    out = work / "augmented" / f"{src.name}-x{factor:g}-{Path(preset).stem}-{key(preset, _file_hash(preset))}"
+    if not (out / "annotations" / "coco.json").is_file():
+        sh(trainer("augment", str(src), "--out", str(out), "--factor", f"{factor:g}", "--preset", preset,
+                   "--overwrite", "--no-preview"), out.with_suffix(".log"))
+    return out
+
+
+def _file_hash(preset: str) -> str:
+    p = Path(preset)
+    return hashlib.sha1(p.read_bytes()).hexdigest()[:12] if p.is_file() else preset
+
+
+def trained(work: Path, name: str, train: Path, val: Path, recipe: dict, extra: list[str]) -> Path:
+    """Fit with the recipe (cached by its inputs) and evaluate on the real dev split."""
+    run = work / "runs" / f"{name}-{key(str(train), recipe, extra)}"
+    metrics = run / "eval_dev" / "metrics.json"
+    if metrics.is_file():
+        return metrics
+    if (run / "last.pt").is_file() and not (run / "best.pt").is_file():
+        raise SystemExit(f"{run} holds an unfinished run; remove it to start again")
+    if not (run / "best.pt").is_file():
+        cmd = trainer("fit", "--train", str(train), "--val", str(val), "--out", str(run))
+        for k, v in recipe.items():
+            cmd += ([f"--{k.replace('_', '-')}", str(v)] if k in FLAGS else ["--set", f"{k}={v}"])
+        t0 = time.perf_counter()
+        sh(cmd + extra, run.with_suffix(".log"))
+        print(f"  trained in {time.perf_counter() - t0:.0f} s", flush=True)
+    sh(trainer("evaluate", str(run / "best.pt"), "--data", str(DEV), "--out", str(run / "eval_dev"),
+               "--device", "cpu", "--score-threshold", str(SCORE_THRESHOLD)), run.with_suffix(".log"))
+    return metrics
+
+
+FLAGS = {"model", "weights", "min_size", "max_size", "batch_size", "max_steps", "schedule", "device", "workers",
+         "seed", "epochs", "lr"}
+DEV = Path()
+
+
+def scores(metrics_path: Path) -> dict:
+    data = json.loads(metrics_path.read_text())
+    m, rows = data["metrics"], data["per_image"]
+    tp = sum(r["tp"] for r in rows)
+    preds = sum(r["predictions"] for r in rows)
+    objects = sum(r["objects"] for r in rows)
+    return {"segm_AP50": m["segm"]["AP50"], "bbox_AP50": m["bbox"]["AP50"], "segm_AP": m["segm"]["AP"],
+            "pixel_iou": m["pixel_iou"]["mean"], "pixel_f1": m["pixel_f1"]["mean"], "es": m["es"]["mean"],
+            "precision": m["precision"]["mean"], "recall": m["recall"]["mean"], "f1": m["f1"]["mean"],
+            "found": tp, "objects": objects, "false_detections": preds - tp}
+
+
+COLUMNS = [("segm_AP50", "mask AP50"), ("bbox_AP50", "box AP50"), ("pixel_iou", "pixel IoU"),
+           ("pixel_f1", "pixel F1"), ("es", "ES"), ("precision", "P"), ("recall", "R"), ("f1", "F1")]
+
+
+def table(rows: dict[str, dict]) -> str:
+    head = "| trained on | " + " | ".join(c for _, c in COLUMNS) + " | found | false det. |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
+    for name, s in rows.items():
+        cells = [f"{s[k]:.3f}" if isinstance(s.get(k), float) else "-" for k, _ in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['found']}/{s['objects']} | {s['false_detections']} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    global DEV
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", type=Path, default=ROOT / "scenes" / "default.toml")
+    ap.add_argument("--frames", type=int, default=240, help="renders to train on (240)")
+    ap.add_argument("--factor", type=float, default=4, help="trainer augment --factor (4; 1 = no augmentation)")
+    ap.add_argument("--aug-preset", default="ground", help="trainer augment --preset (ground)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="change the recipe for the synthetic run only (a lever; recorded in the result)")
+    ap.add_argument("--label", help="name of this row in results/ (default: preset stem)")
+    ap.add_argument("--no-real", action="store_true", help="skip the real-trained ceiling")
+    ap.add_argument("--real-src", help="Human-Segmentation-Dataset clone (see bench/real_data.py)")
+    ap.add_argument("--work", type=Path, default=real_data.CACHE / "sim2real")
+    args = ap.parse_args()
+
+    try:
+        splits = real_data.prepare(args.real_src, args.work / "real")
+    except FileNotFoundError as exc:
+        print(f"SKIP: {exc}")
+        return 0
+    DEV = splits["dev"]
+    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; real dev: {DEV}")
+    recipe = dict(RECIPE)
+    synth_recipe = {**recipe, **dict(s.split("=", 1) for s in args.set)}
+    t0 = time.perf_counter()
+    val = rendered(args.work, args.preset, VAL_FRAMES, RENDER["seed"] + 1000)
+    train = augmented(args.work, rendered(args.work, args.preset, args.frames, RENDER["seed"]),
+                      args.factor, args.aug_preset)
+    label = args.label or args.preset.stem
+    rows = {f"renders: {label}": scores(trained(args.work, "synth", train, val, synth_recipe, []))}
+    if not args.no_real:
+        rows["real photos (ceiling)"] = scores(trained(args.work, "real", splits["train"], val, recipe, []))
+    print(f"\nreal dev split: {DEV} ({time.perf_counter() - t0:.0f} s)")
+    print(table(rows))
+    synth = rows[f"renders: {label}"]
+    if "real photos (ceiling)" in rows:
+        ratio = synth["es"] / rows["real photos (ceiling)"]["es"]
+        print(f"\nsynthetic ES / real ES = {ratio:.2f} (goal >= 0.90)")
+    result = {"label": label, "preset": str(args.preset), "frames": args.frames, "factor": args.factor,
+              "aug_preset": args.aug_preset, "recipe": synth_recipe, "render": RENDER, "scores": rows,
+              "content_hash": content_hash(args.preset), "load": os.getloadavg()[0]}
+    out = args.work / "results" / f"{label}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"result: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
