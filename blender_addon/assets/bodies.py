@@ -32,7 +32,9 @@ ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH = 0.22, 0.15
 # 1 at the crown): `assets.rescuers.stripe_mask` selects vertices with them and the cloth shader
 # thresholds the interpolated f with the same numbers, so both agree on every vertex.
 STRIPE_BANDS = {"torso": ((0.585, 0.62), (0.665, 0.70)),   # jacket, not arm
-                "arm": ((0.56, 0.59), (0.67, 0.695)),      # jacket, upper and lower arm
+                # jacket, forearm above the cuff and upper arm above the elbow (Anny's rest A-pose:
+                # wrist f ~0.61, elbow ~0.68, shoulder ~0.79; a band below 0.6 would miss the arm)
+                "arm": ((0.625, 0.65), (0.715, 0.74)),
                 "pants": ((0.16, 0.19), (0.225, 0.255))}   # below the knees
 # version of the smooth stripe field in a body's vertex colours (R 0/1 mask, G f, B arm), see
 # assets/rescuers.py; 0 / absent = R mask only
@@ -104,6 +106,9 @@ def describe(path: Path) -> dict:
         d = {k: meta[k] for k in keys}
         d.update(pose=meta.get("pose", "unknown"), regions=True, normalize=False,
                  stripe_field=int(meta.get("stripe_field", 0)))
+        # who the body is and where its garments can end (sex, age, ancestry; joint heights; UV
+        # scale and chest print position): the look's sampler uses them when present
+        d.update({k: meta[k] for k in ("person", "landmarks", "uv_metres", "chest_uv") if k in meta})
         return d
     if ext in (".obj", ".gltf", ".glb"):
         lo, hi = _check_format(path, ext)
@@ -210,3 +215,4 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
     m.verts[:, 1] *= 1.1  # longer front to back
     rot = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), np.asarray(helmet["axis"], float))
     return m.transformed(rot, helmet["center"]).with_material(meshes.SLOT_HELMET)
+
