@@ -207,9 +207,13 @@ def test_outfit_details_are_recorded_and_deterministic():
     a, b = sample_scene(p, 7, 3), sample_scene(p, 7, 3)
     assert a["objects"] == b["objects"]
     for o in a["objects"]:
-        lim = people.THICKNESS[o["category"]]
+        lim = dict(people.THICKNESS[o["category"]])
+        if o["category"] == "civilian":  # a T-shirt is thinner than a jacket
+            k = people.TOP_THICKNESS[o["garments"]["top"]["kind"]]
+            lim["jacket"] = (lim["jacket"][0] * k - 1e-5, lim["jacket"][1] * k + 1e-5)
         assert all(lo <= o["cloth_thickness"][k] <= hi for k, (lo, hi) in lim.items())
-        assert (o["hair"] is None) == bool(o["helmet"])  # hair only where no helmet covers it
+        if o["helmet"]:
+            assert o["hair"] is None and o["hat"] is None  # no hair or hat under a helmet
 
 def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
     """The outfit comes from a spawned child stream, so adding it changed no existing parameter."""
@@ -222,10 +226,14 @@ def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
                              scan_assets(p).rescuer_bodies)[0]
 
     with_outfit = run()
-    monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet: {})
+    monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet, body=None, scheme=None: {})
     without = run()
-    keys = ("cloth_thickness", "folds", "hair", "backpack")
-    assert [{k: v for k, v in o.items() if k not in keys} for o in with_outfit] == without
+    keys = ("cloth_thickness", "folds", "hair", "backpack", "skin", "hat", "wear", "garments", "uniform", "colors")
+    assert [{k: v for k, v in o.items() if k not in keys} for o in with_outfit] == \
+        [{k: v for k, v in o.items() if k not in keys} for o in without]
+    for a, b in zip(with_outfit, without):  # the look replaces only the skin (and bare hands) and clothes
+        same = {k for k in a["colors"] if a["colors"][k] == b["colors"][k]}
+        assert {"helmet", "boots"} <= same, (a["colors"], b["colors"])
 
 
 @pytest.mark.skipif(not any(ASSETS.rglob("*.obj")), reason="no bodies in assets/rescuers")
