@@ -169,6 +169,7 @@ def test_garment_shading_never_changes_the_masks(tmp_path):
     pass indices. The short sleeves are geometry too: forearm vertices below the cut stay where
     the body had them while the torso's cloth is pushed out."""
     preset = tmp_path / "p.toml"
+    (tmp_path / "bodies").symlink_to(SHIPPED, target_is_directory=True)  # body paths are relative to the preset
     preset.write_text(textwrap.dedent(f"""
         [scene]
         name = "look"
@@ -181,10 +182,10 @@ def test_garment_shading_never_changes_the_masks(tmp_path):
         [rescuers]
         count = [1, 1]
         spread = 1.2
-        body_folders = ["{SHIPPED.as_posix()}"]
+        body_folders = ["bodies"]
         [civilians]
         count = [2, 2]
-        body_folders = ["{SHIPPED.as_posix()}"]
+        body_folders = ["bodies"]
         [debris]
         count = [0, 0]
         [buildings]
