@@ -44,7 +44,7 @@ class Spec:
 S = Spec
 # HDRIs every Blender 4.2+ ships in datafiles/studiolights/world (CC0, Poly Haven originals).
 BUILTIN_HDRIS = ("city", "courtyard", "forest", "interior", "night", "studio", "sunrise", "sunset")
-_POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying")
+_POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying", "carrying", "sitting")
 _JACKETS = ("hivis_orange", "hivis_yellow", "red", "navy", "sand")
 
 # section -> key -> Spec. Order here is the order the saver writes.
@@ -85,8 +85,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "count": S("range_int", [1, 4], 0, 64),
         "height": S("range_float", [1.6, 1.95], 0.3, 3.0, doc="m"),
         "spread": S("float", 6.0, 0.0, 1000.0, doc="radius of the area people stand in, m"),
-        "poses": S("probs", {"standing": 0.35, "walking": 0.15, "crouching": 0.15, "reaching": 0.1,
-                             "kneeling": 0.1, "bending": 0.1, "lying": 0.05}, choices=_POSES),
+        "poses": S("probs", {"standing": 0.3, "walking": 0.15, "crouching": 0.15, "reaching": 0.08,
+                             "kneeling": 0.1, "bending": 0.08, "carrying": 0.09, "lying": 0.05}, choices=_POSES),
         "jackets": S("probs", {"hivis_orange": 0.3, "hivis_yellow": 0.15, "red": 0.15, "navy": 0.25, "sand": 0.15},
                      choices=_JACKETS),
         "helmet_probability": S("float", 0.85, 0.0, 1.0),
@@ -98,8 +98,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
         "height": S("range_float", [1.5, 1.9], 0.3, 3.0),
-        "poses": S("probs", {"standing": 0.5, "walking": 0.2, "crouching": 0.1, "kneeling": 0.1, "lying": 0.1},
-                   choices=_POSES),
+        "poses": S("probs", {"standing": 0.4, "walking": 0.2, "crouching": 0.05, "kneeling": 0.05, "carrying": 0.05,
+                             "sitting": 0.1, "lying": 0.1}, choices=_POSES),
         "body_folders": S("opt_folders", ["../assets/rescuers"]),
         "body_probability": S("float", 1.0, 0.0, 1.0),
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
