@@ -286,6 +286,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                 hv = helmet_mesh(person["helmet_geometry"]).verts if person.get("helmet_geometry") else None
                 out.append(dict(
                     pose=person["pose"], helmet=bool(person.get("helmet_geometry")), names=names,
+                    hair=bool(person.get("hair")),
                     thick=person["cloth_thickness"]["jacket"] / person["scale"],
                     same=bool(np.array_equal(co[0], co[1])), zmin=float(co[0][:, 2].min()),
                     zmin0=float(co0[:, 2].min()),
@@ -300,6 +301,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
     [line] = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     res = json.loads(line[7:])
     assert len(res) >= 8 and {x["helmet"] for x in res} == {True, False}
+    assert any(x["hair"] and not x["helmet"] for x in res)  # hair caps are exercised
     for x in res:
         assert x["same"], x  # deterministic: the same JSON gives the same mesh
         assert abs(x["zmin"]) < 1e-3 and abs(x["zmin"] - x["zmin0"]) < 1e-6, x  # still on the ground
@@ -307,7 +309,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         if x["pose"] in ("standing", "walking"):  # jacket around the upright torso/arms got wider
             assert x["rad_growth"] > 0.4 * x["thick"], x
         assert x["n_head"] > 30 and x["head_moved"] == 0.0, x  # head skin untouched: the helmet still fits
-        assert ("hair" in x["names"]) == (not x["helmet"]), x
+        assert ("hair" in x["names"]) == (x["hair"] and not x["helmet"]), x  # bald people have none
         assert ("helmet" in x["names"]) == x["helmet"] and x["helmet_in_mesh"], x
 
 
