@@ -27,7 +27,9 @@ class PresetError(UserError):
 
 
 S = Spec
-_POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying")
+# HDRIs every Blender 4.2+ ships in datafiles/studiolights/world (CC0, Poly Haven originals).
+BUILTIN_HDRIS = ("city", "courtyard", "forest", "interior", "night", "studio", "sunrise", "sunset")
+_POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying", "carrying", "sitting")
 _JACKETS = ("hivis_orange", "hivis_yellow", "red", "navy", "sand")
 
 # section -> key -> Spec. Order here is the order the saver writes.
@@ -68,8 +70,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "count": S("range_int", [1, 4], 0, 64),
         "height": S("range_float", [1.6, 1.95], 0.3, 3.0, doc="m"),
         "spread": S("float", 6.0, 0.0, 1000.0, doc="radius of the area people stand in, m"),
-        "poses": S("probs", {"standing": 0.35, "walking": 0.15, "crouching": 0.15, "reaching": 0.1,
-                             "kneeling": 0.1, "bending": 0.1, "lying": 0.05}, choices=_POSES),
+        "poses": S("probs", {"standing": 0.3, "walking": 0.15, "crouching": 0.15, "reaching": 0.08,
+                             "kneeling": 0.1, "bending": 0.08, "carrying": 0.09, "lying": 0.05}, choices=_POSES),
         "jackets": S("probs", {"hivis_orange": 0.3, "hivis_yellow": 0.15, "red": 0.15, "navy": 0.25, "sand": 0.15},
                      choices=_JACKETS),
         "helmet_probability": S("float", 0.85, 0.0, 1.0),
@@ -81,8 +83,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
         "height": S("range_float", [1.5, 1.9], 0.3, 3.0),
-        "poses": S("probs", {"standing": 0.5, "walking": 0.2, "crouching": 0.1, "kneeling": 0.1, "lying": 0.1},
-                   choices=_POSES),
+        "poses": S("probs", {"standing": 0.4, "walking": 0.2, "crouching": 0.05, "kneeling": 0.05, "carrying": 0.05,
+                             "sitting": 0.1, "lying": 0.1}, choices=_POSES),
         "body_folders": S("opt_folders", ["../assets/rescuers"]),
         "body_probability": S("float", 1.0, 0.0, 1.0),
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
@@ -116,10 +118,12 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "heap_radius": S("range_float", [1.5, 4.0], 0.2, 50.0, doc="m"),
     },
     "camera": {
-        "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "drone")),
+        "modes": S("probs", {"ground": 1.0, "drone": 0.0}, choices=("ground", "close", "drone")),
         "focal_length": S("range_float", [28.0, 50.0], 1.0, 1000.0, doc="mm on a 36 mm sensor"),
         "ground_height": S("range_float", [1.2, 2.0], 0.1, 100.0),
         "ground_distance": S("range_float", [5.0, 12.0], 0.5, 1000.0),
+        "close_fill": S("range_float", [0.5, 1.5], 0.05, 5.0,
+                        doc="close-ups: the person's height over the image height (above 1: cut off below)"),
         "drone_height": S("range_float", [8.0, 40.0], 1.0, 1000.0),
         "drone_pitch": S("range_float", [45.0, 85.0], 5.0, 90.0, doc="degrees below the horizon"),
         "roll": S("range_float", [-3.0, 3.0], -45.0, 45.0, doc="degrees"),
@@ -139,7 +143,16 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "fire_power": S("range_float", [300.0, 1500.0], 0.0, 1e6, doc="W"),
         "background_folders": S("opt_folders", ["../assets/backgrounds"],
                                 doc="HDRIs / photo backplates (.hdr .exr .jpg .png); none = physical sky"),
-        "background_probability": S("float", 0.5, 0.0, 1.0),
+        "background_probability": S("float", 0.5, 0.0, 1.0,
+                                    doc="site frames: a background from the pool as sky instead of the physical sky"),
+        "hdris": S("str_list", [], 0, choices=BUILTIN_HDRIS,
+                   doc="Blender's own CC0 HDRIs (real captured places, offline) join the background pool"),
+        "backplate_probability": S("float", 0.0, 0.0, 1.0,
+                                   doc="frames set inside a background: its ground (a shadow catcher) and horizon "
+                                       "replace the ruins"),
+        "backplate_debris": S("range_float", [0.0, 0.3], 0.0, 1.0, doc="backplate frames keep this share of the debris"),
+        "background_exposure": S("range_float", [-0.5, 0.5], -5.0, 5.0,
+                                 doc="stops around a background's own level (it is normalised first)"),
     },
     "weather": {
         "conditions": S("probs", {"clear": 1.0, "rain": 0.0, "snow": 0.0}, choices=("clear", "rain", "snow")),

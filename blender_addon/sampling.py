@@ -20,7 +20,7 @@ from blender_addon.preset import Preset, PresetError
 FORMAT_VERSION = 1
 # Fixed order: appending a generator keeps earlier streams unchanged.
 STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings",
-           "distractors")
+           "distractors", "setting")
 
 
 def frame_stem(frame_index: int) -> str:
@@ -48,6 +48,7 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetL
     width, height = preset["render"]["resolution"]
     site = Site(spread=preset["rescuers"]["spread"])
     try:
+        setting = light.sample_setting(rngs["setting"], preset["light"], assets.backgrounds)
         rescuers, site = people.sample(rngs["rescuers"], preset["rescuers"], site, "rescuer", assets.rescuer_bodies)
         civilians, site = people.sample(rngs["civilians"], preset["civilians"], site, "civilian",
                                         assets.civilian_bodies)
@@ -55,10 +56,12 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetL
                                                         preset["output"]["categories"])
         objects = rescuers + civilians + labelled
         vehicles = [d for d in labelled + unlabelled if d["kind"] == "vehicle"]
-        debris_list = debris.sample(rngs["debris"], preset["debris"], site, assets.debris)
-        building_list = buildings.sample(rngs["buildings"], preset["buildings"], site)
+        debris_list = debris.sample(rngs["debris"], preset["debris"], site, assets.debris, keep=setting.debris_keep)
+        # a backplate frame is set inside its background: no ruins or heaps
+        building_list = [] if setting.backplate else buildings.sample(rngs["buildings"], preset["buildings"], site)
         cam = camera.sample(rngs["camera"], preset["camera"], width=width, height=height, objects=objects,
-                            debris=debris_list, buildings=building_list, vehicles=vehicles)
+                            debris=debris_list, buildings=building_list, vehicles=vehicles,
+                            backplate=setting.backplate)
     except ValueError as exc:
         raise PresetError(f"frame {frame_index}: {exc}", preset.path) from None
     stem = frame_stem(frame_index)
@@ -76,11 +79,11 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetL
         "render": {k: r[k] for k in ("samples", "denoise", "denoise_prefilter", "adaptive_threshold",
                                      "light_tree", "max_bounces", "filter_width", "view_transform")},
         "objects": objects,
-        "ground": ground.sample(rngs["ground"], preset["ground"]),
+        "ground": ground.sample(rngs["ground"], preset["ground"], shadow_catcher=setting.backplate),
         "debris": debris_list,
         "buildings": building_list,
         "distractors": unlabelled,
-        "light": light.sample(rngs["light"], preset["light"], site.spread, assets.backgrounds),
+        "light": light.sample(rngs["light"], preset["light"], site.spread, assets.backgrounds, setting),
         "weather": weather.sample(rngs["weather"], preset["weather"]),
         "camera": cam,
     }

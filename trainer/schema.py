@@ -162,8 +162,8 @@ def check_value(where: str, v: Any, spec: Spec, base_dir: Path | None = None) ->
             raise ValueError(f"{where}: probabilities sum to 0")
         return {name: float(p) for name, p in v.items()}
     if k == "str_list":
-        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
-            raise _kind_error(where, k)
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v) or (not v and spec.lo != 0):
+            raise _kind_error(where, k)  # lo=0: the list may be empty
         if len(set(v)) != len(v):
             raise ValueError(f"{where}: duplicate entries")
         bad = [x for x in v if spec.choices and x not in spec.choices]

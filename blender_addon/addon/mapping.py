@@ -8,7 +8,8 @@ is switched off keeps the preset's *typical* value instead of sampling it:
   weather off     -> weather.conditions = { clear = 1 }
   light off       -> every [min, max] of [light] collapsed to its midpoint, the most likely sky kind
   backgrounds off -> the most likely ground material, [ground] ranges collapsed to their midpoints
-  camera mode     -> "preset" keeps camera.modes; "ground" / "drone" forces that mode
+  camera mode     -> "preset" keeps camera.modes; "ground" / "close" / "drone" forces that mode
+                     (drone also turns backplate frames off: they need an eye-level camera)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from blender_addon.preset import SCHEMA
 
 TOGGLES = ("rescuers", "civilians", "debris", "buildings", "weather", "light", "backgrounds")
-CAMERA_MODES = ("preset", "ground", "drone")
+CAMERA_MODES = ("preset", "ground", "close", "drone")
 FILTER_KEYS = ("segmentation", "min_pixels", "min_visible_fraction", "min_extent")
 
 
@@ -75,6 +76,8 @@ def apply_panel(data: dict[str, Any], *, toggles: dict[str, bool] | None = None,
         raise ValueError(f"camera mode {camera_mode!r} is not one of {', '.join(CAMERA_MODES)}")
     if camera_mode != "preset":
         out["camera"]["modes"] = {camera_mode: 1.0}
+        if camera_mode == "drone":  # backplates are eye-level panoramas: from above they show a pole
+            out["light"]["backplate_probability"] = 0.0
     for key, value in (filters or {}).items():
         if key not in FILTER_KEYS:
             raise ValueError(f"unknown filter {key!r}")

@@ -78,6 +78,7 @@ class RescueSynthSettings(bpy.types.PropertyGroup):
     camera_mode: EnumProperty(name="Camera", default="preset", items=[
         ("preset", "As preset", "camera.modes from the preset"),
         ("ground", "Ground", "Ground-level views only"),
+        ("close", "Close-up", "Close-ups only: a person filling much of the frame, as in ground photos"),
         ("drone", "Drone", "Drone (UAV) views only")])
 
     fmt_coco: BoolProperty(name="COCO", default=True, description="annotations/coco.json")

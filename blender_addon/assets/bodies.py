@@ -32,7 +32,9 @@ ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH = 0.22, 0.15
 # 1 at the crown): `assets.rescuers.stripe_mask` selects vertices with them and the cloth shader
 # thresholds the interpolated f with the same numbers, so both agree on every vertex.
 STRIPE_BANDS = {"torso": ((0.585, 0.62), (0.665, 0.70)),   # jacket, not arm
-                "arm": ((0.56, 0.59), (0.67, 0.695)),      # jacket, upper and lower arm
+                # jacket, forearm above the cuff and upper arm above the elbow (Anny's rest A-pose:
+                # wrist f ~0.61, elbow ~0.68, shoulder ~0.79; a band below 0.6 would miss the arm)
+                "arm": ((0.625, 0.65), (0.715, 0.74)),
                 "pants": ((0.16, 0.19), (0.225, 0.255))}   # below the knees
 # version of the smooth stripe field in a body's vertex colours (R 0/1 mask, G f, B arm), see
 # assets/rescuers.py; 0 / absent = R mask only
@@ -104,6 +106,9 @@ def describe(path: Path) -> dict:
         d = {k: meta[k] for k in keys}
         d.update(pose=meta.get("pose", "unknown"), regions=True, normalize=False,
                  stripe_field=int(meta.get("stripe_field", 0)))
+        # who the body is and where its garments can end (sex, age, ancestry; joint heights; UV
+        # scale and chest print position): the look's sampler uses them when present
+        d.update({k: meta[k] for k in ("person", "landmarks", "uv_metres", "chest_uv") if k in meta})
         return d
     if ext in (".obj", ".gltf", ".glb"):
         lo, hi = _check_format(path, ext)
@@ -210,3 +215,70 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
     m.verts[:, 1] *= 1.1  # longer front to back
     rot = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), np.asarray(helmet["axis"], float))
     return m.transformed(rot, helmet["center"]).with_material(meshes.SLOT_HELMET)
+
+
+# ---- hats (civilians' caps and beanies, rescuers' caps) ----
+
+HAT_KINDS = ("cap", "beanie")
+
+
+def face_direction(axis) -> np.ndarray:
+    """Unit face direction of a head whose crown points along `axis`: bodies face -Y at rest and
+    the head bone's rotation away from Z (neck/spine flexion, lying: all about X) turns it along."""
+    ax = np.asarray(axis, float)
+    ax = ax / max(np.linalg.norm(ax), 1e-9)
+    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array([0.0, -1.0, 0.0])
+    face = face - ax * (face @ ax)
+    return face / max(np.linalg.norm(face), 1e-9)
+
+
+def hat_geometry(body: dict, kind: str) -> dict:
+    """A hat on the head (body frame): centre and crown axis like a helmet's, the face direction
+    (a cap's visor points along it) and the radius. A beanie sits lower and tighter than a helmet."""
+    c = np.asarray(body["head_center"], float)
+    axis = np.asarray(body["head_axis"], float)
+    axis = axis / max(np.linalg.norm(axis), 1e-9)
+    r = float(body["head_radius"])
+    face = face_direction(axis)
+    lift, size = (0.16, 1.06) if kind == "cap" else (0.1, 1.07)
+    centre = c + axis * lift * r - face * 0.06 * r
+    return {"kind": kind, "center": [round(float(x), 5) for x in centre], "axis": [round(float(x), 5) for x in axis],
+            "face": [round(float(x), 5) for x in face], "radius": round(size * r, 5)}
+
+
+def hat_mesh(hat: dict) -> meshes.Mesh:
+    """Beanie: a dome down to the ears with a rolled cuff. Cap: a shallower dome and a stiff visor
+    (a curved half disc) towards the face. Built in the hat frame (z: crown, -y: face), turned onto
+    the head."""
+    r = hat["radius"]
+    if hat["kind"] == "beanie":
+        prof = [(0.0, -0.42 * r), (r * 1.04, -0.42 * r), (r * 1.06, -0.3 * r), (r * 1.02, -0.2 * r)]
+        prof += [(r * math.cos(a), r * math.sin(a)) for a in np.radians([0, 20, 40, 60, 78])]
+        prof.append((0.0, 1.04 * r))
+        m = meshes.lathe(prof, 16)
+        m.verts[:, 1] *= 1.08
+    else:
+        prof = [(0.0, -0.12 * r), (r * 1.0, -0.12 * r)]
+        prof += [(r * math.cos(a), r * 0.92 * math.sin(a)) for a in np.radians([0, 20, 40, 60, 80])]
+        prof.append((0.0, 0.92 * r))
+        dome = meshes.lathe(prof, 16)
+        dome.verts[:, 1] *= 1.1
+        ang = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 9)  # visor: the front half ring, out to 1.9 r
+        inner = np.stack([np.sin(ang) * r, -np.cos(ang) * r * 1.1, np.full(9, -0.1 * r)], 1)
+        outer = np.stack([np.sin(ang) * r * 1.05, -np.cos(ang) * r * 1.1 - 0.75 * r * np.cos(ang) ** 0.5,
+                          np.full(9, -0.2 * r)], 1)
+        top = np.concatenate([inner, outer])
+        bottom = top - [0.0, 0.0, 0.012 * r / 0.1]
+        v = np.concatenate([top, bottom])
+        tris = []
+        n = 9
+        for k in range(n - 1):
+            a, b, c, d = k, k + 1, n + k + 1, n + k  # inner k, inner k+1, outer k+1, outer k
+            tris += [(a, c, b), (a, d, c)]  # top
+            tris += [(a + 2 * n, b + 2 * n, c + 2 * n), (a + 2 * n, c + 2 * n, d + 2 * n)]  # bottom
+            tris += [(d, c, c + 2 * n), (d, c + 2 * n, d + 2 * n)]  # front rim
+        visor = meshes.Mesh(v, np.asarray(tris, np.int64))
+        m = meshes.concat([dome, visor])
+    frame = np.stack([np.cross(-np.asarray(hat["face"], float), hat["axis"]), -np.asarray(hat["face"], float),
+                      np.asarray(hat["axis"], float)], axis=1)  # local x, y (back), z (crown) -> body frame
+    return meshes.Mesh(m.verts @ frame.T + np.asarray(hat["center"], float), m.tris).with_material(meshes.SLOT_HELMET)

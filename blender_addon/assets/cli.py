@@ -2,8 +2,9 @@
 renderer (`trainer assets rescuers ...` runs this same command).
 
 Bodies come from the Anny body model (`pip install anny torch`, CPU is fine): phenotypes
-(gender, age young adult..old, muscle, weight, height, proportions) and poses (standing,
-walking, crouching, kneeling, bending, reaching, lying) are sampled from --seed; each body is
+(sex, age 15-82 years, ancestry morphs, muscle, weight, height, proportions) and poses (standing,
+walking at a gait phase, crouching, kneeling, bending, reaching, carrying, sitting, lying, each
+with variants) are sampled from --seed; each body is
 an OBJ + MTL + JSON sidecar (see blender_addon/assets/rescuers.py). Finished bodies are skipped on
 a rerun. Exit codes as `trainer`'s: 0 done, 1 a one-line error, 2 usage.
 """
@@ -27,8 +28,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=Path("assets/rescuers"), help="folder (default assets/rescuers)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--poses", default=None,
-                   help="comma-separated subset of standing,walking,crouching,kneeling,bending,reaching,lying "
-                   "(default: all, in turn)")
+                   help="comma-separated poses the bodies take in turn, from standing,walking,crouching,kneeling,"
+                   "bending,reaching,carrying,sitting,lying (a pose may repeat; default: all, standing and walking "
+                   "most often, see blender_addon/assets/rescuers.py: POSE_CYCLE)")
     r.add_argument("--overwrite", action="store_true", help="rewrite bodies that already exist")
     r.add_argument("--decimate", type=float, default=None, metavar="RATIO",
                    help="keep this fraction of the triangles (e.g. 0.15; needs bpy) for small files")
@@ -41,7 +43,7 @@ def rescuers(args: argparse.Namespace) -> int:
 
     if args.count < 1:
         raise UserError("--count must be >= 1")
-    poses = bodies.POSES
+    poses = bodies.POSE_CYCLE
     if args.poses:
         poses = tuple(p.strip() for p in args.poses.split(",") if p.strip())
         bad = [p for p in poses if p not in bodies.POSES]

@@ -20,7 +20,7 @@ BACKGROUND_EXTS = (".hdr", ".exr", ".jpg", ".jpeg", ".png")
 @dataclass(frozen=True)
 class AssetLists:
     """What the preset's folders hold: body descriptions (bodies.scan) per people section, debris
-    mesh files, sky backplates. A folder the preset gives zero probability is not scanned."""
+    mesh files, backgrounds (files and built-in HDRIs). A folder the preset gives zero probability is not scanned."""
 
     rescuer_bodies: tuple[dict, ...] = ()
     civilian_bodies: tuple[dict, ...] = ()
@@ -38,7 +38,7 @@ def scan_assets(preset) -> AssetLists:
     d = preset["debris"]
     return AssetLists(rescuer_bodies=people("rescuers"), civilian_bodies=people("civilians"),
                       debris=tuple(asset_files(d["asset_folders"], base)) if d["asset_probability"] > 0 else (),
-                      backgrounds=tuple(background_files(preset["light"]["background_folders"], base)))
+                      backgrounds=tuple(background_pool(preset["light"], base)))
 
 
 def asset_files(folders: list[str], base_dir: Path) -> list[str]:
@@ -49,6 +49,12 @@ def asset_files(folders: list[str], base_dir: Path) -> list[str]:
         files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*")
                         if p.suffix.lower() in ASSET_EXTS and p.is_file())
     return files
+
+
+def background_pool(light: dict, base_dir: Path) -> list[str]:
+    """The user's HDRIs / backplates (`background_folders`), then the built-in HDRIs the preset
+    names in `hdris` as "builtin:<name>" (builders.light finds them inside Blender)."""
+    return background_files(light["background_folders"], base_dir) + [f"builtin:{n}" for n in light.get("hdris", [])]
 
 
 def background_files(folders: list[str], base_dir: Path) -> list[str]:

@@ -4,7 +4,8 @@ Each file is imported once per run (cached mesh with a fake user, like debris as
 gets a copy with the helmet joined in (one object = one pass index) and its own materials, one per
 material slot, from builders.surfaces.dress (clothing by region name, reflective bands, dirt,
 fabric folds, hair). The files themselves are described without Blender by assets.bodies.
-- region bodies get cloth volume (`_thicken`: cloth regions pushed out along the normals, feet
+- region bodies get cloth volume (`_thicken`: cloth regions pushed out along the normals, none on
+  forearms and legs bared by a short sleeve or shorts (`bare_vertices`), feet
   kept on the ground), a hair cap on helmetless heads (`_add_hair`) and sometimes a backpack
   (`_join_backpack`), all in the one mesh of the person.
 .blend files: mesh data only (`libraries.load`), never scripts. A file that fails to import is
@@ -23,7 +24,7 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.assets.bodies import AssetWarning, helmet_mesh
+from blender_addon.assets.bodies import AssetWarning, hat_mesh, helmet_mesh
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -148,6 +149,9 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
     if person.get("helmet_geometry"):
         _join_helmet(me, person["helmet_geometry"])
         slots.append("helmet")
+    elif (person.get("hat") or {}).get("geometry"):
+        _join_part(me, hat_mesh(person["hat"]["geometry"]))
+        slots.append("hat")
     for i, m in enumerate(dress(person, slots)):  # replace in place: materials.clear() resets indices
         if i < len(me.materials):
             me.materials[i] = m
@@ -222,6 +226,9 @@ def _thicken(me: bpy.types.Mesh, slots: list[str], person: dict) -> None:
         return
     co, nor, loop_vert, loop_poly = _mesh_arrays(me)
     t = _vertex_max(len(co), loop_vert, per_slot[_polygon_slots(me)][loop_poly])
+    bare = bare_vertices(me, person)
+    if bare is not None:  # forearms below a short sleeve, legs below shorts: skin, no cloth on it
+        t[bare] = 0.0
     phase = float((person.get("folds") or {}).get("phase", 0.0))
     h = float(person["body"].get("stature", 1.8)) or 1.8
     u = co / h * 2 * np.pi
@@ -230,6 +237,37 @@ def _thicken(me: bpy.types.Mesh, slots: list[str], person: dict) -> None:
     co = _smooth(me, co + nor * t[:, None], t > 0)
     co[:, 2] = np.maximum(co[:, 2], zmin)
     _set_co(me, co)
+
+
+def field_values(me: bpy.types.Mesh) -> np.ndarray | None:
+    """(N, 3) per-vertex stripe field (R mask, G rest height fraction, B arm) of a body that has one
+    as a point colour attribute, else None."""
+    attr = me.color_attributes.get("Color")
+    if attr is None or attr.domain != "POINT" or len(attr.data) != len(me.vertices):
+        return None
+    c = np.empty(len(attr.data) * 4, np.float32)
+    attr.data.foreach_get("color", c)
+    return c.reshape(-1, 4)[:, :3]
+
+
+def bare_vertices(me: bpy.types.Mesh, person: dict) -> np.ndarray | None:
+    """Vertices below the top's sleeve cut (arms) or the bottom's hem (legs), by the stripe field:
+    the same test the cloth shader makes, so the skin shown there has no cloth volume on it."""
+    g = person.get("garments") or {}
+    sleeve = (g.get("top") or {}).get("sleeve_cut")
+    hem = (g.get("bottom") or {}).get("hem_cut")
+    if sleeve is None and hem is None or not int((person.get("body") or {}).get("stripe_field", 0) or 0):
+        return None
+    f = field_values(me)
+    if f is None:
+        return None
+    arm = f[:, 2] > 0.5
+    bare = np.zeros(len(f), bool)
+    if sleeve is not None:
+        bare |= arm & (f[:, 1] < float(sleeve) - 0.01)
+    if hem is not None:
+        bare |= ~arm & (f[:, 1] < float(hem) - 0.01) & (f[:, 1] > 0.06)
+    return bare
 
 
 def _smooth(me: bpy.types.Mesh, co: np.ndarray, movable: np.ndarray, rounds: int = 4) -> np.ndarray:
@@ -322,9 +360,13 @@ def _join_backpack(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
 
 
 def _join_helmet(me: bpy.types.Mesh, helmet: dict) -> None:
-    """Append the helmet triangles to the body mesh (bmesh keeps face order; slots are restored
-    explicitly because bmesh round trips do not keep material_index in every Blender)."""
-    h = helmet_mesh(helmet)
+    _join_part(me, helmet_mesh(helmet))
+
+
+def _join_part(me: bpy.types.Mesh, h: meshes.Mesh) -> None:
+    """Append a part's triangles (helmet, hat) to the body mesh in a new last slot (bmesh keeps
+    face order; slots are restored explicitly because bmesh round trips do not keep
+    material_index in every Blender)."""
     slots = _polygon_slots(me)
     bm = bmesh.new()
     bm.from_mesh(me)

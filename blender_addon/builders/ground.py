@@ -10,10 +10,15 @@ from blender_addon.meshes import Mesh
 
 
 def build(desc: dict, weather: dict) -> None:
-    """Plane + material; wet ground (rain) is glossier and darker, snow lightens it."""
+    """Plane + material; wet ground (rain) is glossier and darker, snow lightens it. In a backplate
+    frame the plane is a shadow catcher: the background's own ground shows, with the people's shadows."""
     s = desc["size"] / 2
     plane = Mesh(np.array([[-s, -s, 0], [s, -s, 0], [s, s, 0], [-s, s, 0]], float),
                  np.array([[0, 1, 2], [0, 2, 3]]))
+    if desc.get("shadow_catcher"):
+        obj = mesh_object("ground", plane, [new_material("ground_catcher")], smooth=False)
+        obj.is_shadow_catcher = True
+        return
     color = np.asarray(desc["color"])
     rough = desc["roughness"]
     if weather["condition"] == "rain":

@@ -14,6 +14,29 @@ from blender_addon.generators.light import exposure
 from blender_addon.geometry import look_at_matrix, matrix_to_quaternion
 
 
+HORIZON_LEVEL = 0.3  # mean linear luminance a background shows within 30 degrees of its horizon
+
+
+def background_path(file: str, base_dir) -> Path:
+    """A pool entry as a path: "builtin:<name>" is one of Blender's own HDRIs, else relative to the preset."""
+    if file.startswith("builtin:"):
+        return Path(bpy.utils.system_resource("DATAFILES", path="studiolights/world")) / f"{file[8:]}.exr"
+    return Path(base_dir) / file
+
+
+def horizon_luminance(image: bpy.types.Image) -> float:
+    """Mean luminance of an equirectangular image's band within 30 degrees of the horizon, where a
+    ground camera looks; computed once per image and kept on it (the image stays loaded)."""
+    if "rescuesynth_horizon" not in image:
+        w, h = image.size
+        px = np.empty(w * h * image.channels, np.float32)
+        image.pixels.foreach_get(px)
+        rgb = px.reshape(h, w, image.channels)[h // 3: h - h // 3, :, :3]
+        lum = float((rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean())
+        image["rescuesynth_horizon"] = max(lum, 1e-6)
+    return float(image["rescuesynth_horizon"])
+
+
 def build(desc: dict, weather: dict, base_dir=None) -> None:
     """Sun lamp, world shader, spot lights aimed at the scene centre. Overcast weather dims the
     sun and greys the sky."""
@@ -22,13 +45,14 @@ def build(desc: dict, weather: dict, base_dir=None) -> None:
     # exposure is applied as a light gain: the File Output node writing the RGB pass does not
     # apply the scene's view exposure, and a gain keeps the pass physical
     gain = 2.0 ** exposure(desc, weather)
-    sun = bpy.data.lights.new("sun", "SUN")
-    sun.energy = sun_desc["strength"] * (1.0 - 0.85 * overcast) * gain
-    sun.color = sun_desc["color"]
-    sun.angle = math.radians(sun_desc["angle_deg"] + 20 * overcast)
-    obj = bpy.data.objects.new("sun", sun)
-    obj.rotation_euler = (math.radians(90 - sun_desc["elevation"]), 0.0, math.radians(sun_desc["azimuth"] + 90))
-    link(obj)
+    if not desc.get("backplate"):  # a backplate's own sky and sun light the people
+        sun = bpy.data.lights.new("sun", "SUN")
+        sun.energy = sun_desc["strength"] * (1.0 - 0.85 * overcast) * gain
+        sun.color = sun_desc["color"]
+        sun.angle = math.radians(sun_desc["angle_deg"] + 20 * overcast)
+        obj = bpy.data.objects.new("sun", sun)
+        obj.rotation_euler = (math.radians(90 - sun_desc["elevation"]), 0.0, math.radians(sun_desc["azimuth"] + 90))
+        link(obj)
     for wl in desc["work_lights"]:
         spot = bpy.data.lights.new(wl["name"], "SPOT")
         spot.energy = wl["power"] * gain
@@ -63,7 +87,7 @@ def build(desc: dict, weather: dict, base_dir=None) -> None:
     background = desc.get("background")
     if background and base_dir is not None:
         tex = nt.nodes.new("ShaderNodeTexEnvironment")
-        tex.image = bpy.data.images.load(str(Path(base_dir) / background["file"]), check_existing=True)
+        tex.image = bpy.data.images.load(str(background_path(background["file"], base_dir)), check_existing=True)
         tex.image.use_fake_user = True  # cached across frames
         coord = nt.nodes.new("ShaderNodeTexCoord")
         mapping = nt.nodes.new("ShaderNodeMapping")
@@ -71,7 +95,10 @@ def build(desc: dict, weather: dict, base_dir=None) -> None:
         nt.links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
         nt.links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
         nt.links.new(tex.outputs["Color"], bg.inputs["Color"])
-        bg.inputs["Strength"].default_value = desc["sky_strength"] * gain
+        # Backgrounds differ in level by 100x (a studio vs a sunny plaza): normalise each to the
+        # same horizon brightness, then the sampled exposure error (and, on a site, the sky gain)
+        level = HORIZON_LEVEL / horizon_luminance(tex.image) * 2.0 ** background.get("exposure", 0.0)
+        bg.inputs["Strength"].default_value = level * (1.0 if desc.get("backplate") else desc["sky_strength"] * gain)
     elif desc["sky"] == "sky" and overcast < 0.5:
         tex = nt.nodes.new("ShaderNodeTexSky")
         # physical sky (Nishita single scattering: Rayleigh + Mie by aerosol density); the sun

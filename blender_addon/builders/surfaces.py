@@ -22,6 +22,7 @@ from __future__ import annotations
 import bpy
 
 from blender_addon.assets.bodies import REGIONS, STRIPE_BANDS
+from blender_addon.builders import garments
 from blender_addon.builders.objects import new_material
 
 STRIPE_COLOR = (0.8, 0.82, 0.8)  # reflective bands on jackets and trousers
@@ -181,6 +182,9 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
         mname = f"{person['name']}_{name or 'outfit'}_{i}"
         if name == "helmet":
             out.append(_cloth(mname, c["helmet"], 0.3, person["dirt"] * 0.5, stripes=False))
+        elif name == "hat":
+            knit = {**(folds or {}), "strength": 0.5} if person["hat"]["kind"] == "beanie" else folds
+            out.append(_cloth(mname, person["hat"]["color"], 0.8, person["dirt"] * 0.3, stripes=False, folds=knit))
         elif name == "hair":
             out.append(_hair(mname, person["hair"]["color"]))
         elif name == "backpack":
@@ -192,19 +196,51 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
             bare = name == "skin" or (name == "gloves" and person.get("category") == "civilian")
             out.append(_cloth(mname, color, rough, person["dirt"] if name != "skin" else 0.0, stripes=stripes,
                               stripe_source=f"field:{name}" if field else "attribute", folds=None if bare else folds,
-                              fine=0.5 if name in ("boots", "gloves") else 1.0))
+                              fine=0.5 if name in ("boots", "gloves") else 1.0,
+                              look=_look(person, name, field)))
         else:
             out.append(_banded(mname, person))
     return out
 
 
+def _look(person: dict, region: str, field: bool) -> dict | None:
+    """What `_cloth` needs of the person's look for one region slot (see garments.py)."""
+    if region == "skin":
+        return {"region": "skin"}
+    if region not in ("jacket", "pants"):
+        return None
+    look = {"region": region, "person": person, "field": field, "wear": person.get("wear"),
+            "trim": (person.get("uniform") or {}).get("trim")}
+    if field:
+        g = (person.get("garments") or {}).get("top" if region == "jacket" else "bottom") or {}
+        look.update(pattern=g.get("pattern"), cut=g.get("sleeve_cut" if region == "jacket" else "hem_cut"),
+                    skin=person["colors"]["skin"], uniform=person.get("uniform") if region == "jacket" else None)
+    return look
+
+
 def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
-           stripe_source: str = "attribute", folds: dict | None = None, fine: float = 1.0) -> bpy.types.Material:
+           stripe_source: str = "attribute", folds: dict | None = None, fine: float = 1.0,
+           look: dict | None = None) -> bpy.types.Material:
+    """A region's material. `look` (`_look`) adds the person's garment pattern, agency design,
+    trim colours, wear and bare skin below a sleeve or hem cut (bodies with the stripe field), or
+    the skin's mottling."""
     mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
     bsdf.inputs["Roughness"].default_value = roughness
     base = _rgb(nt, color)
+    look = look or {}
+    person = look.get("person") or {}
+    body = person.get("body") or {}
+    g = b = bare = None
+    if look.get("region") == "skin":
+        base = garments.skin_tint(nt, base)
+    elif look.get("field"):
+        g, b = garments.field(nt)
+        if look.get("pattern"):
+            base = garments.pattern(nt, look["pattern"], look["region"], g, b, person)
+        base = garments.uniform_design(nt, base, look.get("uniform"), g, b, body)
+        bare = garments.bare_mask(nt, g, b, look["region"], look.get("cut"))
     col_out, rough_out = base, None
     if stripes:
         attr = nt.nodes.new("ShaderNodeVertexColor")
@@ -219,7 +255,13 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
             crisp.inputs["From Max"].default_value = 0.52
             nt.links.new(sep.outputs[0], crisp.inputs["Value"])
             band = crisp.outputs["Result"]
-        col_out = mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
+        edge = garments.TRIM_EDGE.get(look.get("trim") or "")
+        if edge and stripe_source.startswith("field:"):  # coloured edges, silver between them
+            inner = _stripe_bands(nt, sep.outputs[1], sep.outputs[2], stripe_source.split(":", 1)[1], shrink=0.3)
+            col_out = mix(nt, band, col_out, _rgb(nt, edge))
+            col_out = mix(nt, inner, col_out, _rgb(nt, STRIPE_COLOR))
+        else:
+            col_out = mix(nt, band, col_out, _rgb(nt, STRIPE_COLOR))
         rmix = nt.nodes.new("ShaderNodeMapRange")
         nt.links.new(band, rmix.inputs["Value"])
         rmix.inputs["To Min"].default_value = roughness
@@ -231,10 +273,14 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         em.inputs[1].default_value = 0.25
         nt.links.new(band, em.inputs[0])
         nt.links.new(em.outputs[0], bsdf.inputs["Emission Strength"])
+    col_out, wet = garments.wear(nt, col_out, look.get("wear"), look.get("region", ""), g, b, body)
+    if bare is not None:  # skin below the sleeve / hem: no fabric colour, folds or sheen there
+        col_out = mix(nt, bare, col_out, garments.skin_tint(nt, _rgb(nt, look["skin"])))
     if dirt > 0:
         col_out = _dirt(nt, col_out, dirt)
     if folds:
-        rough_var = _fabric(nt, bsdf, folds, fine)
+        rough_var = _fabric(nt, bsdf, folds, fine,
+                            keep=None if bare is None else math_node(nt, "SUBTRACT", 1.0, bare))
         if rough_out is None:  # roughness varies with the weave noise (bands keep their own)
             rr = nt.nodes.new("ShaderNodeMapRange")
             nt.links.new(rough_var, rr.inputs["Value"])
@@ -243,6 +289,13 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
             rough_out = rr.outputs["Result"]
         bsdf.inputs["Sheen Weight"].default_value = float(folds.get("sheen", 0.2))
         bsdf.inputs["Sheen Roughness"].default_value = 0.5
+        if bare is not None:
+            nt.links.new(math_node(nt, "MULTIPLY", math_node(nt, "SUBTRACT", 1.0, bare), float(folds.get("sheen", 0.2))),
+                         bsdf.inputs["Sheen Weight"])
+    if wet is not None:  # wet cloth is glossier
+        rough_out = mix_value(nt, wet, rough_out if rough_out is not None else roughness, 0.22)
+    if bare is not None:
+        rough_out = mix_value(nt, bare, rough_out if rough_out is not None else roughness, 0.5)
     nt.links.new(col_out, bsdf.inputs["Base Color"])
     if rough_out is not None:
         nt.links.new(rough_out, bsdf.inputs["Roughness"])
@@ -250,7 +303,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
     return mat
 
 
-def _stripe_bands(nt, g, b, region: str):
+def _stripe_bands(nt, g, b, region: str, shrink: float = 0.0):
     """0/1 band mask from the stripe field: G = rest height fraction (as written in the file, see
     `colors_as_written`), B = arm. Thresholds of a linearly interpolated field are straight lines
     across each triangle, so band edges stay crisp on coarse (decimated) bodies. Ranges are
@@ -258,6 +311,7 @@ def _stripe_bands(nt, g, b, region: str):
     def inside(ranges):
         out = None
         for lo, hi in ranges:
+            lo, hi = lo + shrink * (hi - lo), hi - shrink * (hi - lo)  # shrink > 0: the band's middle
             sel = math_node(nt, "MULTIPLY", math_node(nt, "GREATER_THAN", g, lo), math_node(nt, "LESS_THAN", g, hi))
             out = sel if out is None else math_node(nt, "MAXIMUM", out, sel)
         return out
@@ -270,7 +324,20 @@ def _stripe_bands(nt, g, b, region: str):
                      math_node(nt, "MULTIPLY", arm, inside(STRIPE_BANDS["arm"])))
 
 
-def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
+def mix_value(nt, fac, a, b):
+    """a * (1 - fac) + b * fac for value sockets or numbers."""
+    n = nt.nodes.new("ShaderNodeMix")
+    n.data_type = "FLOAT"
+    nt.links.new(fac, n.inputs["Factor"])
+    for sock, x in ((n.inputs[2], a), (n.inputs[3], b)):
+        if isinstance(x, (int, float)):
+            sock.default_value = float(x)
+        else:
+            nt.links.new(x, sock)
+    return n.outputs[0]
+
+
+def _fabric(nt, bsdf, folds: dict, fine: float = 1.0, keep=None):
     """Folds: a noise stretched across the body's height (object space: slow in X/Y, fast in Z),
     so its ridges run around upright limbs and the torso like creases, folded into sharp ridges
     (1 - |2n - 1|), plus a fine noise for the weave; both drive one Bump node. Returns the weave
@@ -306,6 +373,8 @@ def _fabric(nt, bsdf, folds: dict, fine: float = 1.0):
     nt.links.new(absn.outputs[0], height.inputs[2])
     bump = nt.nodes.new("ShaderNodeBump")
     bump.inputs["Strength"].default_value = float(folds.get("strength", 0.35)) * fine
+    if keep is not None:  # no folds on bare skin
+        nt.links.new(math_node(nt, "MULTIPLY", keep, float(folds.get("strength", 0.35)) * fine), bump.inputs["Strength"])
     bump.inputs["Distance"].default_value = 0.02
     nt.links.new(height.outputs[0], bump.inputs["Height"])
     nt.links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])

@@ -1,4 +1,10 @@
-"""Camera: ground-level or drone (UAV) view, aimed so at least one rescuer is fully in frame.
+"""Camera: ground-level, close-up or drone (UAV) view, aimed so at least one person is in frame.
+
+- ground: 5-12 m from a rescuer, who is fully in frame;
+- close: a person framed as photographers do, filling `close_fill` of the image height (above 1
+  the frame cuts them off at the knees or the waist, and the head stays in frame), from eye
+  height: the large, truncated people that real ground photos are full of;
+- drone: from above, looking down at `drone_pitch`.
 
 A camera pose is re-sampled (up to camera.max_tries) until the target person's bounding box
 projects inside the image, the camera is not inside debris, a building, a heap or a vehicle, and
@@ -18,9 +24,32 @@ from blender_addon.generators import debris as debris_gen
 from blender_addon.generators import distractors as distractors_gen
 from blender_addon.generators import people as people_gen
 from blender_addon.generators._util import choice, r5, uniform
-from blender_addon.geometry import inside_frame, look_at_matrix, matrix_to_quaternion, segment_hits_sphere
+from blender_addon.geometry import (SENSOR_WIDTH_MM, inside_frame, look_at_matrix, matrix_to_quaternion,
+                                    segment_hits_sphere)
 
 MARGIN_PX = 2.0
+
+
+def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Camera location, aim point and the points that must be in frame for a close-up: the subject
+    spans `fill` of the image height; above ~0.9 only its top part fits, so the aim rises to keep
+    the head inside and the feet go out of frame."""
+    az = rng.uniform(0, 2 * math.pi)
+    fill = uniform(rng, cfg["close_fill"])
+    lo, hi = corners.min(0), corners.max(0)
+    size = max(hi[2] - lo[2], float(np.max(hi[:2] - lo[:2])))  # lying people: their length
+    sensor_v = SENSOR_WIDTH_MM * min(w, h) / max(w, h)  # sensor_fit AUTO: width spans the longer side
+    frame_h = size / fill  # world height the image spans at the subject
+    dist = max(frame_h * focal / sensor_v, 0.8 + float(np.max(hi[:2] - lo[:2])) / 2)
+    mid = (lo + hi) / 2
+    loc = mid + np.array([dist * math.cos(az), dist * math.sin(az), 0.0])
+    loc[2] = uniform(rng, cfg["ground_height"])
+    aim = mid.copy()
+    if fill > 0.9:  # the top of the subject stays in frame with a margin; the rest is cut off
+        aim[2] = hi[2] - 0.42 * frame_h
+    aim[:2] += rng.uniform(-0.15, 0.15, 2) * frame_h
+    keep = corners[corners[:, 2] >= hi[2] - 0.1 * (hi[2] - lo[2])] if fill > 0.9 else corners
+    return loc, aim, keep
 
 
 def _pose(rng, cfg, mode, center) -> tuple[np.ndarray, np.ndarray]:
@@ -41,15 +70,22 @@ def _pose(rng, cfg, mode, center) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, objects: Sequence[dict],
-           debris: Sequence[dict] = (), buildings: Sequence[dict] = (), vehicles: Sequence[dict] = ()) -> dict:
-    """A camera for a width x height image aimed at a rescuer among the labelled `objects`, kept
-    out of and seeing past `debris` (cores), `buildings` (and heaps) and `vehicles` (boxes)."""
+           debris: Sequence[dict] = (), buildings: Sequence[dict] = (), vehicles: Sequence[dict] = (),
+           backplate: bool = False) -> dict:
+    """A camera for a width x height image aimed at a rescuer (any person for a close-up) among the
+    labelled `objects`, kept out of and seeing past `debris` (cores), `buildings` (and heaps) and
+    `vehicles` (boxes); a `backplate` frame never gets a drone view."""
     w, h = width, height
     people = objects
     rescuers = ([p for p in people if p["category"] == "rescuer"]
                 or [p for p in people if p.get("generator") != "distractors"])  # dogs/vehicles are never the target
-    mode = choice(rng, cfg["modes"])
+    modes = cfg["modes"]
+    if backplate:  # a panorama seen from above is its distorted pole
+        modes = {k: v for k, v in modes.items() if k != "drone" and v > 0} or {"ground": 1.0}
+    mode = choice(rng, modes)
     focal = uniform(rng, cfg["focal_length"])
+    if mode == "close":  # anyone may be the subject of a close-up
+        rescuers = [p for p in people if p.get("generator") != "distractors"]
     target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
@@ -58,23 +94,29 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
     noise = r5(uniform(rng, cfg["sensor_noise"]))
     for attempt in range(1, cfg["max_tries"] + 1):
-        loc, aim = _pose(rng, cfg, mode, center)
+        if mode == "close" and target is not None:
+            loc, aim, in_frame = _close_pose(rng, cfg, corners, focal, w, h)
+            sight = aim  # focus and line of sight on the framed part
+        else:
+            loc, aim = _pose(rng, cfg, mode, center)
+            in_frame, sight = corners, center
         roll = uniform(rng, cfg["roll"])
         cam = {"mode": mode, "focal_length": r5(focal), "location": r5(loc),
                "rotation_quaternion": r5(matrix_to_quaternion(look_at_matrix(loc, aim, roll))),
                "look_at": r5(aim), "roll_deg": r5(roll), "target": target["name"] if target else None,
                "tries": attempt, "fstop": fstop, "sensor_noise": noise,
-               "focus_distance": r5(np.linalg.norm(center - loc)) if target is not None else 10.0}
+               "focus_distance": r5(np.linalg.norm(sight - loc)) if target is not None else 10.0}
         if target is None:
             return cam
-        if not inside_frame(cam, corners, w, h, MARGIN_PX):
-            focal = max(focal * 0.9, cfg["focal_length"][0])  # widen the view (within range), retry
+        if not inside_frame(cam, in_frame, w, h, MARGIN_PX):
+            if mode != "close":
+                focal = max(focal * 0.9, cfg["focal_length"][0])  # widen the view (within range), retry
             continue
         if any(np.linalg.norm(loc - c) < r + 0.5 for c, r in cores):
             continue
-        if any(segment_hits_sphere(loc, center, c, r) for c, r in cores):
+        if any(segment_hits_sphere(loc, sight, c, r) for c, r in cores):
             continue
-        if any(box.contains(loc, margin=0.5) or box.hit_by(loc, center) for box in obstacles):
+        if any(box.contains(loc, margin=0.5) or box.hit_by(loc, sight) for box in obstacles):
             continue
         return cam
     raise ValueError(f"camera.max_tries: no camera pose framed {target['name']} in {cfg['max_tries']} tries")

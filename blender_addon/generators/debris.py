@@ -29,14 +29,19 @@ KIND_MATERIALS = {"rock": ["concrete", "brick"], "slab": ["concrete"], "beam": [
 EDGE_KINDS = ("wall", "car")  # large: placed at the edge of the site
 
 
-def sample(rng: np.random.Generator, cfg: dict, site: Site, asset_files: Sequence[str] = ()) -> list[dict]:
+def sample(rng: np.random.Generator, cfg: dict, site: Site, asset_files: Sequence[str] = (),
+           keep: float | None = None) -> list[dict]:
     """Debris kept off everyone standing on the site and out of its keep-out discs; `asset_files`:
-    the preset's debris meshes (assets.files.scan_assets)."""
+    the preset's debris meshes (assets.files.scan_assets); `keep`: the share of the sampled count
+    a backplate frame keeps (None: all)."""
     people = site.taken
     assets = list(asset_files) if cfg["asset_probability"] > 0 else []
     out = []
     heights: list[tuple[float, float, float, float]] = []  # settled pieces: x, y, radius, top z
-    for k in range(integer(rng, cfg["count"])):
+    count = integer(rng, cfg["count"])
+    if keep is not None:  # a backplate frame: a few pieces in front of the photo's own ground
+        count = int(round(count * keep))
+    for k in range(count):
         size = uniform(rng, cfg["size"])
         kind = choice(rng, cfg["kinds"])
         edge = kind in EDGE_KINDS

@@ -10,7 +10,7 @@ from blender_addon.generators._util import choice, jitter_color, r5, uniform
 BASE_COLORS = {"concrete": (0.35, 0.34, 0.32), "dirt": (0.26, 0.19, 0.12), "asphalt": (0.09, 0.09, 0.1)}
 
 
-def sample(rng: np.random.Generator, cfg: dict) -> dict:
+def sample(rng: np.random.Generator, cfg: dict, shadow_catcher: bool = False) -> dict:
     material = choice(rng, cfg["materials"])
     base = np.asarray(BASE_COLORS[material]) * uniform(rng, cfg["brightness"])
     return {
@@ -20,4 +20,6 @@ def sample(rng: np.random.Generator, cfg: dict) -> dict:
         "roughness": r5(uniform(rng, cfg["roughness"])),
         "bump": r5(uniform(rng, cfg["bump"])),
         "noise_offset": r5(rng.uniform(-1000, 1000, 3)),
+        # backplate frames: the plane only catches shadows; the background shows its own ground
+        **({"shadow_catcher": True} if shadow_catcher else {}),
     }

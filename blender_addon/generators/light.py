@@ -1,5 +1,11 @@
-"""Light: sun + sky (physical sky, an HDRI/photo backplate from background_folders, or a flat
-world colour), optional work lights and fire glow (warm flickering point lights in the rubble).
+"""Light: sun + sky (physical sky, a background from the pool, or a flat world colour), optional
+work lights and fire glow (warm flickering point lights in the rubble).
+
+The background pool is the user's HDRIs / photo panoramas (`background_folders`) plus Blender's own
+CC0 HDRIs named in `hdris` ("builtin:<name>", real captured places that every Blender ships, so
+they work offline). A site frame shows a background as its sky; a *backplate* frame
+(`sample_setting`) is set inside one: the background's own ground, horizon and light replace the
+site's ruins and sun, and the ground plane only catches shadows.
 
 Exposure is chosen per frame from the light that is actually there (sun height and strength,
 overcast, snow, night) and applied as a gain on every light, so frames are neither black nor
@@ -13,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from blender_addon.generators._util import choice, disc_point, integer, r5, uniform
+from blender_addon.generators.site import Setting
 
 
 def kelvin_to_rgb(k: float) -> list[float]:
@@ -25,9 +32,11 @@ def kelvin_to_rgb(k: float) -> list[float]:
     return r5(c / c.max())
 
 
-def sample(rng: np.random.Generator, cfg: dict, spread: float, backgrounds: Sequence[str] = ()) -> dict:
-    """Sun, sky, work lights and fires around the people's area (radius `spread`); a backplate
-    from `backgrounds` (assets.files.scan_assets) with background_probability."""
+def sample(rng: np.random.Generator, cfg: dict, spread: float, backgrounds: Sequence[str] = (),
+           setting: Setting = Setting()) -> dict:
+    """Sun, sky, work lights and fires around the people's area (radius `spread`); a sky from
+    `backgrounds` (assets.files.scan_assets) with background_probability, or the backplate of a
+    backplate `setting` (sample_setting)."""
     elevation = uniform(rng, cfg["sun_elevation"])
     sky = choice(rng, cfg["sky"])
     warm = 3500 + 3000 * min(max(elevation, 0), 40) / 40  # low sun is warmer
@@ -43,11 +52,17 @@ def sample(rng: np.random.Generator, cfg: dict, spread: float, backgrounds: Sequ
         fires.append({"name": f"fire_{k}", "location": r5([x, y, rng.uniform(0.2, 0.8)]),
                       "power": r5(uniform(rng, cfg["fire_power"])), "color": kelvin_to_rgb(rng.uniform(1700, 2300)),
                       "radius": r5(rng.uniform(0.3, 0.8))})
-    backgrounds = list(backgrounds)
-    background = None
-    if backgrounds and rng.uniform() < cfg["background_probability"]:
-        background = {"file": backgrounds[rng.integers(len(backgrounds))], "rotation_deg": r5(rng.uniform(0, 360))}
+    if setting.backplate:
+        background = setting.background
+    else:
+        backgrounds = list(backgrounds)
+        background = None
+        if backgrounds and rng.uniform() < cfg["background_probability"]:
+            background = {"file": backgrounds[rng.integers(len(backgrounds))], "rotation_deg": r5(rng.uniform(0, 360))}
+    if background is not None and "exposure" not in background:
+        background = {**background, "exposure": setting.exposure}
     return {
+        "backplate": setting.backplate,
         "sky": sky,
         "turbidity": r5(uniform(rng, cfg["turbidity"])),
         "fires": fires,
@@ -59,6 +74,21 @@ def sample(rng: np.random.Generator, cfg: dict, spread: float, backgrounds: Sequ
         "world_color": r5(np.array([0.45, 0.55, 0.75]) * rng.uniform(0.7, 1.1)),
         "work_lights": lights,
     }
+
+
+def sample_setting(rng: np.random.Generator, cfg: dict, backgrounds: Sequence[str] = ()) -> Setting:
+    """Site or backplate, drawn first (its own stream) because it decides what else the frame has:
+    a backplate frame takes its background from the pool (`backgrounds`: the user's files and the
+    built-in HDRIs, assets.files.scan_assets), keeps `backplate_debris` of the debris and has no
+    buildings or heaps. The exposure error applies to any background."""
+    backplate = bool(backgrounds) and rng.uniform() < cfg["backplate_probability"]
+    exposure = r5(uniform(rng, cfg["background_exposure"]))
+    if not backplate:
+        return Setting(exposure=exposure)
+    background = {"file": backgrounds[rng.integers(len(backgrounds))], "rotation_deg": r5(rng.uniform(0, 360)),
+                  "exposure": exposure}
+    return Setting(backplate=True, exposure=exposure, background=background,
+                   debris_keep=r5(uniform(rng, cfg["backplate_debris"])))
 
 
 def exposure(desc: dict, weather: dict) -> float:

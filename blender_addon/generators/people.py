@@ -26,7 +26,8 @@ PANTS = {"hivis_orange": (0.05, 0.06, 0.12), "hivis_yellow": (0.05, 0.06, 0.12),
 GLOVES = [(0.04, 0.04, 0.04), (0.35, 0.25, 0.12), (0.6, 0.5, 0.1)]
 BOOTS = [(0.03, 0.03, 0.03), (0.12, 0.08, 0.05)]
 # Procedural humanoids know four poses; the others map to the closest one.
-PROCEDURAL_POSE = {"walking": "standing", "bending": "reaching", "lying": "crouching"}
+PROCEDURAL_POSE = {"walking": "standing", "bending": "reaching", "lying": "crouching", "carrying": "reaching",
+                   "sitting": "crouching"}
 SKIN = [(0.75, 0.5, 0.38), (0.55, 0.36, 0.25), (0.3, 0.18, 0.11), (0.85, 0.64, 0.52)]
 MUTED = [(0.12, 0.14, 0.2), (0.25, 0.22, 0.18), (0.35, 0.35, 0.37), (0.2, 0.28, 0.2), (0.4, 0.12, 0.14),
          (0.06, 0.06, 0.07), (0.5, 0.45, 0.38)]
@@ -119,18 +120,29 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
                      scale=r5(height / body["stature"]),
                      body={k: body[k] for k in ("bbox_min", "bbox_max", "head_center", "head_axis", "head_radius",
                                                 "regions", "normalize", "stature", "stripe_field")})
+            p["body"].update({k: body[k] for k in BODY_EXTRAS if body.get(k) is not None})
             if helmet:
                 p["helmet_geometry"] = bodies.helmet_geometry(body)
         # a child stream (spawn does not advance `rng`): the draws above and later people stay
         # exactly what they were before these outfit details existed
-        p.update(sample_outfit(rng.spawn(1)[0], category, helmet))
+        outfit = sample_outfit(rng.spawn(1)[0], category, helmet, p.get("body"), jacket_name)
+        p["colors"].update(outfit.pop("colors", {}))
+        p.update(outfit)
+        if p.get("hat"):  # on the body's head (the procedural humanoid has no head description)
+            if "body" in p:
+                p["hat"]["geometry"] = bodies.hat_geometry(p["body"], p["hat"]["kind"])
+            else:
+                p["hat"] = None
         out.append(p)
     return out, site
 
 
-def sample_outfit(rng: np.random.Generator, category: str, helmet: bool) -> dict:
+def sample_outfit(rng: np.random.Generator, category: str, helmet: bool, body: dict | None = None,
+                  scheme: str | None = None) -> dict:
     """Cloth thickness per region, fabric fold pattern, hair (helmetless people only), backpack
-    (some rescuers). The builder applies them to region bodies (`trainer assets rescuers`)."""
+    (some rescuers), then (later draws of the same stream, so the earlier ones are unchanged) the
+    look: skin tone, hair colour, garments with fabric patterns, hat, wear (`sample_look`). The
+    builder applies them to region bodies (`trainer assets rescuers`)."""
     thick = {k: r5(rng.uniform(*lim)) for k, lim in THICKNESS[category].items()}
     folds = {"scale": r5(rng.uniform(6.0, 10.0)), "strength": r5(rng.uniform(0.2, 0.4)),
              "phase": r5(rng.uniform(0.0, 100.0)), "sheen": r5(rng.uniform(0.1, 0.4))}
@@ -139,9 +151,191 @@ def sample_outfit(rng: np.random.Generator, category: str, helmet: bool) -> dict
     pack = rng.uniform() < (0.35 if category == "rescuer" else 0.1)
     pack_size = r5([rng.uniform(0.26, 0.34), rng.uniform(0.1, 0.16), rng.uniform(0.35, 0.48)])
     pack_color = jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.2)
-    return {"cloth_thickness": thick, "folds": folds,
-            "hair": None if helmet else {"color": hair_color, "thickness": hair_thick},
-            "backpack": {"size": pack_size, "color": pack_color} if pack else None}
+    out = {"cloth_thickness": thick, "folds": folds,
+           "hair": None if helmet else {"color": hair_color, "thickness": hair_thick},
+           "backpack": {"size": pack_size, "color": pack_color} if pack else None}
+    out.update(sample_look(rng, category, helmet, body or {}, out, scheme))
+    return out
+
+
+# ---- the look: skin, hair, garments and their fabric patterns, hats, wear ----
+
+# Body sidecar fields the look depends on (bodies from `trainer assets rescuers`; absent otherwise)
+BODY_EXTRAS = ("person", "landmarks", "uv_metres", "chest_uv")
+# Default landmarks (rest height fraction f of Anny's joints, see trainer/bodies.py: landmarks).
+LANDMARKS = {"shoulder": 0.79, "elbow": 0.68, "wrist": 0.61, "hip": 0.53, "knee": 0.29, "ankle": 0.045}
+# Skin: individual typology angle ITA = atan((L* - 50) / b*) in degrees, the colorimetric skin
+# classification of Chardon et al. (1991) used by Del Bino & Bernerd (2013): very light > 55,
+# light 41-55, intermediate 28-41, tan 10-28, brown -30..10, dark < -30 (roughly Fitzpatrick
+# I..VI). A tone is drawn as (ITA, b*, a*) and converted CIELAB (D65) -> linear sRGB albedo:
+# L* 76 (Y 0.50) at the lightest to L* ~30 (Y 0.06) at the darkest.
+SKIN_GROUPS = {"very_light": (55.0, 66.0), "light": (41.0, 55.0), "intermediate": (28.0, 41.0),
+               "tan": (10.0, 28.0), "brown": (-30.0, 10.0), "dark": (-58.0, -30.0)}
+# P(group | ancestry): a body's ancestry morph (Anny) sets the likely tones; 20% of draws ignore it
+# (uniform over the groups) so every body is seen in every tone now and then.
+SKIN_BY_ANCESTRY = {"african": (0.0, 0.0, 0.04, 0.12, 0.42, 0.42), "asian": (0.04, 0.26, 0.36, 0.26, 0.08, 0.0),
+                    "caucasian": (0.26, 0.4, 0.2, 0.1, 0.04, 0.0)}
+HAIR_COLORS = {"black": (0.012, 0.01, 0.009), "dark_brown": (0.035, 0.022, 0.014), "brown": (0.08, 0.05, 0.028),
+               "light_brown": (0.16, 0.1, 0.055), "blond": (0.36, 0.26, 0.13), "red": (0.22, 0.07, 0.03),
+               "grey": (0.25, 0.24, 0.23), "white": (0.55, 0.54, 0.52)}
+HAIR_FAIR = {"black": 0.05, "dark_brown": 0.2, "brown": 0.3, "light_brown": 0.2, "blond": 0.18, "red": 0.07}
+HAIR_DARK = {"black": 0.6, "dark_brown": 0.35, "brown": 0.05}
+# Civilians' garments: kind -> weight, and the fabric patterns each kind comes in.
+TOPS_KINDS = {"tshirt": 0.35, "sweater": 0.2, "shirt": 0.15, "jacket": 0.3}
+TOP_PATTERNS = {"tshirt": {"solid": 0.3, "stripes": 0.15, "heather": 0.15, "logo": 0.2, "dots": 0.05, "blocks": 0.15},
+                "sweater": {"solid": 0.25, "stripes": 0.2, "heather": 0.3, "checks": 0.1, "blocks": 0.15},
+                "shirt": {"solid": 0.2, "checks": 0.25, "plaid": 0.3, "pinstripes": 0.15, "dots": 0.1},
+                "jacket": {"solid": 0.45, "blocks": 0.3, "heather": 0.1, "plaid": 0.1, "logo": 0.05}}
+BOTTOM_KINDS = {"jeans": 0.45, "trousers": 0.3, "shorts": 0.12, "joggers": 0.13}
+BOTTOM_PATTERNS = {"jeans": {"denim": 1.0}, "trousers": {"solid": 0.7, "checks": 0.1, "heather": 0.2},
+                   "shorts": {"denim": 0.4, "solid": 0.4, "plaid": 0.2}, "joggers": {"heather": 0.7, "solid": 0.3}}
+# Thickness of each top relative to the sampled civilian jacket thickness (a T-shirt is thin).
+TOP_THICKNESS = {"tshirt": 0.5, "sweater": 0.9, "shirt": 0.7, "jacket": 1.4}
+DENIM = [(0.02, 0.04, 0.12), (0.035, 0.06, 0.16), (0.06, 0.1, 0.22), (0.1, 0.15, 0.28), (0.02, 0.02, 0.03),
+         (0.12, 0.12, 0.13)]  # dark, mid and light indigo, black and grey denim (linear RGB)
+PRINT_COLORS = [(0.8, 0.8, 0.78), (0.03, 0.03, 0.035), (0.7, 0.05, 0.04), (0.75, 0.55, 0.05), (0.04, 0.2, 0.5),
+                (0.05, 0.35, 0.12), (0.55, 0.2, 0.4)]
+LOGO_SHAPES = ("disc", "ring", "bar", "square", "star", "chevron")
+# Rescuers: agency designs over the scheme's colours, and the reflective trim.
+UNIFORM_DESIGNS = {"plain": 0.5, "yoke": 0.3, "lower": 0.2}  # one colour, dark shoulders/upper sleeves, dark hem
+SECOND_COLORS = {"hivis_orange": [(0.03, 0.04, 0.09)], "hivis_yellow": [(0.03, 0.04, 0.09), (0.02, 0.12, 0.05)],
+                 "red": [(0.03, 0.03, 0.035)], "navy": [(0.8, 0.95, 0.05), (0.95, 0.28, 0.02)],
+                 "sand": [(0.03, 0.03, 0.035)]}
+TRIMS = {"silver": 0.5, "yellow_silver": 0.35, "lime_silver": 0.15}  # plain silver, or silver between two coloured edges
+TRIM_EDGE = {"yellow_silver": (0.85, 0.75, 0.02), "lime_silver": (0.55, 0.9, 0.03)}
+RESCUER_CAPS = [(0.03, 0.04, 0.09), (0.03, 0.03, 0.035), (0.6, 0.04, 0.03)]
+
+
+def lab_to_linear_rgb(L: float, a: float, b: float) -> list[float]:
+    """CIELAB (D65) -> linear sRGB (clipped to 0..1)."""
+    fy = (L + 16.0) / 116.0
+    f = np.array([fy + a / 500.0, fy, fy - b / 200.0])
+    d = 6.0 / 29.0
+    xyz = np.where(f > d, f ** 3, 3 * d * d * (f - 4.0 / 29.0)) * np.array([0.95047, 1.0, 1.08883])
+    m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]])
+    return [round(float(x), 5) for x in np.clip(m @ xyz, 0.0, 1.0)]
+
+
+def sample_skin(rng: np.random.Generator, ancestry: dict | None) -> dict:
+    """A skin tone: ITA group (by the body's ancestry, or any), ITA, b*, a* -> L* and linear RGB."""
+    names = list(SKIN_GROUPS)
+    p = np.full(len(names), 1.0 / len(names))
+    if ancestry:
+        mix = sum(float(w) * np.asarray(SKIN_BY_ANCESTRY[k]) for k, w in ancestry.items() if k in SKIN_BY_ANCESTRY)
+        if np.sum(mix) > 0:
+            p = 0.8 * mix / np.sum(mix) + 0.2 * p
+    group = names[int(rng.choice(len(names), p=p / p.sum()))]
+    ita = float(rng.uniform(*SKIN_GROUPS[group]))
+    b = float(rng.uniform(11.0, 19.0) if ita > -30 else rng.uniform(8.0, 14.0))
+    a = float(rng.uniform(7.0, 13.0))
+    L = float(np.clip(50.0 + b * math.tan(math.radians(ita)), 25.0, 78.0))
+    return {"group": group, "ita": r5(ita), "lab": r5([L, a, b]), "color": lab_to_linear_rgb(L, a, b)}
+
+
+def sample_hair_color(rng: np.random.Generator, skin_group: str, age: float | None) -> str:
+    fair = skin_group in ("very_light", "light", "intermediate")
+    table = dict(HAIR_FAIR if fair else HAIR_DARK)
+    grey = 0.0 if age is None else float(np.clip((age - 40.0) / 35.0, 0.0, 0.85))
+    if rng.uniform() < grey:
+        return "white" if rng.uniform() < grey * 0.5 else "grey"
+    return choice(rng, table)
+
+
+def sample_pattern(rng: np.random.Generator, kind: str, base: list[float]) -> dict:
+    """One fabric pattern over a garment's base colour (all sizes in metres on the body)."""
+    second = jitter_color(rng, PRINT_COLORS[rng.integers(len(PRINT_COLORS))], 0.15)
+    third = jitter_color(rng, MUTED[rng.integers(len(MUTED))], 0.2)
+    pat: dict = {"kind": kind, "colors": [base, second], "phase": r5(rng.uniform(0, 100))}
+    if kind == "stripes":  # horizontal bands around the body (the height field: they follow the limbs)
+        pat.update(period=r5(rng.uniform(0.015, 0.07)), duty=r5(rng.uniform(0.25, 0.55)))
+    elif kind == "pinstripes":  # thin vertical lines (UV)
+        pat.update(period=r5(rng.uniform(0.008, 0.02)), duty=r5(rng.uniform(0.12, 0.25)))
+    elif kind == "checks":  # gingham: a band of each direction, darker where they cross
+        pat.update(period=r5(rng.uniform(0.01, 0.035)))
+    elif kind == "plaid":  # tartan/flannel: two band widths in two colours over the base
+        pat["colors"] = [base, second, third]
+        pat.update(period=r5(rng.uniform(0.06, 0.16)), duty=r5(rng.uniform(0.2, 0.4)))
+    elif kind == "heather":  # knit: fine two-tone speckle and slow mottling
+        lighter = [round(min(1.0, c * float(rng.uniform(1.3, 2.0)) + 0.02), 5) for c in base]
+        pat["colors"] = [base, lighter]
+        pat.update(period=r5(rng.uniform(0.002, 0.005)), contrast=r5(rng.uniform(0.3, 0.7)))
+    elif kind == "dots":
+        pat.update(period=r5(rng.uniform(0.012, 0.04)), duty=r5(rng.uniform(0.2, 0.35)))
+    elif kind == "logo":  # a print on the chest
+        pat.update(shape=LOGO_SHAPES[rng.integers(len(LOGO_SHAPES))], size=r5(rng.uniform(0.07, 0.2)))
+    elif kind == "blocks":  # two-tone colour blocking
+        pat.update(part=["sleeves", "yoke", "lower"][rng.integers(3)], cut=r5(rng.uniform(0.0, 1.0)))
+    elif kind == "denim":  # indigo twill, faded on the thighs and knees, darker seams
+        pat["colors"] = [base, [round(min(1.0, c * 2.2 + 0.05), 5) for c in base]]
+        pat.update(fade=r5(rng.uniform(0.2, 0.8)), period=r5(rng.uniform(0.002, 0.004)))
+    return pat
+
+
+def _cut_between(lm: dict, lo: str, hi: str, t: float) -> float:
+    return r5(lm[lo] + t * (lm[hi] - lm[lo]))
+
+
+def sample_look(rng: np.random.Generator, category: str, helmet: bool, body: dict, outfit: dict,
+                scheme: str | None = None) -> dict:
+    """Skin tone, hair colour (by skin and age; some older men bald), garments with patterns
+    (civilians) or agency design, trim and wear (rescuers), and a hat for some helmetless people.
+    Sleeve and hem cuts are rest height fractions (the stripe field's G) between the body's joints:
+    the builder shows skin below them and keeps the cloth volume off the bare limbs."""
+    person = body.get("person") or {}
+    lm = {**LANDMARKS, **(body.get("landmarks") or {})}
+    age = person.get("age_years")
+    skin = sample_skin(rng, person.get("ancestry"))
+    colors = {"skin": skin["color"]}
+    if category == "civilian":
+        colors["gloves"] = skin["color"]  # bare hands
+    hair_name = sample_hair_color(rng, skin["group"], age)
+    bald = person.get("sex") == "male" and age is not None and rng.uniform() < float(np.clip((age - 30) / 80, 0, 0.45))
+    hair = outfit.get("hair")
+    if hair is not None:
+        hair = None if bald else {**hair, "color": jitter_color(rng, HAIR_COLORS[hair_name], 0.12), "shade": hair_name}
+    hat = None
+    if not helmet and rng.uniform() < (0.22 if category == "civilian" else 0.35):
+        kind = "cap" if category == "rescuer" or rng.uniform() < 0.5 else "beanie"
+        palette = RESCUER_CAPS if category == "rescuer" else TOPS
+        hat = {"kind": kind, "color": jitter_color(rng, palette[rng.integers(len(palette))], 0.15)}
+    wear = {"fade": r5(rng.uniform(0.0, 0.5 if category == "rescuer" else 0.2)),
+            "grime": r5(rng.uniform(0.0, 0.7) if category == "rescuer" else rng.uniform(0.0, 0.15)),
+            "wet": r5(rng.uniform(0.0, 0.6) if category == "rescuer" and rng.uniform() < 0.4 else 0.0),
+            "seed": r5(rng.uniform(0, 100))}
+    out: dict = {"colors": colors, "skin": {k: skin[k] for k in ("group", "ita", "lab")}, "hair": hair,
+                 "hat": hat, "wear": wear}
+    if category == "civilian":
+        top = choice(rng, TOPS_KINDS)
+        top_base = jitter_color(rng, TOPS[rng.integers(len(TOPS))], 0.15)
+        sleeve = None
+        if top == "tshirt":
+            sleeve = _cut_between(lm, "elbow", "shoulder", float(rng.uniform(0.35, 0.65)))
+        elif top == "shirt" and rng.uniform() < 0.4:  # sleeves rolled up to the forearm
+            sleeve = _cut_between(lm, "wrist", "elbow", float(rng.uniform(0.4, 1.0)))
+        bottom = choice(rng, BOTTOM_KINDS)
+        if bottom in ("jeans",) or (bottom == "shorts" and rng.uniform() < 0.4):
+            bottom_base = jitter_color(rng, DENIM[rng.integers(len(DENIM))], 0.12)
+        else:
+            bottom_base = jitter_color(rng, BOTTOMS[rng.integers(len(BOTTOMS))] if rng.uniform() < 0.7
+                                       else MUTED[rng.integers(len(MUTED))], 0.15)
+        hem = _cut_between(lm, "knee", "hip", float(rng.uniform(0.05, 0.3))) if bottom == "shorts" else None
+        top_pat = sample_pattern(rng, choice(rng, TOP_PATTERNS[top]), top_base)
+        bottom_pat = sample_pattern(rng, choice(rng, BOTTOM_PATTERNS[bottom]), bottom_base)
+        if bottom_pat["kind"] == "denim":
+            bottom_base = bottom_pat["colors"][0]
+        colors.update(jacket=top_base, pants=bottom_base)
+        thick = dict(outfit["cloth_thickness"])
+        thick["jacket"] = r5(thick["jacket"] * TOP_THICKNESS[top])
+        out["cloth_thickness"] = thick
+        out["garments"] = {"top": {"kind": top, "sleeve_cut": sleeve, "pattern": top_pat},
+                           "bottom": {"kind": bottom, "hem_cut": hem, "pattern": bottom_pat}}
+    else:
+        design = choice(rng, UNIFORM_DESIGNS)
+        seconds = SECOND_COLORS.get(scheme or "", [(0.03, 0.03, 0.035)])
+        second = jitter_color(rng, seconds[rng.integers(len(seconds))], 0.1)
+        out["uniform"] = {"design": design, "second": second if design != "plain" else None,
+                          "cut": r5(rng.uniform(0.0, 1.0)), "trim": choice(rng, TRIMS)}
+    return out
 
 
 def body_mesh(person: dict) -> meshes.Mesh:

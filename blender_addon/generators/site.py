@@ -8,7 +8,7 @@ So every input a sampler depends on is in its signature, and a test can run one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -27,3 +27,15 @@ class Site:
 
     def keep_clear(self, x: float, y: float, r: float) -> Site:
         return replace(self, keep_out=(*self.keep_out, (x, y, r)))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where a frame is set, drawn before anything is placed (generators.light.sample_setting): on
+    the site (ruins, the site's ground and sun) or inside a backplate (a background whose own ground,
+    horizon and light replace the ruins; the ground plane only catches shadows)."""
+
+    backplate: bool = False
+    exposure: float = 0.0  # stops of exposure error on whatever background the frame shows
+    background: dict | None = field(default=None, compare=False)  # the backplate ({file, rotation_deg, exposure})
+    debris_keep: float | None = None  # share of the sampled debris a backplate frame keeps

@@ -207,9 +207,13 @@ def test_outfit_details_are_recorded_and_deterministic():
     a, b = sample_scene(p, 7, 3), sample_scene(p, 7, 3)
     assert a["objects"] == b["objects"]
     for o in a["objects"]:
-        lim = people.THICKNESS[o["category"]]
+        lim = dict(people.THICKNESS[o["category"]])
+        if o["category"] == "civilian":  # a T-shirt is thinner than a jacket
+            k = people.TOP_THICKNESS[o["garments"]["top"]["kind"]]
+            lim["jacket"] = (lim["jacket"][0] * k - 1e-5, lim["jacket"][1] * k + 1e-5)
         assert all(lo <= o["cloth_thickness"][k] <= hi for k, (lo, hi) in lim.items())
-        assert (o["hair"] is None) == bool(o["helmet"])  # hair only where no helmet covers it
+        if o["helmet"]:
+            assert o["hair"] is None and o["hat"] is None  # no hair or hat under a helmet
 
 def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
     """The outfit comes from a spawned child stream, so adding it changed no existing parameter."""
@@ -222,10 +226,14 @@ def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
                              scan_assets(p).rescuer_bodies)[0]
 
     with_outfit = run()
-    monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet: {})
+    monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet, body=None, scheme=None: {})
     without = run()
-    keys = ("cloth_thickness", "folds", "hair", "backpack")
-    assert [{k: v for k, v in o.items() if k not in keys} for o in with_outfit] == without
+    keys = ("cloth_thickness", "folds", "hair", "backpack", "skin", "hat", "wear", "garments", "uniform", "colors")
+    assert [{k: v for k, v in o.items() if k not in keys} for o in with_outfit] == \
+        [{k: v for k, v in o.items() if k not in keys} for o in without]
+    for a, b in zip(with_outfit, without):  # the look replaces only the skin (and bare hands) and clothes
+        same = {k for k in a["colors"] if a["colors"][k] == b["colors"][k]}
+        assert {"helmet", "boots"} <= same, (a["colors"], b["colors"])
 
 
 @pytest.mark.skipif(not any(ASSETS.rglob("*.obj")), reason="no bodies in assets/rescuers")
@@ -278,6 +286,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                 hv = helmet_mesh(person["helmet_geometry"]).verts if person.get("helmet_geometry") else None
                 out.append(dict(
                     pose=person["pose"], helmet=bool(person.get("helmet_geometry")), names=names,
+                    hair=bool(person.get("hair")),
                     thick=person["cloth_thickness"]["jacket"] / person["scale"],
                     same=bool(np.array_equal(co[0], co[1])), zmin=float(co[0][:, 2].min()),
                     zmin0=float(co0[:, 2].min()),
@@ -292,6 +301,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
     [line] = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     res = json.loads(line[7:])
     assert len(res) >= 8 and {x["helmet"] for x in res} == {True, False}
+    assert any(x["hair"] and not x["helmet"] for x in res)  # hair caps are exercised
     for x in res:
         assert x["same"], x  # deterministic: the same JSON gives the same mesh
         assert abs(x["zmin"]) < 1e-3 and abs(x["zmin"] - x["zmin0"]) < 1e-6, x  # still on the ground
@@ -299,7 +309,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         if x["pose"] in ("standing", "walking"):  # jacket around the upright torso/arms got wider
             assert x["rad_growth"] > 0.4 * x["thick"], x
         assert x["n_head"] > 30 and x["head_moved"] == 0.0, x  # head skin untouched: the helmet still fits
-        assert ("hair" in x["names"]) == (not x["helmet"]), x
+        assert ("hair" in x["names"]) == (x["hair"] and not x["helmet"]), x  # bald people have none
         assert ("helmet" in x["names"]) == x["helmet"] and x["helmet_in_mesh"], x
 
 
@@ -354,9 +364,9 @@ def test_stripe_field_is_written_with_the_mask_height_and_arms(tmp_path):
 
 @pytest.mark.skipif(not any((ASSETS / "shipped").glob("*.obj")), reason="no shipped bodies")
 def test_shipped_bodies_carry_the_stripe_field():
-    """Decimation kept the field, and on every vertex whose (interpolated) mask R is still clean 0
-    or 1 the shader's G/B thresholds select exactly the bands stripe_mask chose on the full
-    resolution rest body."""
+    """Decimation kept the field, and on the vertices whose (interpolated) mask R is still clean 0
+    or 1 the shader's G/B thresholds select the bands stripe_mask chose on the full resolution
+    rest body (but for a few just inside a band edge where a collapse lost R's band)."""
     for obj in sorted((ASSETS / "shipped").glob("*.obj")):
         meta = json.loads(obj.with_suffix(".json").read_text())
         assert meta["stripe_field"] == bodies.STRIPE_FIELD and "G rest height fraction" in meta["stripes"]
@@ -364,8 +374,8 @@ def test_shipped_bodies_carry_the_stripe_field():
         cols, tris, tri_region = read_obj_colors(obj)
         g, b = cols[:, 1], cols[:, 2]
         assert g.min() < 0.01 and g.max() > 0.99 and len(np.unique(g)) > 0.5 * len(g), obj  # smooth, not 0/1
-        if meta["pose"] == "standing":  # upright: the field follows the height
-            z = bodies.read_obj_vertices(obj)[:, 2]
+        if meta["pose"] == "standing" and meta.get("pose_variant", "relaxed") in ("relaxed", "weight_on_one_leg"):
+            z = bodies.read_obj_vertices(obj)[:, 2]  # upright, arms down: the field follows the height
             assert np.corrcoef(z, g)[0, 1] > 0.99, obj
         arm = b > 0.5
         jacket = np.unique(tris[tri_region == "jacket"])
@@ -375,7 +385,12 @@ def test_shipped_bodies_carry_the_stripe_field():
             own = np.setdiff1d(np.unique(tris[tri_region == reg]), np.unique(tris[tri_region != reg]))
             clean = own[np.abs(cols[own, 0] - np.round(cols[own, 0])) < 0.02]
             pred = shader_bands(g[clean], b[clean], reg)
-            assert np.array_equal(pred, cols[clean, 0] > 0.5), (obj, reg, (pred != (cols[clean, 0] > 0.5)).sum())
+            # where decimation collapsed an edge across a band, R lost the band (both ends 0) but G
+            # still says "inside" a little past an edge: the shader (G) keeps the band there. No
+            # other disagreement.
+            off = pred != (cols[clean, 0] > 0.5)
+            near = np.abs(g[clean][:, None] - np.ravel(list(bodies.STRIPE_BANDS.values()))).min(1) < 0.02
+            assert not (off & ~(near & pred)).any() and off.sum() <= 0.03 * len(clean), (obj, reg, off.sum())
             checked += len(clean)
             hits += pred.sum()
         assert checked > 400 and hits > 20, (obj, checked, hits)

@@ -222,3 +222,31 @@ fog_probability = 0.0
     assert d["light"]["background"]["file"] == "backgrounds/sky.png"
     top = photo[:8].reshape(-1, 3).mean(0)  # the top rows of a ground view are sky
     assert top[0] > top[2] + 40, top
+
+
+def test_builtin_hdri_backplate_renders_offline_with_exact_labels(tmp_path):
+    """A backplate frame with one of Blender's own HDRIs: the photo shows (texture, not a flat
+    colour) behind the people, the shadow-catcher ground never enters the mask, and every mask
+    value is a labelled person."""
+    out, _ = render(tmp_path, "hdri", """
+[light]
+hdris = ["city"]
+backplate_probability = 1.0
+[camera]
+modes = { close = 1.0 }
+close_fill = [0.7, 0.9]
+[rescuers]
+count = [1, 2]
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+""", "--count", "2")
+    for d, photo, mask in frames(out):
+        assert d["light"]["backplate"] and d["light"]["background"]["file"] == "builtin:city"
+        assert d["ground"]["shadow_catcher"] and d["camera"]["mode"] == "close"
+        assert set(np.unique(mask)) - {0} <= {o["index"] for o in d["objects"]}
+        target = next(o for o in d["objects"] if o["name"] == d["camera"]["target"])
+        assert (mask == target["index"]).sum() > 0.05 * mask.size  # a close-up: the subject is large
+        background = photo[mask == 0]
+        assert background.std(0).mean() > 12  # a photographic scene, not a flat sky or plane
+        assert 25 < photo.mean() < 225

@@ -1,0 +1,96 @@
+"""Backplate frames and close-ups, on the pure sampler: a backplate frame is set inside its
+background (no ruins, few debris, a shadow-catcher ground, never a drone view); a close-up frames
+its subject at the requested share of the image height, cut off below when that share is over 1;
+built-in HDRIs are validated by name. No bpy here (tests/test_content_render.py renders them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from blender_addon import geometry
+from blender_addon.generators import people
+from blender_addon.preset import BUILTIN_HDRIS, PresetError, preset_from_dict
+from blender_addon.sampling import sample_scene
+
+HERE = Path("/nonexistent/x.toml")
+
+
+def preset(**sections):
+    return preset_from_dict(sections, HERE)
+
+
+def test_backplate_frames_are_set_inside_their_background():
+    p = preset(light={"hdris": ["city", "forest"], "backplate_probability": 1.0, "backplate_debris": [0.0, 0.3],
+                      "background_exposure": [-0.5, 0.5]},
+               camera={"modes": {"ground": 1, "close": 1, "drone": 5}}, debris={"count": [40, 40]},
+               buildings={"count": [3, 3], "heaps": [2, 2]})
+    modes = set()
+    for i in range(30):
+        d = sample_scene(p, 0, i)
+        bg = d["light"]["background"]
+        assert d["light"]["backplate"] and bg["file"] in ("builtin:city", "builtin:forest")
+        assert -0.5 <= bg["exposure"] <= 0.5
+        assert d["buildings"] == [] and len(d["debris"]) <= 12
+        assert d["ground"]["shadow_catcher"] is True
+        modes.add(d["camera"]["mode"])
+    assert modes == {"ground", "close"}  # a panorama seen from above would show its distorted pole
+
+
+def test_site_frames_keep_ruins_and_may_show_a_builtin_sky():
+    p = preset(light={"hdris": ["sunset"], "backplate_probability": 0.0, "background_probability": 0.5},
+               buildings={"count": [3, 3]})
+    frames = [sample_scene(p, 0, i) for i in range(40)]
+    assert all(not d["light"]["backplate"] and d["buildings"] for d in frames)
+    assert all("shadow_catcher" not in d["ground"] for d in frames)
+    skies = [d["light"]["background"] for d in frames if d["light"]["background"]]
+    assert 8 < len(skies) < 32 and {s["file"] for s in skies} == {"builtin:sunset"}
+    # without any background, the old draws stand: no background, no backplate
+    plain = preset(light={"background_folders": []})
+    assert all(sample_scene(plain, 0, i)["light"]["background"] is None for i in range(10))
+
+
+def _target_extent(d: dict) -> tuple[float, float, float]:
+    """Projected top and bottom (px, y down) of the camera's target, and the image height."""
+    target = next(o for o in d["objects"] if o["name"] == d["camera"]["target"])
+    corners = people.bbox_corners(target)
+    uv, front = geometry.project(d["camera"], corners, d["width"], d["height"])
+    assert front.all()
+    return float(uv[:, 1].min()), float(uv[:, 1].max()), float(d["height"])
+
+
+@pytest.mark.parametrize("fill", [0.6, 1.3])
+def test_close_ups_frame_their_subject_at_the_requested_size(fill):
+    p = preset(camera={"modes": {"close": 1.0}, "close_fill": [fill, fill]}, civilians={"count": [1, 2]},
+               rescuers={"poses": {"standing": 1.0}, "count": [1, 3]})
+    for i in range(12):
+        d = sample_scene(p, 3, i)
+        assert d["camera"]["mode"] == "close"
+        top, bottom, h = _target_extent(d)
+        span = (bottom - top) / h
+        assert span == pytest.approx(fill, rel=0.3), (i, span)
+        assert top >= 0  # the head is always in frame
+        if fill > 1:
+            assert bottom > h  # cut off below: the feet are out of frame
+        else:
+            assert bottom <= h
+
+
+def test_builtin_hdris_are_checked_by_name():
+    assert preset(light={"hdris": []})["light"]["hdris"] == []
+    assert preset(light={"hdris": list(BUILTIN_HDRIS)})["light"]["hdris"] == list(BUILTIN_HDRIS)
+    with pytest.raises(PresetError, match=r"light\.hdris: 'beach' is not one of"):
+        preset(light={"hdris": ["beach"]})
+    with pytest.raises(PresetError, match=r"camera\.modes\.orbit: unknown choice"):
+        preset(camera={"modes": {"orbit": 1.0}})
+
+
+def test_backplate_sampling_is_deterministic_and_seeded():
+    p = preset(light={"hdris": list(BUILTIN_HDRIS), "backplate_probability": 0.5})
+    a = [sample_scene(p, 1, i)["light"] for i in range(10)]
+    b = [sample_scene(p, 1, i)["light"] for i in range(10)]
+    c = [sample_scene(p, 2, i)["light"] for i in range(10)]
+    assert a == b and a != c
+    assert 0 < sum(x["backplate"] for x in a) < 10
+    assert len({x["background"]["file"] for x in a if x["background"]}) > 1
