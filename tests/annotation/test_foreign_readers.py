@@ -27,7 +27,7 @@ from pycocotools.coco import COCO
 
 from trainer.annotation.synthetic import make_frames
 
-ROOT = Path(__file__).resolve().parent.parent
+from render_support import ROOT
 
 
 def trainer(*args) -> subprocess.CompletedProcess:
