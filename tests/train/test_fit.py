@@ -3,6 +3,7 @@ resume is exact, evaluate/predict work end to end, bad input gives one line."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -433,3 +434,54 @@ def test_fit_is_setup_epochs_validation_and_checkpoints(shapes_dataset, tmp_path
     resumed = engine.setup(config, shapes_dataset, shapes_dataset, tmp_path / "run", resume=True)
     assert (resumed.start_epoch, resumed.step) == (1, t.step)
     resumed.logger.close()
+
+
+def test_real_val_chooses_best_checkpoint(shapes_dataset, make_dataset, tmp_path, monkeypatch, capsys):
+    """--real-val scores a second set every validation (real_* columns) and best.pt is the epoch with the
+    best mask AP there, not on --val: scripted scores where the two sets disagree pick real's epoch."""
+    from trainer.train import engine
+
+    real = make_dataset(tmp_path / "real", n_images=3, seed=5)
+    # a real run first: both sets scored every epoch, the record says which one chooses
+    run = tmp_path / "run"
+    assert fit_cli(shapes_dataset, run, 2, "--real-val", str(real)) == 0
+    rows = list(csv.DictReader((run / "epochs.csv").open()))
+    assert len(rows) == 2 and all(r["real_segm_AP"] != "" and r["val_segm_AP"] != "" for r in rows)
+    record = json.loads((run / "run.json").read_text())
+    assert (record["real_val"], record["real_val_images"], record["best_by"]) == (str(real), 3, "real_segm_AP")
+    best = torch.load(run / "best.pt", weights_only=True)
+    assert best["metrics"]["real_segm_AP"] == pytest.approx(max(float(r["real_segm_AP"]) for r in rows), rel=1e-5)
+
+    # scripted validations: val AP rises every epoch, real AP peaks at epoch 2
+    script = {"val": iter([0.1, 0.2, 0.3]), "real": iter([0.3, 0.5, 0.2])}
+
+    def scripted(model, loader, dataset, *args):
+        ap = next(script["real" if len(dataset) == 3 else "val"])
+        return {"segm": {"AP": ap, "AP50": ap}, "bbox": {"AP": ap, "AP50": ap}, "es": {"mean": ap},
+                "f1": {"mean": ap}, "accuracy": ap}
+
+    monkeypatch.setattr(engine, "validate", scripted)
+    capsys.readouterr()
+    assert fit_cli(shapes_dataset, tmp_path / "scripted", 3, "--real-val", str(real)) == 0
+    assert torch.load(tmp_path / "scripted" / "best.pt", weights_only=True)["epoch"] == 2
+    out = capsys.readouterr().out
+    assert "epoch 2/3" in out and "real mask AP 0.500 (best)" in out and "real mask AP 0.200\n" in out
+    # without --real-val the same val scores pick the last epoch
+    script.update(val=iter([0.1, 0.2, 0.3]))
+    assert fit_cli(shapes_dataset, tmp_path / "by_val", 3) == 0
+    assert torch.load(tmp_path / "by_val" / "best.pt", weights_only=True)["epoch"] == 3
+
+
+def test_real_val_with_other_categories_is_one_line_and_writes_nothing(shapes_dataset, make_dataset, tmp_path,
+                                                                      capsys):
+    real = make_dataset(tmp_path / "real", n_images=2, seed=6)
+    coco = real / "annotations" / "coco.json"
+    data = json.loads(coco.read_text())
+    for c in data["categories"]:
+        c["name"] = {"disc": "person"}.get(c["name"], c["name"])
+    coco.write_text(json.dumps(data))
+    out = tmp_path / "run"
+    assert fit_cli(shapes_dataset, out, 1, "--real-val", str(real)) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "person" in err[0] and "Traceback" not in err[0], err
+    assert not out.exists()

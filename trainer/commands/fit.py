@@ -1,4 +1,4 @@
-"""`trainer fit --train DATASET --val DATASET --out RUN_DIR [--config run.toml]`: train Mask R-CNN.
+"""`trainer fit --train DATASET --val DATASET [--real-val DATASET] --out RUN_DIR [--config run.toml]`: train Mask R-CNN.
 
 Settings: defaults (torchvision's detection recipe) < --config TOML < flags; with --resume the
 stored config of RUN_DIR/last.pt is the base instead of the defaults.
@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "versions in run.json. Multi-GPU: launch with torchrun.")
     p.add_argument("--train", required=True, type=Path, help="training dataset folder or COCO/VIA JSON")
     p.add_argument("--val", required=True, type=Path, help="validation dataset folder or COCO/VIA JSON")
+    p.add_argument("--real-val", type=Path, metavar="DATASET",
+                   help="a few real labelled photos (same categories): scored at every validation "
+                   "(real_* columns of epochs.csv) and best.pt is chosen by their mask AP instead of --val's")
     p.add_argument("--out", required=True, type=Path, help="run folder (created)")
     p.add_argument("--config", type=Path, help="TOML run config (keys as in run.json 'config')")
     p.add_argument("--model", help="maskrcnn_resnet50_fpn (default) | maskrcnn_resnet50_fpn_v2 | "
@@ -68,5 +71,6 @@ def run(args: argparse.Namespace) -> int:
 
     config = resolve_config(args)
     check_name(config.model)
-    fit(config, args.train, args.val, args.out, resume=args.resume, trust_checkpoint=args.trust_checkpoint)
+    fit(config, args.train, args.val, args.out, resume=args.resume, trust_checkpoint=args.trust_checkpoint,
+        real_val=args.real_val)
     return 0

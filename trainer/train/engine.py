@@ -24,7 +24,7 @@ from torch.utils.data import BatchSampler, DataLoader, DistributedSampler
 
 from trainer.errors import UserError
 from trainer.train.config import TrainConfig
-from trainer.train.runlog import LOSSES
+from trainer.train.runlog import LOSSES, METRICS
 
 
 class NonFiniteLoss(Exception):
@@ -111,8 +111,9 @@ def _loader(dataset, config: TrainConfig, dist, *, train: bool, device: torch.de
     return loader, sampler
 
 
-VAL_METRICS = {"segm_AP": ("segm", "AP"), "segm_AP50": ("segm", "AP50"), "bbox_AP": ("bbox", "AP"),
-               "bbox_AP50": ("bbox", "AP50"), "es": ("es", "mean"), "f1": ("f1", "mean"), "accuracy": ("accuracy",)}
+# log column (runlog.METRICS, in that order) -> where it sits in evaluate_predictions' metrics
+VAL_METRICS = dict(zip(METRICS, [("segm", "AP"), ("segm", "AP50"), ("bbox", "AP"), ("bbox", "AP50"), ("es", "mean"),
+                                 ("f1", "mean"), ("accuracy",)], strict=True))
 
 
 @dataclass
@@ -132,6 +133,8 @@ class Training:
     train_loader: DataLoader
     train_sampler: DistributedSampler
     val_loader: DataLoader
+    real_ds: Any  # --real-val: a few real labelled photos that choose best.pt (None without)
+    real_loader: DataLoader | None
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler | None
@@ -214,11 +217,18 @@ def _datasets(config: TrainConfig, train_set, val_set, train_path, val_path, ckp
     if usable == 0:
         raise UserError(f"dataset has no usable annotations ({train_set.num_annotations} in the file, "
                         f"skipped: {train_ds.skipped.as_dict() or 'none'})", train_path)
-    val_ds = DetectionDataset(val_set, categories)
-    if not val_set.num_annotations:  # no ground truth: every score would be vacuous (see trainer evaluate)
-        raise UserError(f"validation dataset has {'no images' if not len(val_ds) else 'no annotated objects'}, "
-                        "so there is nothing to score", val_path)
-    return categories, train_ds, val_ds, usable
+    return categories, train_ds, _scored_set(val_set, categories, val_path, "validation dataset"), usable
+
+
+def _scored_set(dataset, categories: list[str], path, what: str):
+    """A DetectionDataset to validate on: its categories among the model's, and something to score."""
+    from trainer.train.data import DetectionDataset
+
+    scored = DetectionDataset(dataset, categories)
+    if not dataset.num_annotations:  # no ground truth: every score would be vacuous (see trainer evaluate)
+        raise UserError(f"{what} has {'no images' if not len(scored) else 'no annotated objects'}, "
+                        "so there is nothing to score", path)
+    return scored
 
 
 def _model(config: TrainConfig, n_classes: int, ckpt: dict | None, device: torch.device, dist, trust: bool):
@@ -248,7 +258,7 @@ def _model(config: TrainConfig, n_classes: int, ckpt: dict | None, device: torch
 
 
 def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_dir: str | Path, *,
-          resume: bool = False, trust_checkpoint: bool = False) -> Training:
+          resume: bool = False, trust_checkpoint: bool = False, real_val: str | Path | None = None) -> Training:
     """Everything before the first epoch: device and ranks, data, model, optimiser and schedule,
     the state of a resumed run, and (rank 0) the logs and run.json."""
     from trainer.annotation.check import load_inputs
@@ -262,14 +272,22 @@ def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run
     if not resume and (run_dir / "last.pt").exists():
         raise UserError("already holds a run; pass --resume to continue it or choose another --out", run_dir)
     device, dist = _device_and_ranks(config)
-    # check's rules on both datasets and every image opened, and RUN_DIR writable: all before any output
-    train_set, val_set = load_inputs([train_path, val_path], out=run_dir, folder=True, pixels=True)
+    run = RunRecord(run_dir, {"real_val": str(real_val) if real_val else None})
+    if resume:  # best.pt so far was chosen on one set; another would pick by a different yardstick
+        run.refuse_other_run(("real_val",), "this run was started with another --real-val (see its run.json); "
+                             "resume with the same one")
+    # check's rules on every dataset and every image opened, and RUN_DIR writable: all before any output
+    sets = load_inputs([train_path, val_path, *([real_val] if real_val else [])], out=run_dir, folder=True,
+                       pixels=True)
+    train_set, val_set = sets[:2]
     ckpt = load_trainer_checkpoint(run_dir / "last.pt", trust=trust_checkpoint) if resume else None
     categories, train_ds, val_ds, usable = _datasets(config, train_set, val_set, train_path, val_path, ckpt)
+    real_ds = _scored_set(sets[2], categories, real_val, "--real-val") if real_val else None
     spec, model, bare, channels_last, amp = _model(config, len(categories) + 1, ckpt, device, dist, trust_checkpoint)
 
     train_loader, train_sampler = _loader(train_ds, config, dist, train=True, device=device)
     val_loader, _ = _loader(val_ds, config, dist, train=False, device=device)
+    real_loader = _loader(real_ds, config, dist, train=False, device=device)[0] if real_ds is not None else None
     iters_per_epoch = max(len(train_loader.batch_sampler), 1)
     lr = config.base_lr(dist.world_size)
     optimizer = torch.optim.SGD([p for p in bare.parameters() if p.requires_grad], lr=lr, momentum=config.momentum,
@@ -278,7 +296,8 @@ def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run
     scaler = torch.amp.GradScaler(device.type) if amp and device.type == "cuda" else None
     t = Training(config=config, run_dir=run_dir, device=device, dist=dist, categories=categories, spec=spec,
                  model=model, bare=bare, train_ds=train_ds, val_ds=val_ds, train_loader=train_loader,
-                 train_sampler=train_sampler, val_loader=val_loader, optimizer=optimizer, scheduler=scheduler,
+                 train_sampler=train_sampler, val_loader=val_loader, real_ds=real_ds, real_loader=real_loader,
+                 optimizer=optimizer, scheduler=scheduler,
                  scaler=scaler, amp=amp, epochs=config.planned_epochs(iters_per_epoch),
                  total_steps=config.total_steps(iters_per_epoch))
     if ckpt:
@@ -297,6 +316,8 @@ def setup(config: TrainConfig, train_path: str | Path, val_path: str | Path, run
         RunRecord(run_dir, {
             "config": config.to_dict(), "model_spec": spec.to_dict(), "categories": categories,
             "train": str(train_path), "val": str(val_path), "train_images": len(train_ds), "val_images": len(val_ds),
+            **run.record, "real_val_images": len(real_ds) if real_ds is not None else None,
+            "best_by": "real_segm_AP" if real_ds is not None else "val_segm_AP",
             "train_annotations_used": usable, "skipped_annotations": skipped, "world_size": dist.world_size,
             "device": str(device), "amp": amp, "channels_last": channels_last, "lr": lr,
             "iters_per_epoch": iters_per_epoch, "resumed_at_epoch": t.start_epoch if resume else None,
@@ -350,8 +371,8 @@ def train_one_epoch(t: Training, epoch: int) -> dict[str, Any]:
 
 
 def save_checkpoints(t: Training, epoch: int, row: dict[str, Any], ap: float | None) -> bool:
-    """last.pt every epoch (everything a resume needs); best.pt when validation mask AP `ap`
-    improved. Rank 0 only. Returns whether best.pt was written."""
+    """last.pt every epoch (everything a resume needs); best.pt when the mask AP `ap` of the set that
+    chooses (--real-val when given, else --val) improved. Rank 0 only. Returns whether best.pt was written."""
     from trainer.train.checkpoint import FORMAT, rng_state, save_checkpoint
 
     common = {"format": FORMAT, "model": t.bare.state_dict(), "model_spec": t.spec.to_dict(),
@@ -368,26 +389,36 @@ def save_checkpoints(t: Training, epoch: int, row: dict[str, Any], ap: float | N
 
 
 def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_dir: str | Path, *,
-        resume: bool = False, trust_checkpoint: bool = False) -> dict[str, Any]:
-    """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0)."""
+        resume: bool = False, trust_checkpoint: bool = False, real_val: str | Path | None = None) -> dict[str, Any]:
+    """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0).
+
+    With `real_val` (a few real labelled photos) every validation also scores that set, and best.pt
+    is the checkpoint with the best mask AP there: on synthetic data the synthetic val set's AP keeps
+    rising after real-photo AP has peaked."""
     from trainer.train import distributed as D
 
-    t = setup(config, train_path, val_path, run_dir, resume=resume, trust_checkpoint=trust_checkpoint)
+    t = setup(config, train_path, val_path, run_dir, resume=resume, trust_checkpoint=trust_checkpoint,
+              real_val=real_val)
     row: dict[str, Any] = {}
     try:
         for epoch in range(t.start_epoch, t.epochs):
             row = train_one_epoch(t, epoch)
-            metrics = None
+            scores: dict[str, dict] = {}  # log prefix -> metrics
             if (epoch + 1) % config.val_every == 0 or epoch + 1 == t.epochs:
-                metrics = validate(t.bare, t.val_loader, t.val_ds, t.categories, t.device, t.dist,
-                                   config.score_threshold)
+                args = (t.categories, t.device, t.dist, config.score_threshold)
+                scores["val"] = validate(t.bare, t.val_loader, t.val_ds, *args)
+                if t.real_loader is not None:
+                    scores["real"] = validate(t.bare, t.real_loader, t.real_ds, *args)
             if t.dist.is_main:
-                if metrics is not None:
-                    row.update(metrics_row(metrics))
+                for prefix, metrics in scores.items():
+                    row.update(metrics_row(metrics, prefix))
                 t.logger.epoch(row)
-                ap = metrics["segm"]["AP"] if metrics is not None else None
-                improved = save_checkpoints(t, epoch, row, None if metrics is None else (ap if ap is not None else -1.0))
-                val_text = f", val mask AP {ap:.3f}" if ap is not None else ""
+                chosen = scores.get("real" if t.real_loader is not None else "val")
+                ap = chosen["segm"]["AP"] if chosen is not None else None
+                improved = save_checkpoints(t, epoch, row, None if chosen is None else (ap if ap is not None else -1.0))
+                val_text = "".join(f", {name} mask AP {m['segm']['AP']:.3f}" for name, m in
+                                   (("val", scores.get("val")), ("real", scores.get("real")))
+                                   if m is not None and m["segm"]["AP"] is not None)
                 print(f"epoch {epoch + 1}/{t.epochs}: loss {row['loss']:.4f}, {row['img_per_s']:.1f} img/s"
                       f"{val_text}{' (best)' if improved else ''}")
             D.barrier(t.dist)

@@ -16,8 +16,10 @@ from trainer.annotation.files import write_bytes_atomic  # stdlib only
 
 LOSSES = ["loss", "loss_classifier", "loss_box_reg", "loss_mask", "loss_objectness", "loss_rpn_box_reg"]
 STEP_FIELDS = ["step", "epoch", "lr", *LOSSES, "img_per_s"]
-EPOCH_FIELDS = ["epoch", "step", "lr", *LOSSES, "img_per_s", "seconds", "val_segm_AP", "val_segm_AP50",
-                "val_bbox_AP", "val_bbox_AP50", "val_es", "val_f1", "val_accuracy"]
+# One validation's columns; `val_` for --val, `real_` for --real-val (empty when not given).
+METRICS = ["segm_AP", "segm_AP50", "bbox_AP", "bbox_AP50", "es", "f1", "accuracy"]
+EPOCH_FIELDS = ["epoch", "step", "lr", *LOSSES, "img_per_s", "seconds", *(f"val_{m}" for m in METRICS),
+                *(f"real_{m}" for m in METRICS)]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -71,8 +73,9 @@ class RunLogger:
         self._append(self.epochs_path, EPOCH_FIELDS, row)
         if self.tb is not None:
             for k, v in row.items():
-                if k.startswith("val_") and isinstance(v, float):
-                    self.tb.add_scalar(f"val/{k[4:]}", v, row["epoch"])
+                prefix, _, name = k.partition("_")
+                if prefix in ("val", "real") and isinstance(v, float):
+                    self.tb.add_scalar(f"{prefix}/{name}", v, row["epoch"])
 
     def close(self) -> None:
         if self.tb is not None:
