@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from blender_addon import atomic
+from blender_addon import atomic, profiling
 from blender_addon.assets.files import scan_assets
 from blender_addon.preset import Preset, preset_from_dict, read_preset_data
 from blender_addon.sampling import frame_stem, sample_scene
@@ -61,6 +61,10 @@ class RenderSummary:
     frame_seconds: list[float] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
     annotations: str = ""
+    # where the time went: per frame {"frame", "wall": {stage: s}, "cpu": {stage: s}, "datablocks": {...}}
+    stages: list[dict] = field(default_factory=list)
+    startup_seconds: float | None = None  # process start -> engine ready (CLI runs; None if unknown)
+    annotate_seconds: float = 0.0
 
 
 def shard_indices(start: int, count: int, shard: tuple[int, int] | None) -> list[int]:
@@ -251,6 +255,8 @@ class RenderJob:
         self.tmp_root = _private_tmp(out)
         self.t_start = time.perf_counter()
         self.started = True
+        age = profiling.process_age()
+        self.summary.startup_seconds = round(age, 3) if age is not None else None
 
     def context(self):
         """Every bpy call of the engine runs with the engine's scene as the context scene."""
@@ -287,15 +293,18 @@ class RenderJob:
         """Render the next unfinished frame; returns whether frames remain."""
         if self.remaining <= 0:
             return False
-        from blender_addon.builders import frame
+        from blender_addon.builders import cleanup, frame
 
         i = self.todo[self.done]
         t0 = time.perf_counter()
-        desc = self.describe(i)
-        with self.context():
-            self.last_frame = frame.render_frame(desc, self.out, self.tmp_root, self.preset.base_dir, self.cache)
+        with profiling.frame(i) as record:
+            with profiling.stage("sample"):
+                desc = self.describe(i)
+            with self.context():
+                self.last_frame = frame.render_frame(desc, self.out, self.tmp_root, self.preset.base_dir, self.cache)
         dt = time.perf_counter() - t0
         s = self.summary
+        s.stages.append({**record.as_dict(), "datablocks": cleanup.datablock_counts()})
         s.frame_seconds.append(round(dt, 3))
         s.rss_mib.append(round(current_rss_mib(), 1))
         s.rendered += 1
@@ -321,12 +330,18 @@ class RenderJob:
         self.run_record["timings"] = {"rendered": s.rendered, "skipped": s.skipped,
                                       "seconds": s.seconds, "frame_seconds": s.frame_seconds,
                                       "rss_mib": s.rss_mib,
-                                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                                      "startup_seconds": s.startup_seconds, "stages": s.stages}
         atomic.write_json_atomic(self.out / "run.json", self.run_record, indent=1)
 
     def annotate(self) -> str:
         if self.opts.annotate:
+            t0 = time.perf_counter()
             self.summary.annotations = annotate(self.out, self.preset, self.opts, self.log)
+            self.summary.annotate_seconds = round(time.perf_counter() - t0, 3)
+            if self.closed and "timings" in self.run_record:  # run.json also says what annotation cost
+                self.run_record["timings"]["annotate_seconds"] = self.summary.annotate_seconds
+                atomic.write_json_atomic(self.out / "run.json", self.run_record, indent=1)
         return self.summary.annotations
 
 

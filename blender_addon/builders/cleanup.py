@@ -33,3 +33,9 @@ def reset_factory() -> None:
     """Start from an empty scene (the default cube, light and camera would leak into renders)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.name = "rescuesynth"
+
+
+def datablock_counts() -> dict[str, int]:
+    """How many of each kind of datablock exist: flat over a long run means nothing leaks."""
+    return {k: len(getattr(bpy.data, k)) for k in ("objects", "meshes", "materials", "node_groups", "images",
+                                                   "lights", "cameras", "worlds", "collections")}
