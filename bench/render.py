@@ -151,31 +151,22 @@ def raw_worker(args) -> int:
             off = off[1:] or off
             out["denoise"] = max(statistics.median(t for t, _ in on) - statistics.median(t for t, _ in off), 0.0)
             out["denoise_cpu"] = max(statistics.median(c for _, c in on) - statistics.median(c for _, c in off), 0.0)
-    else:  # raw_scene: the engine's own build of each frame, then one plain render call
-        from blender_addon.builders import frame
-        from blender_addon.engine import new_render_scene
-        from blender_addon.preset import load_preset, preset_from_dict
-        from blender_addon.assets.files import scan_assets
-        from blender_addon.sampling import sample_scene
+    else:  # raw_scene: the engine's own build of each frame (RenderJob.build), then one plain render call
+        from blender_addon.engine import RenderJob, RenderOptions
 
-        preset = load_preset(ROOT / "scenes" / "default.toml")
-        data = json.loads(json.dumps(preset.data))
-        data["render"] = render
-        preset = preset_from_dict(data, preset.path)
-        assets = scan_assets(preset)
-        scene = new_render_scene()
-        cache: dict = {}
-        with bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
-            settings.apply(render, args.device)
-            for i in range(args.start, args.start + args.frames):
-                desc = sample_scene(preset, 0, i, assets)
-                frame.build_scene(desc, preset.base_dir, cache)
+        job = RenderJob(RenderOptions(preset=ROOT / "scenes" / "default.toml", out=Path(args.worker_out).parent,
+                                      count=0, resolution=tuple(render["resolution"]), samples=render["samples"],
+                                      device=args.device))
+        job.open_scene()
+        for i in range(args.start, args.start + args.frames):
+            job.build(i)
+            with job.context():
+                scene = bpy.context.scene
                 scene.view_layers[0].use_pass_object_index = False
                 if hasattr(scene, "compositing_node_group"):
                     scene.compositing_node_group = None
                 else:
                     scene.use_nodes = False
-                scene.render.filepath = str(Path(args.worker_out).parent / "raw_scene_")
                 timed()
     Path(args.worker_out).write_text(json.dumps(out))
     return 0
@@ -257,11 +248,43 @@ def side_by_side(args, tmp: Path) -> dict:
               f"({3600 / res['current']:.0f} vs {3600 / res['baseline']:.0f} frames/hour)")
     for ref, label in (("raw", "raw Cycles, trivial scene (plane, box, sun)"),
                        ("raw_scene", "raw Cycles, same scenes (one plain render of each built frame)")):
-        if ref in res:
-            print(f"RESULT {label}: {res[ref]:.2f} s/frame; " + "; ".join(
-                f"{n} / {ref} = {res[n] / res[ref]:.2f}x" for n in ("current", "baseline") if n in res)
-                + (" (goal <= 1.3x)" if ref == "raw" else ""))
-    return {"blocks": blocks, "steady": res, "with_startup": wall, "load": [min(loads), max(loads)]}
+        if ref in res and "current" in res:  # at this engine's render settings
+            print(f"RESULT {label}, this engine's settings: {res[ref]:.2f} s/frame; "
+                  f"current / {ref} = {res['current'] / res[ref]:.2f}x" + (" (goal <= 1.3x)" if ref == "raw" else ""))
+    same = compare_outputs(tmp, args.blocks) if "baseline" in blocks and "current" in blocks else None
+    return {"blocks": blocks, "steady": res, "with_startup": wall, "load": [min(loads), max(loads)], "identical": same}
+
+
+def compare_outputs(tmp: Path, n_blocks: int) -> dict:
+    """Same frames from both engines: masks, COCO and per-object pixel counts byte for byte."""
+    from blender_addon.engine import RenderOptions, annotate
+    from blender_addon.preset import load_preset
+
+    same = {"masks": [0, 0], "images": [0, 0], "counts": [0, 0], "coco": [0, 0]}
+    keys = ("index", "category", "visible_px", "unoccluded_px", "visible_fraction", "truncated")
+    for b in range(n_blocks):
+        a, c = tmp / f"baseline-{b}", tmp / f"current-{b}"
+        for sub_dir, what in (("masks", "masks"), ("images", "images")):
+            for f in sorted((a / sub_dir).glob("*.png")):
+                same[what][1] += 1
+                same[what][0] += f.read_bytes() == (c / sub_dir / f.name).read_bytes()
+        for f in sorted((a / "scenes").glob("*.json")):
+            x, y = ([{k: o.get(k) for k in keys} for o in json.loads(p.read_text())["objects"]]
+                    for p in (f, c / "scenes" / f.name))
+            same["counts"][1] += 1
+            same["counts"][0] += x == y
+        preset = load_preset(ROOT / "scenes" / "default.toml")
+        for d in (a, c):
+            annotate(d, preset, RenderOptions(preset=ROOT / "scenes" / "default.toml", out=d, count=0), lambda line: None)
+        same["coco"][1] += 1
+        same["coco"][0] += _coco_bytes(a) == _coco_bytes(c)
+    print("RESULT same frames, baseline vs current: " + ", ".join(f"{k} identical {v[0]}/{v[1]}" for k, v in same.items())
+          + " (images differ where a default changed the picture: docs/benchmarks.md)")
+    return same
+
+
+def _coco_bytes(d: Path) -> bytes:
+    return (d / "annotations" / "coco.json").read_bytes()
 
 
 def profile(args, tmp: Path, blocks: list[dict]) -> dict:

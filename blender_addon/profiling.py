@@ -183,16 +183,16 @@ def table(records: list[dict], key: str = "wall", startup: float | None = None, 
     med = medians(records, key)
     totals = [sum(r.get(key, {}).values()) for r in records]
     total = statistics.median(totals) if totals else 0.0
-    head = f"{'stage (' + key + ' s)':46s}" + ("".join(f"{'f' + str(r['frame']):>8s}" for r in records)
+    head = f"{'stage (' + key + ' s)':46s}" + ("".join(f"{'f' + str(r['frame']):>9s}" for r in records)
                                                 if per_frame else "") + f"{'median':>9s}{'share':>8s}"
     lines = [head]
     if startup is not None:
-        lines.append(f"{LABELS['startup'] + ' (once)':46s}" + (" " * 8 * len(records) if per_frame else "")
-                     + f"{startup:9.3f}")
+        lines.append(f"{LABELS['startup'] + ' (once)':46s}" + (" " * 9 * len(records) if per_frame else "")
+                     + f"{startup:9.2f}")
     for n in rows:
-        cells = "".join(f"{r.get(key, {}).get(n, 0.0):8.3f}" for r in records) if per_frame else ""
+        cells = "".join(f"{r.get(key, {}).get(n, 0.0):9.2f}" for r in records) if per_frame else ""
         share = f"{100 * med[n] / total:7.1f}%" if total else ""
-        lines.append(f"{LABELS.get(n, n):46s}{cells}{med[n]:9.3f}{share}")
-    lines.append(f"{'frame total':46s}" + ("".join(f"{v:8.3f}" for v in totals) if per_frame else "")
-                 + f"{total:9.3f}")
+        lines.append(f"{LABELS.get(n, n):46s}{cells}{med[n]:9.2f}{share}")
+    lines.append(f"{'frame total':46s}" + ("".join(f"{v:9.2f}" for v in totals) if per_frame else "")
+                 + f"{total:9.2f}")
     return "\n".join(lines)

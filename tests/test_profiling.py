@@ -63,8 +63,8 @@ def test_table_lists_stages_in_order_with_medians():
             {"frame": 2, "wall": {"build": 2.0, "path_trace": 5.0, "denoise": 1.0}}]
     text = profiling.table(recs, startup=4.0)
     lines = text.splitlines()
-    assert lines[1].startswith("process start-up") and "4.000" in lines[1]
+    assert lines[1].startswith("process start-up") and "4.00" in lines[1]
     names = [line.split("  ")[0] for line in lines[2:-1]]
     assert names == [profiling.LABELS[n] for n in ("build", "path_trace", "denoise")]
-    assert "1.500" in lines[2] and "4.000" in lines[3] and "0.500" in lines[4]  # medians (a missing stage is 0)
-    assert lines[-1].startswith("frame total") and lines[-1].endswith("6.000")  # median of the frame sums
+    assert "1.50" in lines[2] and "4.00" in lines[3] and "0.50" in lines[4]  # medians (a missing stage is 0)
+    assert lines[-1].startswith("frame total") and lines[-1].endswith("6.00")  # median of the frame sums
