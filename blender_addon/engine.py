@@ -424,7 +424,7 @@ def _run_record(opts: RenderOptions, preset: Preset, version: str, device: str, 
                      "rescuesynth": _package_version()},
         "device": device,
         "mask": {"pass": "Cycles Object Index (sample 0, exact integers)",
-                 "weather_in_mask": False, "unoccluded": "per-group view layers, 1 spp"},
+                 "weather_in_mask": False, "unoccluded": "per-group view layers, 1 spp, in a render call of their own without the world"},
     }
 
 

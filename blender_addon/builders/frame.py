@@ -89,6 +89,8 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
         tmp.mkdir(parents=True)
         layer_names = passes.setup_layers(groups, tmp, desc["weather"].get("fog"))
     render_and_time()
+    with profiling.stage("extra_layers"):
+        passes.render_unoccluded(layer_names, tmp, _render)
     with profiling.stage("files"):
         return _collect(desc, out, tmp, stem, verts, groups, layer_names)
 
