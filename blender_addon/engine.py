@@ -43,6 +43,7 @@ class RenderOptions:
     shard: tuple[int, int] | None = None  # (i, n), 0 <= i < n
     resolution: tuple[int, int] | None = None
     samples: int | None = None
+    quality: str | None = None  # "draft" | "default" | "final": overrides the preset's [render] quality
     device: str | None = None
     annotate: bool = True
     # The add-on passes the preset it edited in memory (validated like a file); None = read `preset`.
@@ -100,7 +101,8 @@ def _effective_preset(opts: RenderOptions) -> Preset:
     line's overrides. A mistake is one PresetError line naming the file and key."""
     data = copy.deepcopy(opts.preset_data) if opts.preset_data is not None else read_preset_data(opts.preset)
     overrides = {k: v for k, v in (("resolution", list(opts.resolution) if opts.resolution else None),
-                                    ("samples", opts.samples), ("device", opts.device)) if v}
+                                    ("samples", opts.samples), ("quality", opts.quality),
+                                    ("device", opts.device)) if v}
     if overrides and isinstance(data, dict) and isinstance(data.get("render", {}), dict):
         data["render"] = {**data.get("render", {}), **overrides}
     return preset_from_dict(data, opts.preset)
@@ -246,7 +248,7 @@ class RenderJob:
             log("[render] warning: --device gpu but no CUDA/OptiX/HIP/oneAPI/Metal device found; rendering on CPU")
         r = preset["render"]
         log(f"[render] Blender {version}, Cycles {device}, {r['resolution'][0]}x{r['resolution'][1]}, "
-            f"{r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
+            f"quality {r['quality']}: {r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
             f"light_tree={r['light_tree']}, frames {indices[0] if indices else '-'}..{indices[-1] if indices else '-'} "
             f"seed {opts.seed}")
         self.run_record = _run_record(opts, preset, version, device, indices)
