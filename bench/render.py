@@ -1,73 +1,346 @@
-"""Render benchmark: s/frame and RSS for the default preset on this machine.
+"""Render benchmark: this engine against the engine of an earlier commit, side by side, plus raw Cycles.
 
-    PYTHONPATH=. python bench/render.py [--frames 3] [--bare 4] [--soak 300] [--device cpu]
+    PYTHONPATH=. python bench/render.py [--baseline 08b55cc] [--frames 4] [--blocks 2] [--profile]
+        [--resolution 640x480] [--samples N] [--soak 300] [--bare 4] [--json out.json]
 
-Part 1 renders --frames frames at 640x480 with the preset's settings (16 spp, OIDN prefilter FAST,
-adaptive sampling, light tree off) and prints seconds per frame (first frame separately: it
-includes kernel/scene warm-up) and peak RSS. Part 2 (--bare N) is the side-by-side the content
-budget is judged by: the same frames (seeds, cameras, people placement, render settings) rendered
-with full content and with the bare engine (procedural humanoids, ground and sky only: no body
-meshes, debris, buildings, heaps, weather, fog or backplates), alternating in blocks
-content/bare/content/bare so machine load hits both alike; prints both means and the ratio.
-Part 3 (soak) renders --soak frames at 64x48, 1 spp, and compares peak RSS of the last 100 frames
-with frames 100-200: memory must stay flat. Annotation is off throughout (it is timed by the
-annotation core's own bench).
+Side by side (always): the baseline engine (`git archive` of --baseline into a temp folder) and
+this checkout's engine each render the same frame indices of the default preset with
+`python -m blender_addon.render` in their own process, in alternating blocks (baseline, current,
+raw, then raw, current, baseline, ...) so drifting machine load hits all alike. The first frame of
+every block pays for loading bodies and kernels and is left out of the steady-state s/frame; the
+process wall time (start-up included) is printed too. "raw" is a plain bpy Cycles render of a
+trivial scene (plane, box, sun under a grey sky) at the same resolution and render settings;
+"raw, same scene" renders each frame's own built scene with one plain render call (main view
+layer only: no index pass, unoccluded layers, compositor or file writes), which separates what
+the content costs from what the engine adds. The machine's load average is printed with the
+figures: on a shared machine only the ratios mean much.
+
+--profile prints the stage table of this engine's frames (blender_addon.profiling, recorded in
+run.json): start-up, sampling, building, depsgraph, Cycles sync, BVH, scene update (sky, light
+maps), path tracing, denoising, extra view layers, compositor, file writes, annotation. Cycles does
+not report denoising, so it is measured apart: 1-spp renders of the trivial scene with and
+without denoising at the same resolution (alternated, median difference); it is taken out of
+path tracing. Annotation is timed once on a block of this engine's frames.
+
+--soak N renders N frames at 64x48, 1 spp with this engine and compares peak RSS of the last 100
+frames with frames 100-200 (flat means within 10%), and the datablock counts of the last frame
+with frame 100 (a pooled scene must not leak meshes, materials or images). --bare N is the
+content budget of the content work: the same frames with full content and with the bare engine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
+import shutil
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from blender_addon.engine import RenderOptions, render_dataset
-from trainer.annotation.files import read_toml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_BASELINE = "08b55cc"  # main before the render-throughput work (issue 14)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scene", type=Path, default=ROOT / "scenes" / "default.toml")
-    ap.add_argument("--frames", type=int, default=3)
-    ap.add_argument("--bare", type=int, default=4, help="frames per block in the content-vs-bare comparison (0 = skip)")
-    ap.add_argument("--soak", type=int, default=300, help="frames at 64x48 for the RSS check (0 = skip)")
-    ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    args = ap.parse_args()
-    quiet = lambda line: None
-    print(f"machine: {os.cpu_count()} CPUs; preset {args.scene}; device {args.device}")
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.frames:
-            t0 = time.perf_counter()
-            s = render_dataset(RenderOptions(preset=args.scene, out=Path(tmp) / "full", count=args.frames,
-                                             device=args.device, annotate=False), log=print)
-            fs = s.frame_seconds
-            rest = fs[1:] or fs
-            print(f"RESULT 640x480 (preset render settings): {len(fs)} frames, mean {sum(fs) / len(fs):.2f} s/frame "
-                  f"(first {fs[0]:.2f} s, rest {sum(rest) / len(rest):.2f}); wall {time.perf_counter() - t0:.1f} s; "
-                  f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-        if args.bare:
-            content_vs_bare(args, Path(tmp))
-        if args.soak:
-            s = render_dataset(RenderOptions(preset=args.scene, out=Path(tmp) / "soak", count=args.soak,
-                                             resolution=(64, 48), samples=1, device=args.device, annotate=False),
-                               log=quiet)
-            rss = s.rss_mib
-            print(f"RESULT soak 64x48 1 spp: {len(rss)} frames, {sum(s.frame_seconds) / len(rss):.3f} s/frame; "
-                  f"RSS after frame 1 {rss[0]:.0f} MiB, 10 {rss[min(9, len(rss) - 1)]:.0f} MiB, "
-                  f"last {rss[-1]:.0f} MiB")
-            if len(rss) >= 300:
-                mid, last = max(rss[100:200]), max(rss[-100:])
-                growth = (last - mid) / mid
-                print(f"RESULT RSS peak frames 100-200 {mid:.0f} MiB, last 100 {last:.0f} MiB: "
-                      f"{growth * 100:+.1f}% ({'flat' if abs(growth) <= 0.10 else 'NOT flat'}, limit 10%)")
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def python() -> str:
+    return sys.executable
+
+
+def checkout(rev: str, dest: Path) -> Path:
+    """The tree of `rev` (tracked files only) in dest, via git archive: no worktree is registered."""
+    dest.mkdir(parents=True)
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], check=True,
+                          capture_output=True).stdout
+    tar_path = dest.parent / f"{dest.name}.tar"
+    tar_path.write_bytes(data)
+    with tarfile.open(tar_path) as t:
+        t.extractall(dest)
+    tar_path.unlink()
+    return dest
+
+
+def engine_block(tree: Path, out: Path, start: int, count: int, args) -> dict:
+    """One block of frames through `python -m blender_addon.render` of `tree`, in its own process."""
+    cmd = [python(), "-m", "blender_addon.render", "--scene", str(tree / "scenes" / "default.toml"),
+           "--start", str(start), "--count", str(count), "--out", str(out), "--no-annotate",
+           "--device", args.device]
+    if args.resolution:
+        cmd += ["--resolution", args.resolution]
+    if args.samples:
+        cmd += ["--samples", str(args.samples)]
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"engine in {tree} failed:\n{r.stderr[-3000:]}")
+    timings = json.loads((out / "run.json").read_text())["timings"]
+    return {"frames": timings["frame_seconds"], "process_wall": wall, "stages": timings.get("stages", []),
+            "startup": timings.get("startup_seconds"), "peak_rss_mib": timings.get("peak_rss_mib")}
+
+
+def worker_block(mode: str, start: int, count: int, args, out: Path) -> dict:
+    """raw Cycles renders (trivial scene / same scene) in their own process: see raw_worker()."""
+    res = f"{args.resolution or ''}"
+    cmd = [python(), str(Path(__file__).resolve()), "--worker", mode, "--start", str(start), "--frames", str(count),
+           "--worker-out", str(out), "--device", args.device]
+    if res:
+        cmd += ["--resolution", res]
+    if args.samples:
+        cmd += ["--samples", str(args.samples)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"worker {mode} failed:\n{r.stderr[-3000:]}")
+    return json.loads(out.read_text())
+
+
+def _render_settings(args) -> dict:
+    from blender_addon.preset import load_preset
+
+    r = dict(load_preset(ROOT / "scenes" / "default.toml")["render"])
+    if args.resolution:
+        r["resolution"] = [int(v) for v in args.resolution.lower().split("x")]
+    if args.samples:
+        r["samples"] = args.samples
+    return r
+
+
+def raw_worker(args) -> int:
+    """--worker raw|raw_scene|denoise: plain bpy renders, timed per render call."""
+    import bpy
+
+    from blender_addon import profiling
+    from blender_addon.builders import cleanup, settings
+
+    render = _render_settings(args)
+    cleanup.reset_factory()
+    scene = bpy.context.scene
+    settings.apply(render, args.device)
+    out = {"frames": [], "cpu": []}
+
+    def timed() -> None:
+        c0, t0 = profiling.cpu_seconds(), time.perf_counter()
+        with _quiet():
+            bpy.ops.render.render(write_still=False)
+        out["frames"].append(time.perf_counter() - t0)
+        out["cpu"].append(profiling.cpu_seconds() - c0)
+
+    if args.worker in ("raw", "denoise"):
+        _trivial_scene(scene)
+        if args.worker == "raw":
+            for _ in range(args.frames):
+                timed()
+        else:  # denoising cost: 1 spp with and without it, alternated; the median difference
+            scene.cycles.samples = 1
+            on, off = [], []
+            for k in range(2 * args.frames + 1):  # off, on, off, on, ...: the first (kernel load) is dropped
+                scene.cycles.use_denoising = k % 2 == 1
+                timed()
+                (on if k % 2 else off).append((out["frames"][-1], out["cpu"][-1]))
+            off = off[1:] or off
+            out["denoise"] = max(statistics.median(t for t, _ in on) - statistics.median(t for t, _ in off), 0.0)
+            out["denoise_cpu"] = max(statistics.median(c for _, c in on) - statistics.median(c for _, c in off), 0.0)
+    else:  # raw_scene: the engine's own build of each frame (RenderJob.build), then one plain render call
+        from blender_addon.engine import RenderJob, RenderOptions
+
+        job = RenderJob(RenderOptions(preset=ROOT / "scenes" / "default.toml", out=Path(args.worker_out).parent,
+                                      count=0, resolution=tuple(render["resolution"]), samples=render["samples"],
+                                      device=args.device))
+        job.open_scene()
+        for i in range(args.start, args.start + args.frames):
+            job.build(i)
+            with job.context():
+                scene = bpy.context.scene
+                scene.view_layers[0].use_pass_object_index = False
+                if hasattr(scene, "compositing_node_group"):
+                    scene.compositing_node_group = None
+                else:
+                    scene.use_nodes = False
+                timed()
+    Path(args.worker_out).write_text(json.dumps(out))
     return 0
+
+
+def _trivial_scene(scene) -> None:
+    import bpy
+
+    from blender_addon.geometry import look_at_matrix, matrix_to_quaternion
+    import numpy as np
+
+    bpy.ops.mesh.primitive_plane_add(size=20.0)
+    bpy.ops.mesh.primitive_cube_add(size=1.0, location=(0.0, 0.0, 0.5))
+    sun = bpy.data.objects.new("sun", bpy.data.lights.new("sun", "SUN"))
+    sun.data.energy = 3.0
+    sun.rotation_euler = (0.6, 0.2, 0.8)
+    scene.collection.objects.link(sun)
+    cam = bpy.data.objects.new("camera", bpy.data.cameras.new("camera"))
+    cam.location = (5.0, -5.0, 3.0)
+    cam.rotation_mode = "QUATERNION"
+    cam.rotation_quaternion = matrix_to_quaternion(look_at_matrix(np.array(cam.location), np.array([0, 0, 0.5])))
+    scene.collection.objects.link(cam)
+    scene.camera = cam
+    world = bpy.data.worlds.new("grey")
+    world.color = (0.4, 0.45, 0.5)
+    scene.world = world
+
+
+class _quiet:
+    """Cycles prints progress on stdout; keep the worker's stdout clean."""
+
+    def __enter__(self):
+        sys.stdout.flush()
+        self.saved = os.dup(1)
+        self.null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self.null, 1)
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        os.dup2(self.saved, 1)
+        os.close(self.saved)
+        os.close(self.null)
+
+
+def steady(block_frames: list[list[float]]) -> list[float]:
+    """Per-frame seconds without each block's first frame (body import, kernel load)."""
+    return [t for b in block_frames for t in (b[1:] or b)]
+
+
+def side_by_side(args, tmp: Path) -> dict:
+    names = [n for n in ("baseline", "current", "raw", "raw_scene") if n in args.engines.split(",")]
+    engines = {"current": ROOT}
+    if "baseline" in names:
+        engines["baseline"] = checkout(args.baseline, tmp / "baseline")
+    blocks: dict[str, list[dict]] = {n: [] for n in names}
+    loads = []
+    for b in range(args.blocks):
+        start = args.start + b * args.frames
+        order = names if b % 2 == 0 else names[::-1]
+        for name in order:
+            out = tmp / f"{name}-{b}"
+            if name in engines:
+                blocks[name].append(engine_block(engines[name], out, start, args.frames, args))
+            else:
+                blocks[name].append(worker_block(name, start, args.frames, args, tmp / f"{name}-{b}.json"))
+            loads.append(os.getloadavg()[0])
+            print(f"[bench] block {b} {name:9s} frames {start}..{start + args.frames - 1}: "
+                  + " ".join(f"{t:.2f}" for t in blocks[name][-1]["frames"]) + f" s (load {load()})", flush=True)
+    res = {n: statistics.mean(steady([blk["frames"] for blk in blocks[n]])) for n in names}
+    wall = {n: statistics.mean([blk["process_wall"] / args.frames for blk in blocks[n]]) for n in engines if n in names}
+    res_desc = args.resolution or "preset resolution"
+    print(f"\nRESULT side by side, default preset, {res_desc}, {args.samples or 'preset'} spp, "
+          f"{args.blocks} blocks x {args.frames} frames (first of each block left out), load {min(loads):.1f}-{max(loads):.1f}")
+    for n, label in (("baseline", f"baseline {args.baseline}"), ("current", "current")):
+        if n in res:
+            print(f"RESULT {label:17s}: {res[n]:.2f} s/frame steady ({wall[n]:.2f} with start-up)")
+    if "baseline" in res and "current" in res:
+        print(f"RESULT throughput current / baseline = {res['baseline'] / res['current']:.2f}x "
+              f"({3600 / res['current']:.0f} vs {3600 / res['baseline']:.0f} frames/hour)")
+    for ref, label in (("raw", "raw Cycles, trivial scene (plane, box, sun)"),
+                       ("raw_scene", "raw Cycles, same scenes (one plain render of each built frame)")):
+        if ref in res and "current" in res:  # at this engine's render settings
+            print(f"RESULT {label}, this engine's settings: {res[ref]:.2f} s/frame; "
+                  f"current / {ref} = {res['current'] / res[ref]:.2f}x" + (" (goal <= 1.3x)" if ref == "raw" else ""))
+    same = compare_outputs(tmp, args.blocks) if "baseline" in blocks and "current" in blocks else None
+    return {"blocks": blocks, "steady": res, "with_startup": wall, "load": [min(loads), max(loads)], "identical": same}
+
+
+def compare_outputs(tmp: Path, n_blocks: int) -> dict:
+    """Same frames from both engines: masks, COCO and per-object pixel counts byte for byte."""
+    from blender_addon.engine import RenderOptions, annotate
+    from blender_addon.preset import load_preset
+
+    same = {"masks": [0, 0], "images": [0, 0], "counts": [0, 0], "coco": [0, 0]}
+    keys = ("index", "category", "visible_px", "unoccluded_px", "visible_fraction", "truncated")
+    for b in range(n_blocks):
+        a, c = tmp / f"baseline-{b}", tmp / f"current-{b}"
+        for sub_dir, what in (("masks", "masks"), ("images", "images")):
+            for f in sorted((a / sub_dir).glob("*.png")):
+                same[what][1] += 1
+                same[what][0] += f.read_bytes() == (c / sub_dir / f.name).read_bytes()
+        for f in sorted((a / "scenes").glob("*.json")):
+            x, y = ([{k: o.get(k) for k in keys} for o in json.loads(p.read_text())["objects"]]
+                    for p in (f, c / "scenes" / f.name))
+            same["counts"][1] += 1
+            same["counts"][0] += x == y
+        preset = load_preset(ROOT / "scenes" / "default.toml")
+        for d in (a, c):
+            annotate(d, preset, RenderOptions(preset=ROOT / "scenes" / "default.toml", out=d, count=0), lambda line: None)
+        same["coco"][1] += 1
+        same["coco"][0] += _coco_bytes(a) == _coco_bytes(c)
+    print("RESULT same frames, baseline vs current: " + ", ".join(f"{k} identical {v[0]}/{v[1]}" for k, v in same.items())
+          + " (images differ where a default changed the picture: docs/benchmarks.md)")
+    return same
+
+
+def _coco_bytes(d: Path) -> bytes:
+    return (d / "annotations" / "coco.json").read_bytes()
+
+
+def profile(args, tmp: Path, blocks: list[dict]) -> dict:
+    from blender_addon import profiling
+
+    records = [dict(r) for blk in blocks for r in blk["stages"][1:] or blk["stages"]]
+    calib = worker_block("denoise", 0, 3, args, tmp / "denoise.json")
+    den = {"wall": calib["denoise"], "cpu": calib["denoise_cpu"]}
+    if _render_settings(args)["denoise"]:
+        for r in records:
+            for key in ("wall", "cpu"):
+                pt = r[key].get("path_trace", 0.0)
+                r[key] = dict(r[key], path_trace=max(pt - den[key], 0.0), denoise=min(den[key], pt))
+    # annotation of one block of this engine's frames, per frame
+    from blender_addon.engine import RenderOptions, annotate
+    from blender_addon.preset import load_preset
+
+    out = tmp / "current-0"
+    t0 = time.perf_counter()
+    annotate(out, load_preset(ROOT / "scenes" / "default.toml"), RenderOptions(preset=ROOT / "scenes" / "default.toml",
+                                                                             out=out, count=0), lambda line: None)
+    ann = (time.perf_counter() - t0) / max(len(blocks[0]["frames"]), 1)
+    for r in records:
+        r["wall"] = dict(r["wall"], annotate=ann)
+    startup = statistics.median(b["startup"] for b in blocks if b.get("startup") is not None) if any(
+        b.get("startup") is not None for b in blocks) else None
+    print(f"\nRESULT stage table, current engine, steady-state frames (load {load()}; denoising measured apart: "
+          f"{den['wall']:.3f} s at this resolution)")
+    print(profiling.table(records, "wall", startup=startup))
+    print("\nRESULT the same frames in CPU seconds (all threads; less sensitive to other jobs on the machine)")
+    print(profiling.table(records, "cpu"))
+    return {"records": records, "denoise": den, "annotate_per_frame": ann, "startup": startup}
+
+
+def soak(args, tmp: Path) -> dict:
+    from blender_addon.engine import RenderOptions, render_dataset
+
+    s = render_dataset(RenderOptions(preset=ROOT / "scenes" / "default.toml", out=tmp / "soak", count=args.soak,
+                                     resolution=(64, 48), samples=1, device=args.device, annotate=False),
+                       log=lambda line: None)
+    rss = s.rss_mib
+    print(f"\nRESULT soak 64x48 1 spp: {len(rss)} frames, {statistics.mean(s.frame_seconds):.3f} s/frame; "
+          f"RSS after frame 1 {rss[0]:.0f} MiB, 10 {rss[min(9, len(rss) - 1)]:.0f} MiB, last {rss[-1]:.0f} MiB (load {load()})")
+    res = {"rss": rss}
+    if len(rss) >= 300:
+        mid, last = max(rss[100:200]), max(rss[-100:])
+        growth = (last - mid) / mid
+        print(f"RESULT RSS peak frames 100-200 {mid:.0f} MiB, last 100 {last:.0f} MiB: "
+              f"{growth * 100:+.1f}% ({'flat' if abs(growth) <= 0.10 else 'NOT flat'}, limit 10%)")
+        res["growth"] = growth
+    blocks_seen = [r.get("datablocks") for r in s.stages if r.get("datablocks")]
+    if len(blocks_seen) > 100:
+        a, b = blocks_seen[100], blocks_seen[-1]
+        print(f"RESULT datablocks at frame 100: {a}\nRESULT datablocks at the last frame: {b}")
+        res["datablocks"] = [a, b]
+    return res
 
 
 def bare_preset(data: dict) -> dict:
@@ -84,20 +357,61 @@ def bare_preset(data: dict) -> dict:
 
 
 def content_vs_bare(args, tmp: Path) -> None:
-    data = read_toml(args.scene)
+    from blender_addon.engine import RenderOptions, render_dataset
+    from trainer.annotation.files import read_toml
+
+    scene = ROOT / "scenes" / "default.toml"
+    data = read_toml(scene)
     variants = {"content": data, "bare": bare_preset(data)}
     times: dict[str, list[float]] = {k: [] for k in variants}
     for block in range(2):  # content, bare, content, bare: drift in machine load hits both alike
         for name, preset in variants.items():
-            s = render_dataset(RenderOptions(preset=args.scene, preset_data=preset, out=tmp / f"{name}{block}",
+            s = render_dataset(RenderOptions(preset=scene, preset_data=preset, out=tmp / f"{name}{block}",
                                              count=args.bare, start=block * args.bare, device=args.device,
                                              annotate=False), log=lambda line: None)
             times[name] += s.frame_seconds[1:] or s.frame_seconds  # first frame of a block: warm-up
     mean = {k: sum(v) / len(v) for k, v in times.items()}
     for k, v in times.items():
-        print(f"RESULT {k:7s} 640x480: {len(v)} frames, mean {mean[k]:.2f} s/frame "
-              f"(min {min(v):.2f}, max {max(v):.2f})")
+        print(f"RESULT {k:7s}: {len(v)} frames, mean {mean[k]:.2f} s/frame (min {min(v):.2f}, max {max(v):.2f})")
     print(f"RESULT content / bare = {mean['content'] / mean['bare']:.2f}x (budget 1.5x)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision of the engine to compare with")
+    ap.add_argument("--frames", type=int, default=4, help="frames per block (the first of each is warm-up)")
+    ap.add_argument("--blocks", type=int, default=2, help="alternating blocks per engine (0 = no side by side)")
+    ap.add_argument("--start", type=int, default=0, help="first frame index")
+    ap.add_argument("--resolution", default=None, help="WxH (default: the preset's, 640x480)")
+    ap.add_argument("--samples", type=int, default=None, help="spp for both engines (default: each preset's own)")
+    ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    ap.add_argument("--engines", default="baseline,current,raw,raw_scene",
+                    help="which of baseline,current,raw,raw_scene to run side by side")
+    ap.add_argument("--profile", action="store_true", help="print the stage table of this engine's frames")
+    ap.add_argument("--soak", type=int, default=0, help="frames at 64x48 1 spp for the RSS check (300 in the docs)")
+    ap.add_argument("--bare", type=int, default=0, help="frames per block in the content-vs-bare comparison")
+    ap.add_argument("--json", type=Path, default=None, help="also write every figure to this file")
+    ap.add_argument("--worker", choices=("raw", "raw_scene", "denoise"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker-out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        return raw_worker(args)
+    print(f"machine: {os.cpu_count()} CPUs, load {load()}; device {args.device}; baseline {args.baseline}")
+    report: dict = {"cpus": os.cpu_count(), "baseline": args.baseline}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if args.blocks:
+            report["side_by_side"] = side_by_side(args, tmp)
+            if args.profile:
+                report["profile"] = profile(args, tmp, report["side_by_side"]["blocks"]["current"])
+        if args.bare:
+            content_vs_bare(args, tmp)
+        if args.soak:
+            report["soak"] = soak(args, tmp)
+        shutil.rmtree(tmp / "baseline", ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
 
 
 if __name__ == "__main__":

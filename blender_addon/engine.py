@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from blender_addon import profiling
 from blender_addon.assets.files import scan_assets
 from blender_addon.preset import Preset, preset_from_dict, read_preset_data
 from blender_addon.sampling import frame_stem, sample_scene
@@ -42,6 +43,7 @@ class RenderOptions:
     shard: tuple[int, int] | None = None  # (i, n), 0 <= i < n
     resolution: tuple[int, int] | None = None
     samples: int | None = None
+    quality: str | None = None  # "draft" | "default" | "final": overrides the preset's [render] quality
     device: str | None = None
     annotate: bool = True
     # The add-on passes the preset it edited in memory (validated like a file); None = read `preset`.
@@ -60,6 +62,10 @@ class RenderSummary:
     frame_seconds: list[float] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
     annotations: str = ""
+    # where the time went: per frame {"frame", "wall": {stage: s}, "cpu": {stage: s}, "datablocks": {...}}
+    stages: list[dict] = field(default_factory=list)
+    startup_seconds: float | None = None  # process start -> engine ready (CLI runs; None if unknown)
+    annotate_seconds: float = 0.0
 
 
 def shard_indices(start: int, count: int, shard: tuple[int, int] | None) -> list[int]:
@@ -95,7 +101,8 @@ def _effective_preset(opts: RenderOptions) -> Preset:
     line's overrides. A mistake is one PresetError line naming the file and key."""
     data = copy.deepcopy(opts.preset_data) if opts.preset_data is not None else read_preset_data(opts.preset)
     overrides = {k: v for k, v in (("resolution", list(opts.resolution) if opts.resolution else None),
-                                    ("samples", opts.samples), ("device", opts.device)) if v}
+                                    ("samples", opts.samples), ("quality", opts.quality),
+                                    ("device", opts.device)) if v}
     if overrides and isinstance(data, dict) and isinstance(data.get("render", {}), dict):
         data["render"] = {**data.get("render", {}), **overrides}
     return preset_from_dict(data, opts.preset)
@@ -201,6 +208,7 @@ class RenderJob:
         self.scene = None
         self.started = False
         self.closed = False
+        self.timings: dict | None = None  # run.json's timings, once the render is closed
         self.last_frame: dict | None = None
         self.cache: dict = {}  # asset meshes loaded once per job
 
@@ -242,7 +250,7 @@ class RenderJob:
             log("[render] warning: --device gpu but no CUDA/OptiX/HIP/oneAPI/Metal device found; rendering on CPU")
         r = preset["render"]
         log(f"[render] Blender {version}, Cycles {device}, {r['resolution'][0]}x{r['resolution'][1]}, "
-            f"{r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
+            f"quality {r['quality']}: {r['samples']} spp, denoise={r['denoise']}({r['denoise_prefilter']}), adaptive={r['adaptive_threshold']}, "
             f"light_tree={r['light_tree']}, frames {indices[0] if indices else '-'}..{indices[-1] if indices else '-'} "
             f"seed {opts.seed}")
         self.run = RunRecord(out, _run_record(opts, preset, version, device, indices))
@@ -255,6 +263,8 @@ class RenderJob:
         self.tmp_root = _private_tmp(out)
         self.t_start = time.perf_counter()
         self.started = True
+        age = profiling.process_age()
+        self.summary.startup_seconds = round(age, 3) if age is not None else None
 
     def context(self):
         """Every bpy call of the engine runs with the engine's scene as the context scene."""
@@ -291,15 +301,18 @@ class RenderJob:
         """Render the next unfinished frame; returns whether frames remain."""
         if self.remaining <= 0:
             return False
-        from blender_addon.builders import frame
+        from blender_addon.builders import cleanup, frame
 
         i = self.todo[self.done]
         t0 = time.perf_counter()
-        desc = self.describe(i)
-        with self.context():
-            self.last_frame = frame.render_frame(desc, self.out, self.tmp_root, self.preset.base_dir, self.cache)
+        with profiling.frame(i) as record:
+            with profiling.stage("sample"):
+                desc = self.describe(i)
+            with self.context():
+                self.last_frame = frame.render_frame(desc, self.out, self.tmp_root, self.preset.base_dir, self.cache)
         dt = time.perf_counter() - t0
         s = self.summary
+        s.stages.append({**record.as_dict(), "datablocks": cleanup.datablock_counts()})
         s.frame_seconds.append(round(dt, 3))
         s.rss_mib.append(round(current_rss_mib(), 1))
         s.rendered += 1
@@ -322,13 +335,20 @@ class RenderJob:
             self.tmp_root.parent.rmdir()  # only if no other process is using it
         except OSError:
             pass
-        self.run.write(timings={"rendered": s.rendered, "skipped": s.skipped, "seconds": s.seconds,
-                                "frame_seconds": s.frame_seconds, "rss_mib": s.rss_mib,
-                                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+        self.timings = {"rendered": s.rendered, "skipped": s.skipped, "seconds": s.seconds,
+                        "frame_seconds": s.frame_seconds, "rss_mib": s.rss_mib,
+                        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                        "startup_seconds": s.startup_seconds, "stages": s.stages}
+        self.run.write(timings=self.timings)
 
     def annotate(self) -> str:
         if self.opts.annotate:
+            t0 = time.perf_counter()
             self.summary.annotations = annotate(self.out, self.preset, self.opts, self.log)
+            self.summary.annotate_seconds = round(time.perf_counter() - t0, 3)
+            if self.timings is not None:  # run.json also says what annotation cost
+                self.timings["annotate_seconds"] = self.summary.annotate_seconds
+                self.run.write(timings=self.timings)
         return self.summary.annotations
 
 
@@ -411,7 +431,7 @@ def _run_record(opts: RenderOptions, preset: Preset, version: str, device: str, 
                      "rescuesynth": _package_version()},
         "device": device,
         "mask": {"pass": "Cycles Object Index (sample 0, exact integers)",
-                 "weather_in_mask": False, "unoccluded": "per-group view layers, 1 spp"},
+                 "weather_in_mask": False, "unoccluded": "per-group view layers, 1 spp, in a render call of their own without the world"},
     }
 
 

@@ -12,7 +12,7 @@ take the defaults below, so `rain.toml` only states what differs from the defaul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,20 @@ S = Spec
 # HDRIs every Blender 4.2+ ships in datafiles/studiolights/world (CC0, Poly Haven originals).
 BUILTIN_HDRIS = ("city", "courtyard", "forest", "interior", "night", "studio", "sunrise", "sunset")
 _POSES = ("standing", "crouching", "reaching", "kneeling", "walking", "bending", "lying", "carrying", "sitting")
+
+# What `[render] quality` stands for: path-tracer settings picked from the measured time/quality
+# curve (bench/render_quality.py, PSNR/SSIM against 256-spp references; docs/benchmarks.md).
+# default: the cheapest point at least as good as the old 16-spp FAST default (42.7 vs 42.5 dB);
+# draft: about a third of its cost for ~4 dB less; final: 32 spp, where the curve is flat
+# (16 -> 24 spp gained 0.2 dB). Adaptive sampling did not stop a single pixel early at <= 24 spp
+# (same bytes at thresholds 0.02-0.1). Any of these keys set in the same [render] table (or
+# --samples) wins over the quality's value.
+QUALITY: dict[str, dict[str, Any]] = {
+    "draft": {"samples": 4, "adaptive_threshold": 0.05, "denoise_prefilter": "FAST", "light_tree": False},
+    "default": {"samples": 10, "adaptive_threshold": 0.05, "denoise_prefilter": "ACCURATE", "light_tree": True},
+    "final": {"samples": 32, "adaptive_threshold": 0.01, "denoise_prefilter": "ACCURATE", "light_tree": True},
+}
+_Q = QUALITY["default"]
 _JACKETS = ("hivis_orange", "hivis_yellow", "red", "navy", "sand")
 
 # section -> key -> Spec. Order here is the order the saver writes.
@@ -39,12 +53,14 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "description": S("str", "", doc="what this preset is for"),
     },
     "render": {
+        "quality": S("str", "default", choices=tuple(QUALITY),
+                     doc="sampling preset (samples, adaptive threshold, denoiser, light tree); keys below override it"),
         "resolution": S("resolution", [640, 480], 8, 16384),
-        "samples": S("int", 16, 1, 65536),
+        "samples": S("int", _Q["samples"], 1, 65536),
         "denoise": S("bool", True),
-        "denoise_prefilter": S("str", "FAST", choices=("NONE", "FAST", "ACCURATE")),
-        "adaptive_threshold": S("float", 0.05, 0.0, 1.0, doc="0 disables adaptive sampling"),
-        "light_tree": S("bool", False),
+        "denoise_prefilter": S("str", _Q["denoise_prefilter"], choices=("NONE", "FAST", "ACCURATE")),
+        "adaptive_threshold": S("float", _Q["adaptive_threshold"], 0.0, 1.0, doc="0 disables adaptive sampling"),
+        "light_tree": S("bool", _Q["light_tree"]),
         "max_bounces": S("int", 4, 0, 1024),
         "filter_width": S("float", 1.5, 0.01, 10.0),
         "device": S("str", "cpu", choices=("cpu", "gpu")),
@@ -177,6 +193,10 @@ def validate(data: dict[str, Any], base_dir: Path) -> dict[str, dict[str, Any]]:
     """Merge `data` over the defaults and validate it (trainer.schema with SCENE), then the rules
     between keys; raise ValueError naming the dotted key."""
     out = schema.validate(data, SCENE, base_dir)
+    given = data.get("render", {})
+    for key, value in QUALITY[out["render"]["quality"]].items():  # the quality fills what is not set
+        if key not in given:
+            out["render"][key] = value
     cats = out["output"]["categories"]
     for sec in ("rescuers", "civilians"):
         cat = sec[:-1]
@@ -189,10 +209,13 @@ def validate(data: dict[str, Any], base_dir: Path) -> dict[str, dict[str, Any]]:
 
 @dataclass
 class Preset:
-    """A validated preset: `data` is complete (defaults filled in); paths resolve against `base_dir`."""
+    """A validated preset: `data` is complete (defaults filled in); paths resolve against `base_dir`.
+    `given` is the preset as written (before defaults and the quality's values were filled in), so
+    an override such as --quality can be applied the way the file would have been read."""
 
     data: dict[str, dict[str, Any]]
     path: Path | None = None
+    given: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -219,7 +242,7 @@ def preset_from_dict(data: dict[str, Any], path: str | Path | None = None) -> Pr
         full = validate(data, p.parent if p else Path.cwd())
     except ValueError as exc:
         raise PresetError(str(exc), p) from None
-    return Preset(full, p)
+    return Preset(full, p, copy.deepcopy(data))
 
 
 # ---- saving: a tiny TOML writer for exactly the value shapes the schema allows ----

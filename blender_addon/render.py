@@ -4,8 +4,8 @@
     python -m blender_addon.render --scene scenes/default.toml --count 10 --out out/run     (bpy from PyPI)
 
 Options: --seed S (run seed), --start K (first frame index), --shard i/n (contiguous block i of n),
---resolution WxH, --samples N, --device cpu|gpu, --no-annotate. Rerunning the same command
-resumes. Errors are one line (`error: <file>: <problem>`) and exit code 1; finished frames stay.
+--resolution WxH, --samples N, --quality draft|default|final, --device cpu|gpu, --no-annotate.
+Rerunning the same command resumes. Errors are one line (`error: <file>: <problem>`) and exit code 1; finished frames stay.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="i/n: render only contiguous block i of n (0-based)")
     p.add_argument("--resolution", type=_resolution, default=None, help="WxH, overrides the preset")
     p.add_argument("--samples", type=_positive, default=None, help="Cycles samples, overrides the preset")
+    p.add_argument("--quality", choices=("draft", "default", "final"), default=None,
+                   help="sampling preset (samples, adaptive threshold, denoiser), overrides the preset's")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None, help="overrides the preset")
     p.add_argument("--no-annotate", action="store_true", help="skip COCO/VIA/preview (run trainer annotate later)")
     return p
@@ -79,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     from trainer.errors import exit_code
 
     opts = RenderOptions(preset=args.scene, out=args.out, count=args.count, seed=args.seed, start=args.start,
-                         shard=args.shard, resolution=args.resolution, samples=args.samples, device=args.device,
-                         annotate=not args.no_annotate)
+                         shard=args.shard, resolution=args.resolution, samples=args.samples, quality=args.quality,
+                         device=args.device, annotate=not args.no_annotate)
 
     def run() -> int:
         render_dataset(opts)

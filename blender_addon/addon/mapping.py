@@ -18,7 +18,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from blender_addon.preset import SCHEMA
+from blender_addon.preset import QUALITY, SCHEMA
 
 TOGGLES = ("rescuers", "civilians", "debris", "buildings", "weather", "light", "backgrounds")
 CAMERA_MODES = ("preset", "ground", "close", "drone")
@@ -87,3 +87,12 @@ def apply_panel(data: dict[str, Any], *, toggles: dict[str, bool] | None = None,
             raise ValueError(f"unknown render setting {key!r}")
         out["render"][key] = value
     return out
+
+
+def quality_render(quality: str, given: dict[str, Any]) -> dict[str, Any]:
+    """[render] settings for the panel's quality choice: the quality itself and its values for every
+    key the preset file does not set (`given`: the file's [render] table). Samples are left out:
+    the panel's samples field follows the quality unless the user changes it."""
+    if quality not in QUALITY:
+        raise ValueError(f"quality {quality!r} is not one of {', '.join(QUALITY)}")
+    return {"quality": quality, **{k: v for k, v in QUALITY[quality].items() if k != "samples" and k not in given}}

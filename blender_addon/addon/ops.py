@@ -56,6 +56,7 @@ def load_into(s) -> bool:
         return False
     r, o = p["render"], p["output"]
     s.resolution_x, s.resolution_y = r["resolution"]
+    s.quality = r["quality"]  # first: choosing a quality sets the samples field
     s.samples = r["samples"]
     s.device = r["device"]
     s.segmentation = o["segmentation"]
@@ -85,7 +86,8 @@ def panel_preset(s):
         camera_mode=s.camera_mode,
         filters={"segmentation": s.segmentation, "min_pixels": s.min_pixels,
                  "min_visible_fraction": round(s.min_visible_fraction, 6), "min_extent": s.min_extent},
-        render={"resolution": [s.resolution_x, s.resolution_y], "samples": s.samples, "device": s.device})
+        render={"resolution": [s.resolution_x, s.resolution_y], "samples": s.samples, "device": s.device,
+                **mapping.quality_render(s.quality, (base.given or {}).get("render", {}))})
     return path, data
 
 

@@ -15,7 +15,7 @@ from bpy.props import (
 )
 
 from blender_addon.addon import mapping
-from blender_addon.preset import SCHEMA
+from blender_addon.preset import QUALITY, SCHEMA
 
 
 def default_presets_dir() -> str:
@@ -36,6 +36,10 @@ def _preset_changed(self, context):
     from blender_addon.addon import ops
 
     ops.load_into(self)
+
+
+def _quality_changed(self, context):
+    self.samples = QUALITY[self.quality]["samples"]  # the field shows what the quality renders with
 
 
 _R = SCHEMA["render"]
@@ -60,7 +64,13 @@ class RescueSynthSettings(bpy.types.PropertyGroup):
                                description="Frame index shown by Randomize scene and Render preview")
     resolution_x: IntProperty(name="Width", default=_R["resolution"].default[0], min=8, max=16384, subtype="PIXEL")
     resolution_y: IntProperty(name="Height", default=_R["resolution"].default[1], min=8, max=16384, subtype="PIXEL")
-    samples: IntProperty(name="Samples", default=_R["samples"].default, min=1, max=65536)
+    quality: EnumProperty(name="Quality", items=[(q, q.capitalize(), f"{v['samples']} spp, adaptive "
+                                                  f"{v['adaptive_threshold']}, denoise prefilter {v['denoise_prefilter']}")
+                                                 for q, v in QUALITY.items()],
+                          default=_R["quality"].default, update=_quality_changed,
+                          description="Sampling preset (samples, adaptive threshold, denoiser): draft, default, final")
+    samples: IntProperty(name="Samples", default=_R["samples"].default, min=1, max=65536,
+                         description="Cycles samples (choosing a quality sets them; change them to override)")
     device: EnumProperty(name="Device", items=[("cpu", "CPU", ""), ("gpu", "GPU", "CUDA/OptiX/HIP/oneAPI/Metal")],
                          default=_R["device"].default)
 

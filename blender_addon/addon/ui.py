@@ -85,6 +85,7 @@ class RESCUESYNTH_PT_output(_Base, bpy.types.Panel):
         row.prop(s, "resolution_x")
         row.prop(s, "resolution_y")
         row = layout.row(align=True)
+        row.prop(s, "quality", text="")
         row.prop(s, "samples")
         row.prop(s, "device", text="")
         layout.prop(s, "preview_frame")

@@ -33,3 +33,14 @@ def reset_factory() -> None:
     """Start from an empty scene (the default cube, light and camera would leak into renders)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.name = "rescuesynth"
+
+
+KINDS = ("objects", "meshes", "materials", "node_groups", "images", "lights", "cameras", "worlds", "collections")
+
+
+def datablock_counts() -> dict[str, int]:
+    """How many of each kind of datablock exist, and how many have no user left ("orphans"; kept
+    ones such as cached asset meshes carry a fake user): flat over a long run means nothing leaks."""
+    out = {k: len(getattr(bpy.data, k)) for k in KINDS}
+    out["orphans"] = sum(1 for k in KINDS for d in getattr(bpy.data, k) if d.users == 0)
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 import bpy
 import numpy as np
 
-from blender_addon import atomic, geometry
+from blender_addon import atomic, geometry, profiling
 from blender_addon.builders import (buildings, camera, cleanup, debris, distractors, ground, light, passes, people,
                                     scene_copy, weather)
 from blender_addon.builders.objects import generated_collection, world_vertices
@@ -42,7 +42,8 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
     for entry in desc.get("scenery", []):
         scene_copy.build(entry, generated_collection())
     bpy.context.scene.cycles.seed = desc["seed"]
-    bpy.context.view_layer.update()
+    with profiling.stage("depsgraph"):
+        bpy.context.view_layer.update()
     return labelled
 
 
@@ -77,18 +78,40 @@ def render_frame(desc: dict, out: Path, tmp_root: Path, base_dir: Path, asset_ca
     presence means the frame is complete. Returns the description with per-object stats."""
     stem = Path(desc["image"]).stem
     w, h = desc["width"], desc["height"]
-    labelled = build_scene(desc, base_dir, asset_cache)
-    names = [o["name"] for o in desc["objects"]]
-    verts = {n: world_vertices(labelled[n]) for n in names}
-    boxes = [_screen_box(desc["camera"], verts[n], w, h) for n in names]
-    groups = [[names[i] for i in g] for g in passes.group_disjoint(boxes)] if names else []
-    tmp = tmp_root / stem
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    layer_names = passes.setup_layers(groups, tmp, desc["weather"].get("fog"))
+    with profiling.stage("build"):
+        labelled = build_scene(desc, base_dir, asset_cache)
+        names = [o["name"] for o in desc["objects"]]
+        verts = {n: world_vertices(labelled[n]) for n in names}
+        boxes = [_screen_box(desc["camera"], verts[n], w, h) for n in names]
+        groups = [[names[i] for i in g] for g in passes.group_disjoint(boxes)] if names else []
+        tmp = tmp_root / stem
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        layer_names = passes.setup_layers(groups, tmp, desc["weather"].get("fog"))
+    render_and_time()
+    with profiling.stage("extra_layers"):
+        passes.render_unoccluded(layer_names, tmp, _render)
+    with profiling.stage("files"):
+        return _collect(desc, out, tmp, stem, verts, groups, layer_names)
+
+
+def render_and_time() -> None:
+    """bpy.ops.render.render, with the Cycles stages recorded (blender_addon.profiling)."""
+    timeline = profiling.CyclesTimeline()
+    with timeline.attach():
+        _render()
+    for name, (wall, cpu) in timeline.split().items():
+        profiling.add(name, wall, cpu)
+
+
+def _render() -> None:
     with quiet_stdout():
         bpy.ops.render.render(write_still=False)
 
+
+def _collect(desc: dict, out: Path, tmp: Path, stem: str, verts: dict, groups: list, layer_names: list) -> dict:
+    """Masks, pixel counts, image and description into place (the description last)."""
+    w, h = desc["width"], desc["height"]
     index = passes.read_index_exr(passes.output_file(tmp, "index", ".exr"))
     known = {o["index"] for o in desc["objects"]}
     stray = sorted(set(np.unique(index).tolist()) - known - {0})

@@ -130,3 +130,17 @@ def test_package_without_wheels_and_bad_arguments(tmp_path, capsys):
     assert package.main(["--out", str(tmp_path), "--wheel-dir", str(tmp_path / "nothing")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0].startswith("error: --platforms: unknown platform 'amiga-68k'") and "no *.whl" in err[1]
+
+
+def test_panel_quality_choice_fills_what_the_file_leaves_to_the_quality():
+    from blender_addon.preset import QUALITY
+
+    assert mapping.quality_render("final", {}) == {"quality": "final", **{
+        k: v for k, v in QUALITY["final"].items() if k != "samples"}}
+    assert "adaptive_threshold" not in mapping.quality_render("draft", {"adaptive_threshold": 0.3})
+    with pytest.raises(ValueError):
+        mapping.quality_render("ultra", {})
+    p = load_preset(ROOT / "scenes" / "default.toml")
+    data = mapping.apply_panel(p.data, render={"samples": 5, **mapping.quality_render("final", p.given["render"])})
+    r = preset_from_dict(data, p.path)["render"]
+    assert r["quality"] == "final" and r["samples"] == 5 and r["light_tree"] == QUALITY["final"]["light_tree"]

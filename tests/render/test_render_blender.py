@@ -107,6 +107,12 @@ def test_reference_run_layout_masks_and_coco(reference):
     run = json.loads((reference / "run.json").read_text())
     assert run["seed"] == 5 and run["versions"]["blender"].startswith(("4.", "5."))
     assert run["timings"]["rendered"] == 4
+    stages = run["timings"]["stages"]  # where each frame's time went (blender_addon.profiling)
+    assert [r["frame"] for r in stages] == [0, 1, 2, 3]
+    for r in stages:
+        assert {"sample", "build", "depsgraph", "sync", "path_trace", "compositor", "files"} <= set(r["wall"])
+        assert set(r["cpu"]) == set(r["wall"]) and all(v >= 0 for v in r["wall"].values())
+    assert len({r["datablocks"]["orphans"] for r in stages}) == 1  # unused datablocks do not pile up
     coco = coco_by_image(reference)
     seen_any = False
     for i in range(4):

@@ -124,3 +124,35 @@ def test_a_job_validates_its_preset_once(tmp_path, monkeypatch):
     assert len(calls) == 1 and job.preset["render"]["samples"] == 3
     with pytest.raises(PresetError, match="render.samples"):  # the one validation still names the key
         RenderJob(RenderOptions(preset=path, out=tmp_path / "o", count=1, preset_data={"render": {"samples": 0}}))
+
+
+def test_quality_fills_the_sampling_keys_a_preset_does_not_set(tmp_path):
+    from blender_addon.preset import QUALITY
+
+    shipped = load_preset(SCENES / "default.toml")["render"]
+    assert shipped["quality"] == "default"
+    assert {k: shipped[k] for k in QUALITY["default"]} == QUALITY["default"]
+    draft = load_preset(write(tmp_path, '[render]\nquality = "draft"\n'))["render"]
+    assert {k: draft[k] for k in QUALITY["draft"]} == QUALITY["draft"]
+    own = load_preset(write(tmp_path, '[render]\nquality = "final"\nsamples = 3\n', "own.toml"))["render"]
+    assert own["samples"] == 3  # a key set in the file wins over the quality's value
+    assert own["denoise_prefilter"] == QUALITY["final"]["denoise_prefilter"]
+    assert error_of(write(tmp_path, '[render]\nquality = "ultra"\n', "bad.toml")) == (
+        "render.quality: 'ultra' is not one of draft, default, final")
+
+
+def test_quality_override_keeps_what_the_file_sets(tmp_path):
+    """--quality (RenderOptions.quality) re-reads the preset as written: the file's own sampling
+    keys still win, --samples wins over both."""
+    from blender_addon.engine import RenderOptions, _effective_preset
+    from blender_addon.preset import QUALITY
+
+    path = write(tmp_path, "[render]\nadaptive_threshold = 0.2\n")
+    r = _effective_preset(RenderOptions(preset=path, out=tmp_path / "o", count=1, quality="final"))["render"]
+    assert r["quality"] == "final" and r["samples"] == QUALITY["final"]["samples"]
+    assert r["adaptive_threshold"] == 0.2
+    r = _effective_preset(RenderOptions(preset=path, out=tmp_path / "o", count=1, quality="draft", samples=2))["render"]
+    assert r["samples"] == 2 and r["denoise_prefilter"] == QUALITY["draft"]["denoise_prefilter"]
+    night = _effective_preset(RenderOptions(preset=SCENES / "night.toml", out=tmp_path / "o", count=1,
+                                            quality="draft"))["render"]
+    assert night["samples"] == 32  # night.toml sets its own samples
