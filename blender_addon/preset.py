@@ -12,6 +12,7 @@ take the defaults below, so `rain.toml` only states what differs from the defaul
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
