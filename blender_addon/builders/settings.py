@@ -35,6 +35,8 @@ def apply(render: dict, device: str) -> str:
     r.resolution_x, r.resolution_y = render["resolution"]
     r.resolution_percentage = 100
     r.film_transparent = False
+    # Off on purpose (measured, docs/benchmarks.md): on it saved 3.5% CPU per frame at 320x240, inside
+    # run-to-run noise, and changed a later frame's image (a frame then depends on the frames before it).
     r.use_persistent_data = False
     r.use_stamp = False
     for attr in dir(r):  # metadata (dates, render time, host) would make files differ per run
