@@ -393,8 +393,8 @@ def fit(config: TrainConfig, train_path: str | Path, val_path: str | Path, run_d
     """Train, validating and checkpointing every epoch; returns the last epoch's log row (rank 0).
 
     With `real_val` (a few real labelled photos) every validation also scores that set, and best.pt
-    is the checkpoint with the best mask AP there: on synthetic data the synthetic val set's AP keeps
-    rising after real-photo AP has peaked."""
+    is the checkpoint with the best mask AP there: trained on renders, a synthetic val set measures how
+    well the model knows the renderer, not the photos it will run on."""
     from trainer.train import distributed as D
 
     t = setup(config, train_path, val_path, run_dir, resume=resume, trust_checkpoint=trust_checkpoint,
