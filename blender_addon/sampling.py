@@ -20,7 +20,7 @@ from blender_addon.preset import Preset, PresetError
 FORMAT_VERSION = 1
 # Fixed order: appending a generator keeps earlier streams unchanged.
 STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings",
-           "distractors", "setting")
+           "distractors", "setting", "orientation")
 
 
 def frame_stem(frame_index: int) -> str:
@@ -30,6 +30,16 @@ def frame_stem(frame_index: int) -> str:
 def frame_seed(run_seed: int, frame_index: int) -> int:
     """The frame's own seed (also Cycles' sampling seed), a pure function of (run seed, index)."""
     return int(np.random.SeedSequence([run_seed, frame_index]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def frame_size(resolution: list[int], portrait: float, rng: np.random.Generator) -> tuple[int, int]:
+    """The frame's (width, height): the preset's resolution, its sides swapped for a `portrait`
+    share of frames (real photos are a third upright; a detector that never saw an upright frame
+    misses the people in them). The draw comes from its own stream, so other samplers are unmoved."""
+    width, height = resolution
+    if portrait > 0 and rng.random() < portrait:
+        return min(width, height), max(width, height)
+    return width, height
 
 
 def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetLists | None = None) -> dict[str, Any]:
@@ -45,7 +55,7 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetL
         assets = scan_assets(preset)
     ss = np.random.SeedSequence([run_seed, frame_index])
     rngs = {name: np.random.Generator(np.random.PCG64(child)) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)))}
-    width, height = preset["render"]["resolution"]
+    width, height = frame_size(preset["render"]["resolution"], preset["camera"]["portrait"], rngs["orientation"])
     site = Site(spread=preset["rescuers"]["spread"])
     try:
         setting = light.sample_setting(rngs["setting"], preset["light"], assets.backgrounds)

@@ -8,7 +8,9 @@ from blender_addon.builders.objects import link
 from blender_addon.geometry import SENSOR_WIDTH_MM
 
 
-def build(desc: dict) -> bpy.types.Object:
+def build(desc: dict, width: int, height: int) -> bpy.types.Object:
+    """The camera, and the frame's own image size (frames of one run may be landscape or upright)."""
+    bpy.context.scene.render.resolution_x, bpy.context.scene.render.resolution_y = width, height
     cam = bpy.data.cameras.new("camera")
     cam.lens = desc["focal_length"]
     cam.sensor_width = SENSOR_WIDTH_MM

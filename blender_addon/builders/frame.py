@@ -29,7 +29,7 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
         distractors.build(d, desc["weather"])
     light.build(desc["light"], desc["weather"], base_dir)
     weather.build(desc["weather"], desc["camera"])
-    camera.build(desc["camera"])
+    camera.build(desc["camera"], desc["width"], desc["height"])
     labelled = {}
     for person in desc["objects"]:
         col = passes.object_collection(person["name"])

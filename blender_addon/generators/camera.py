@@ -28,17 +28,19 @@ from blender_addon.geometry import (SENSOR_WIDTH_MM, inside_frame, look_at_matri
                                     segment_hits_sphere)
 
 MARGIN_PX = 2.0
+CLOSE_TRIES = 10  # close-up poses tried at the drawn fill before zooming out
 
 
-def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int,
+                zoom_out: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Camera location, aim point and the points that must be in frame for a close-up: the subject
-    spans `fill` of the image height; above ~0.9 only its top part fits, so the aim rises to keep
-    the head inside and the feet go out of frame."""
+    spans `fill` (times `zoom_out`) of the image height; above ~0.9 only its top part fits, so the
+    aim rises to keep the head inside and the feet go out of frame."""
     az = rng.uniform(0, 2 * math.pi)
-    fill = uniform(rng, cfg["close_fill"])
+    fill = uniform(rng, cfg["close_fill"]) * zoom_out
     lo, hi = corners.min(0), corners.max(0)
     size = max(hi[2] - lo[2], float(np.max(hi[:2] - lo[:2])))  # lying people: their length
-    sensor_v = SENSOR_WIDTH_MM * min(w, h) / max(w, h)  # sensor_fit AUTO: width spans the longer side
+    sensor_v = SENSOR_WIDTH_MM * h / max(w, h)  # sensor_fit AUTO: the sensor width spans the longer side
     frame_h = size / fill  # world height the image spans at the subject
     dist = max(frame_h * focal / sensor_v, 0.8 + float(np.max(hi[:2] - lo[:2])) / 2)
     mid = (lo + hi) / 2
@@ -93,9 +95,13 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
     obstacles = [buildings_gen.obstacle(b) for b in buildings] + [distractors_gen.obstacle(v) for v in vehicles]
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
     noise = r5(uniform(rng, cfg["sensor_noise"]))
+    misframed = 0
     for attempt in range(1, cfg["max_tries"] + 1):
         if mode == "close" and target is not None:
-            loc, aim, in_frame = _close_pose(rng, cfg, corners, focal, w, h)
+            # a wide subject may not fit a narrow (upright) frame at the drawn fill: after
+            # CLOSE_TRIES misses, each further try zooms out a little
+            zoom_out = 0.9 ** max(0, misframed - CLOSE_TRIES)
+            loc, aim, in_frame = _close_pose(rng, cfg, corners, focal, w, h, zoom_out)
             sight = aim  # focus and line of sight on the framed part
         else:
             loc, aim = _pose(rng, cfg, mode, center)
@@ -109,6 +115,7 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
         if target is None:
             return cam
         if not inside_frame(cam, in_frame, w, h, MARGIN_PX):
+            misframed += 1
             if mode != "close":
                 focal = max(focal * 0.9, cfg["focal_length"][0])  # widen the view (within range), retry
             continue

@@ -250,3 +250,40 @@ fog_probability = 0.0
         background = photo[mask == 0]
         assert background.std(0).mean() > 12  # a photographic scene, not a flat sky or plane
         assert 25 < photo.mean() < 225
+
+
+def test_upright_frames_render_upright_with_exact_labels(tmp_path):
+    """`camera.portrait = 1`: every frame is rendered with width and height swapped, image and mask
+    agree in size, the close-up subject is large in the upright frame, and COCO records each
+    image's own size (loaded with pycocotools)."""
+    from pycocotools.coco import COCO
+
+    preset = tmp_path / "upright.toml"
+    preset.write_text('[scene]\nname = "upright"\n' + BASE + """
+[camera]
+modes = { close = 1.0 }
+close_fill = [0.8, 0.9]
+portrait = 1.0
+[rescuers]
+count = [1, 1]
+poses = { standing = 1.0 }
+[civilians]
+count = [0, 0]
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+""")
+    out = tmp_path / "out_upright"
+    r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(preset), "--out", str(out),
+                        "--count", "2"], capture_output=True, text=True, env=env(), timeout=300, cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for d, photo, mask in frames(out):
+        assert (d["width"], d["height"]) == (72, 96)
+        assert photo.shape[:2] == mask.shape == (96, 72)
+        target = next(o for o in d["objects"] if o["name"] == d["camera"]["target"])
+        ys, _ = np.nonzero(mask == target["index"])
+        assert ys.max() - ys.min() > 0.6 * 96  # the subject spans most of the upright frame
+    coco = COCO(str(next(out.rglob("coco.json"))))
+    assert {(im["width"], im["height"]) for im in coco.imgs.values()} == {(72, 96)}
+    for ann in coco.anns.values():
+        assert coco.annToMask(ann).shape == (96, 72)

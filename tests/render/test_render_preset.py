@@ -36,7 +36,8 @@ def test_shipped_presets_load_and_differ():
     loaded = {n: load_preset(SCENES / f"{n}.toml") for n in REQUIRED}
     assert loaded["default"].data == defaults() | {
         "scene": loaded["default"]["scene"], "camera": loaded["default"]["camera"],
-        "weather": loaded["default"]["weather"], "light": loaded["default"]["light"]}
+        "weather": loaded["default"]["weather"], "light": loaded["default"]["light"],
+        "civilians": loaded["default"]["civilians"]}
     assert loaded["default"]["light"]["hdris"] and loaded["default"]["light"]["backplate_probability"] > 0
     assert loaded["rain"]["weather"]["conditions"] == {"rain": 1.0}
     assert loaded["snow"]["weather"]["conditions"] == {"snow": 1.0}

@@ -62,9 +62,9 @@ def test_streams_are_independent():
 @pytest.mark.parametrize("name", ["default", "drone", "rubble_day", "night"])
 def test_camera_frames_target_rescuer_and_people_on_ground(name):
     p = load_preset(SCENES / f"{name}.toml")
-    w, h = p["render"]["resolution"]
     for i in range(15):
         d = sample_scene(p, 0, i)
+        w, h = d["width"], d["height"]  # the frame's own size: upright frames swap the preset's sides
         idx = [o["index"] for o in d["objects"]]
         assert idx == list(range(1, len(idx) + 1))
         target = next(o for o in d["objects"] if o["name"] == d["camera"]["target"])

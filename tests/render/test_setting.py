@@ -77,6 +77,33 @@ def test_close_ups_frame_their_subject_at_the_requested_size(fill):
             assert bottom <= h
 
 
+@pytest.mark.parametrize("fill", [0.6, 1.3])
+def test_upright_frames_swap_the_sides_and_close_ups_still_fill_them(fill):
+    p = preset(render={"resolution": [320, 240]}, camera={"modes": {"close": 1.0}, "close_fill": [fill, fill],
+                                                         "portrait": 1.0},
+               rescuers={"poses": {"standing": 1.0}, "count": [1, 3]})
+    for i in range(12):
+        d = sample_scene(p, 3, i)
+        assert (d["width"], d["height"]) == (240, 320)
+        top, bottom, h = _target_extent(d)
+        assert (bottom - top) / h == pytest.approx(fill, rel=0.3), i
+        assert top >= 0 and (bottom > h if fill > 1 else bottom <= h)
+
+
+def test_portrait_share_is_seeded_and_leaves_the_other_draws_alone():
+    base = preset(render={"resolution": [320, 240]}, camera={"modes": {"ground": 1.0, "close": 1.0}})
+    some = preset(render={"resolution": [320, 240]}, camera={"modes": {"ground": 1.0, "close": 1.0},
+                                                            "portrait": 0.35})
+    sizes = [(sample_scene(some, 0, i)["width"], sample_scene(some, 0, i)["height"]) for i in range(60)]
+    assert set(sizes) == {(320, 240), (240, 320)} and 10 <= sizes.count((240, 320)) <= 35
+    assert sizes == [(sample_scene(some, 0, i)["width"], sample_scene(some, 0, i)["height"]) for i in range(60)]
+    for i, size in enumerate(sizes[:20]):  # landscape frames are drawn exactly as without the key
+        a, b = sample_scene(base, 0, i), sample_scene(some, 0, i)
+        assert a["objects"] == b["objects"] and a["light"] == b["light"]
+        if size == (320, 240):
+            assert a == b
+
+
 def test_builtin_hdris_are_checked_by_name():
     assert preset(light={"hdris": []})["light"]["hdris"] == []
     assert preset(light={"hdris": list(BUILTIN_HDRIS)})["light"]["hdris"] == list(BUILTIN_HDRIS)
