@@ -142,7 +142,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "close_fill": S("range_float", [0.5, 1.5], 0.05, 5.0,
                         doc="close-ups: the person's height over the image height (above 1: cut off below)"),
         "portrait": S("float", 0.0, 0.0, 1.0,
-                      doc="share of frames rendered upright (width and height swapped), as phone photos are"),
+                      doc="share of frames rendered upright (the longer side vertical), as phone photos are"),
         "drone_height": S("range_float", [8.0, 40.0], 1.0, 1000.0),
         "drone_pitch": S("range_float", [45.0, 85.0], 5.0, 90.0, doc="degrees below the horizon"),
         "roll": S("range_float", [-3.0, 3.0], -45.0, 45.0, doc="degrees"),

@@ -33,9 +33,9 @@ def frame_seed(run_seed: int, frame_index: int) -> int:
 
 
 def frame_size(resolution: list[int], portrait: float, rng: np.random.Generator) -> tuple[int, int]:
-    """The frame's (width, height): the preset's resolution, its sides swapped for a `portrait`
-    share of frames (real photos are a third upright; a detector that never saw an upright frame
-    misses the people in them). The draw comes from its own stream, so other samplers are unmoved."""
+    """The frame's (width, height): the preset's resolution, upright (longer side vertical) for a
+    `portrait` share of frames (a third of real photos are upright; a detector that never saw an
+    upright frame misses the people in them). Drawn from its own stream: other samplers are unmoved."""
     width, height = resolution
     if portrait > 0 and rng.random() < portrait:
         return min(width, height), max(width, height)
