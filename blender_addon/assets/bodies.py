@@ -59,6 +59,15 @@ def body_files(folder: Path) -> list[Path]:
                   and not p.name.startswith("."))
 
 
+def relative_to_preset(path: Path, base_dir: Path) -> str:
+    """A found asset as the frame JSON records it: posix and relative to the preset's folder, or
+    absolute when the preset names a folder outside it (`base_dir / path` finds it either way)."""
+    try:
+        return path.relative_to(base_dir).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
 def scan(folders: list[str], base_dir: Path) -> list[dict]:
     """Descriptions of every usable body file (sorted, so sampling is deterministic)."""
     out = []
@@ -75,7 +84,7 @@ def scan(folders: list[str], base_dir: Path) -> list[dict]:
                     _CACHE[key] = None
             d = _CACHE[key]
             if d is not None:
-                out.append({**d, "file": p.relative_to(base_dir).as_posix()})
+                out.append({**d, "file": relative_to_preset(p, base_dir)})
     return out
 
 

@@ -3,7 +3,7 @@
 Sampling a frame is pure: it never walks a folder. The engine (or any caller that samples many
 frames) calls `scan_assets(preset)` once and hands the result to every `sample_scene`; the lists
 are sorted, so a frame is the same whichever process samples it. Paths are posix, relative to the
-preset's folder, as recorded in the frame JSON.
+preset's folder (absolute for a folder the preset names outside it), as recorded in the frame JSON.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def asset_files(folders: list[str], base_dir: Path) -> list[str]:
     sorted for determinism. E.g. assets/debris, assets/buildings, assets/vehicles."""
     files: list[str] = []
     for folder in folders:
-        files += sorted(p.relative_to(base_dir).as_posix() for p in (base_dir / folder).rglob("*")
+        files += sorted(bodies.relative_to_preset(p, base_dir) for p in (base_dir / folder).rglob("*")
                         if p.suffix.lower() in ASSET_EXTS and p.is_file())
     return files
 
@@ -63,6 +63,6 @@ def background_files(folders: list[str], base_dir: Path) -> list[str]:
     for folder in folders:
         d = base_dir / folder
         if d.is_dir():
-            out += sorted(p.relative_to(base_dir).as_posix() for p in d.rglob("*")
+            out += sorted(bodies.relative_to_preset(p, base_dir) for p in d.rglob("*")
                           if p.suffix.lower() in BACKGROUND_EXTS and p.is_file())
     return out

@@ -16,6 +16,7 @@ from render_support import ROOT
 from blender_addon.assets.files import scan_assets
 from blender_addon.atomic import encode_png16
 from blender_addon.engine import shard_indices
+from blender_addon.generators import camera as camera_gen
 from blender_addon.generators import people
 from blender_addon.geometry import inside_frame, project
 from blender_addon.preset import load_preset, preset_from_dict
@@ -71,8 +72,10 @@ def test_camera_frames_target_rescuer_and_people_on_ground(name):
         corners = people.bbox_corners(target)
         if d["camera"]["mode"] == "close":  # a close-up of anyone: the head is in frame, maybe not the feet
             assert target["category"] in ("rescuer", "civilian")
-            top = corners[corners[:, 2] >= corners[:, 2].max() - 1e-6]
-            assert inside_frame(d["camera"], top, w, h)
+            lo, hi = corners.min(0), corners.max(0)
+            mid, half = (lo + hi) / 2, np.minimum((hi - lo) / 2, camera_gen.HEAD_HALF_WIDTH)
+            head = np.array([[mid[0] + sx * half[0], mid[1] + sy * half[1], hi[2]] for sx in (-1, 1) for sy in (-1, 1)])
+            assert inside_frame(d["camera"], head, w, h)
         else:
             assert target["category"] == "rescuer"
             assert inside_frame(d["camera"], corners, w, h)
@@ -115,3 +118,16 @@ def test_old_blender_is_refused_with_one_line():
     assert version_problem((4, 2, 0), "4.2.0") is None
     assert version_problem((5, 0, 1), "5.0.1") is None
     assert version_problem((5, 1, 0), "5.1.0") is None
+
+
+def test_asset_folders_outside_the_preset_folder_are_found_by_absolute_path(tmp_path):
+    """A preset saved elsewhere (a scratch copy, a render box's own folder) may name the shipped
+    folders by absolute path: the scan records them absolute, and they resolve from the preset dir."""
+    shipped = (SCENES.parent / "assets" / "rescuers").resolve()
+    p = preset_from_dict({"rescuers": {"body_folders": [str(shipped)]}}, tmp_path / "mine.toml")
+    bodies = scan_assets(p).rescuer_bodies
+    assert bodies and all(Path(b["file"]).is_absolute() for b in bodies)
+    assert all((p.base_dir / b["file"]).is_file() for b in bodies)
+    inside = scan_assets(load_preset(SCENES / "default.toml")).rescuer_bodies
+    assert sorted(Path(b["file"]).name for b in bodies) == sorted(Path(b["file"]).name for b in inside)
+    assert not any(Path(b["file"]).is_absolute() for b in inside)  # inside: relative, as before
