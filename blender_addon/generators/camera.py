@@ -2,8 +2,9 @@
 
 - ground: 5-12 m from a rescuer, who is fully in frame;
 - close: a person framed as photographers do, filling `close_fill` of the image height (above 1
-  the frame cuts them off at the knees or the waist, and the head stays in frame), from eye
-  height: the large, truncated people that real ground photos are full of;
+  the frame cuts them off at the knees, the waist or the chest; the head stays in frame, the
+  arms and shoulders may leave it at the sides), from eye height: the large, truncated people
+  that real ground photos are full of;
 - drone: from above, looking down at `drone_pitch`.
 
 A camera pose is re-sampled (up to camera.max_tries) until the target person's bounding box
@@ -29,6 +30,8 @@ from blender_addon.geometry import (SENSOR_WIDTH_MM, inside_frame, look_at_matri
 
 MARGIN_PX = 2.0
 CLOSE_TRIES = 10  # close-up poses tried at the drawn fill before zooming out
+CLOSE_MIN_GAP = 0.5  # m between a close-up camera and its subject's box, at the least
+HEAD_HALF_WIDTH = 0.15  # m: the part of a cut-off subject's top that must stay in frame
 
 
 def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int,
@@ -42,7 +45,8 @@ def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int,
     size = max(hi[2] - lo[2], float(np.max(hi[:2] - lo[:2])))  # lying people: their length
     sensor_v = SENSOR_WIDTH_MM * h / max(w, h)  # sensor_fit AUTO: the sensor width spans the longer side
     frame_h = size / fill  # world height the image spans at the subject
-    dist = max(frame_h * focal / sensor_v, 0.8 + float(np.max(hi[:2] - lo[:2])) / 2)
+    # no nearer than half a metre from the subject's box (portraits are shot from about a metre)
+    dist = max(frame_h * focal / sensor_v, CLOSE_MIN_GAP + float(np.max(hi[:2] - lo[:2])) / 2)
     mid = (lo + hi) / 2
     loc = mid + np.array([dist * math.cos(az), dist * math.sin(az), 0.0])
     loc[2] = uniform(rng, cfg["ground_height"])
@@ -50,8 +54,14 @@ def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int,
     if fill > 0.9:  # the top of the subject stays in frame with a margin; the rest is cut off
         aim[2] = hi[2] - 0.42 * frame_h
     aim[:2] += rng.uniform(-0.15, 0.15, 2) * frame_h
-    keep = corners[corners[:, 2] >= hi[2] - 0.1 * (hi[2] - lo[2])] if fill > 0.9 else corners
-    return loc, aim, keep
+    if fill <= 0.9:
+        return loc, aim, corners
+    # cut off: only the head must be in frame (the top of the box, narrowed to a head's width),
+    # so arms and shoulders may leave the frame at the sides as they do in portraits
+    half = np.minimum((hi[:2] - lo[:2]) / 2, HEAD_HALF_WIDTH)
+    head = [[mid[0] + sx * half[0], mid[1] + sy * half[1], z] for sx in (-1, 1) for sy in (-1, 1)
+            for z in (hi[2], hi[2] - 0.1 * (hi[2] - lo[2]))]
+    return loc, aim, np.array(head)
 
 
 def _pose(rng, cfg, mode, center) -> tuple[np.ndarray, np.ndarray]:
