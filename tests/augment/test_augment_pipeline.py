@@ -53,7 +53,7 @@ def _expected(name: str, transform, mask: np.ndarray) -> np.ndarray:
         out = m[:, ::-1]
     elif name == "vflip":
         out = m[::-1, :]
-    elif name == "crop":
+    elif name in ("crop", "person_crop"):
         x1, y1, x2, y2 = p["crop_coords"]
         out = cv2.resize(m[y1:y2, x1:x2], (W, H), interpolation=cv2.INTER_NEAREST)
     elif name in ("zoom", "rotate"):
@@ -81,6 +81,37 @@ def test_geometric_transform_moves_each_mask_like_an_independent_nearest_warp(na
         assert np.array_equal(out_masks[k], expected), f"{name} seed {seed}: instance {k} differs"
         moved += int(not np.array_equal(expected, mask))
     assert moved > 0, "the transform changed nothing; the test would prove nothing"
+
+
+def _person(top: int, height: int, left: int = 70, width: int = 16) -> np.ndarray:
+    m = np.zeros((H, W), bool)
+    m[top:top + height, left:left + width] = True
+    return m
+
+
+@pytest.mark.parametrize("fill", [0.5, 0.8, 1.6])
+def test_person_crop_makes_its_subject_fill_the_asked_share_of_the_height(fill: float):
+    image, _ = _scene()
+    tall, small = _person(30, 48), _person(10, 6, left=20, width=4)  # 0.4 and 0.05 of the frame high
+    pipeline = _only("person_crop", fill=[fill, fill], min_height=0.1, max_zoom=5.0)
+    for seed in range(4):
+        out_image, (out_tall, out_small) = pipeline(image, [tall, small], seed=seed)
+        ys = np.flatnonzero(out_tall.any(1))
+        if fill <= 1:  # whole, at the asked height (one source pixel per 1/zoom output rows)
+            assert abs((ys[-1] + 1 - ys[0]) / H - fill) <= 0.05, (seed, ys[0], ys[-1])
+            assert ys[0] > 0 and ys[-1] < H - 1
+        else:  # cut off below, its top (the head) in frame near the top edge
+            assert ys[-1] == H - 1 and 0 < ys[0] <= 0.1 * H, (seed, ys[0])
+        xs = np.flatnonzero(out_tall.any(0))
+        assert 0 < xs[0] and xs[-1] < W - 1  # a narrow subject stays whole across
+        assert not np.array_equal(out_image, image)
+
+
+def test_person_crop_leaves_a_frame_without_a_large_enough_subject_alone():
+    image, _ = _scene()
+    small = _person(10, 6, left=20, width=4)
+    out_image, (out_small,) = _only("person_crop", min_height=0.1)(image, [small], seed=0)
+    assert np.array_equal(out_image, image) and np.array_equal(out_small, small)
 
 
 def test_overlapping_instances_keep_their_own_pixels_through_a_full_preset():

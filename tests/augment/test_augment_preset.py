@@ -42,7 +42,7 @@ def test_defaults_fill_missing_parameters(tmp_path: Path):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ('[transforms.blurr]\np = 0.5\n', "transforms.blurr: unknown transform (known: crop, zoom"),
+    ('[transforms.blurr]\np = 0.5\n', "transforms.blurr: unknown transform (known: person_crop, crop, zoom"),
     ('[transforms.crop]\nscale = [0.5, 1.0]\n', "transforms.crop.p: missing (p = probability in [0, 1])"),
     ('[transforms.crop]\np = 1.5\n', "transforms.crop.p: 1.5 is above the maximum 1"),
     ('[transforms.crop]\np = 0.5\nscale = [1.0, 0.5]\n', "transforms.crop.scale: min 1.0 > max 0.5"),

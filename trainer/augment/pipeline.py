@@ -27,11 +27,13 @@ from trainer.augment.preset import Preset, load_preset
 
 def _builders(A: Any, cv2: Any) -> dict[str, Callable[[dict, tuple[int, int], float], Any]]:
     """Transform name -> factory(params, (height, width), p). Names match preset.TRANSFORMS."""
-    from trainer.augment.effects import Haze
+    from trainer.augment.effects import Haze, PersonCrop
 
     geo = {"interpolation": cv2.INTER_LINEAR, "mask_interpolation": cv2.INTER_NEAREST,
            "border_mode": cv2.BORDER_CONSTANT, "fill": 0, "fill_mask": 0}
     return {
+        "person_crop": lambda q, hw, p: PersonCrop(
+            size=hw, fill=q["fill"], min_height=q["min_height"], max_zoom=q["max_zoom"], p=p),
         "crop": lambda q, hw, p: A.RandomResizedCrop(
             size=hw, scale=q["scale"], ratio=q["ratio"], interpolation=cv2.INTER_LINEAR,
             mask_interpolation=cv2.INTER_NEAREST, p=p),

@@ -44,6 +44,9 @@ P = S("float", None, 0.0, 1.0, doc="p = probability in [0, 1]")
 # `p` (probability) is required for each and is not listed here.
 TRANSFORMS: dict[str, dict[str, Spec]] = {
     # geometry: masks follow pixel-exactly (nearest neighbour); output keeps the input size
+    "person_crop": {"fill": S("range_float", [0.6, 1.6], 0.05, 10.0),   # subject's height over the crop's
+                    "min_height": S("float", 0.1, 0.0, 1.0),             # subjects: at least this of the frame high
+                    "max_zoom": S("float", 3.0, 1.0, 20.0)},             # crop at least 1/max_zoom of the frame
     "crop": {"scale": S("range_float", [0.5, 1.0], 0.01, 1.0),            # kept fraction of the area (zoom in)
              "ratio": S("range_float", [0.75, 1.3333], 0.1, 10.0)},       # aspect ratio of the crop
     "zoom": {"scale": S("range_float", [0.8, 1.25], 0.1, 10.0)},          # <1 zooms out (black border), >1 in
@@ -77,7 +80,7 @@ TRANSFORMS: dict[str, dict[str, Spec]] = {
     "jpeg": {"quality": S("range_int", [50, 95], 1, 100)},
 }
 
-GEOMETRIC = ("crop", "zoom", "rotate", "perspective", "hflip", "vflip")
+GEOMETRIC = ("person_crop", "crop", "zoom", "rotate", "perspective", "hflip", "vflip")
 
 OPTIONS: dict[str, Spec] = {
     "min_area": S("int", 16, 1, 10**9),
