@@ -203,18 +203,41 @@ def gltf_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 # ---- helmets ----
 
-def helmet_geometry(body: dict) -> dict:
-    """Helmet shell placed on the head (body frame): centre, axis (crown direction), radius."""
+# The skull's crown is centred about half a head radius behind `head_center` (measured on the
+# shipped bodies: their crown vertices fit a dome there), so head wear centred on `head_center`
+# let the back of the scalp poke through the shell in close-ups.
+CROWN_BACK = 0.5  # head radii behind head_center, against the face direction
+
+
+def _head_frame(body: dict, lift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(centre, crown axis, face direction, head radius) for head wear `lift` radii up the axis."""
     c = np.asarray(body["head_center"], float)
     axis = np.asarray(body["head_axis"], float)
     axis = axis / max(np.linalg.norm(axis), 1e-9)
     r = float(body["head_radius"])
-    return {"center": [round(float(x), 5) for x in c + axis * 0.18 * r], "axis": [round(float(x), 5) for x in axis],
-            "radius": round(1.18 * r, 5)}
+    face = face_direction(axis)
+    return c + axis * lift * r - face * CROWN_BACK * r, axis, face, r
+
+
+def _rounded(v) -> list[float]:
+    return [round(float(x), 5) for x in v]
+
+
+def helmet_geometry(body: dict) -> dict:
+    """Helmet shell placed on the head (body frame): centre, axis (crown direction), face, radius."""
+    centre, axis, face, r = _head_frame(body, 0.25)
+    return {"center": _rounded(centre), "axis": _rounded(axis), "face": _rounded(face), "radius": round(1.18 * r, 5)}
+
+
+def _wear_frame(axis, face) -> np.ndarray:
+    """Columns: local x, y (back), z (crown) of head wear, in the body frame."""
+    face = np.asarray(face, float)
+    return np.stack([np.cross(-face, axis), -face, np.asarray(axis, float)], axis=1)
 
 
 def helmet_mesh(helmet: dict) -> meshes.Mesh:
-    """A dome (crown to a little below the equator) with a short brim, turned onto the head axis."""
+    """A dome (crown to a little below the equator) with a short brim, turned onto the head axis
+    with its long side front to back (frame JSONs from before `face` was recorded: axis only)."""
     r = helmet["radius"]
     prof = [(0.0, -0.25 * r)]
     prof += [(r * 1.12, -0.28 * r), (r * 1.05, -0.22 * r)]  # brim
@@ -222,6 +245,9 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
     prof.append((0.0, r))
     m = meshes.lathe(prof, 14)
     m.verts[:, 1] *= 1.1  # longer front to back
+    if "face" in helmet:
+        return meshes.Mesh(m.verts @ _wear_frame(helmet["axis"], helmet["face"]).T + np.asarray(helmet["center"], float),
+                           m.tris).with_material(meshes.SLOT_HELMET)
     rot = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), np.asarray(helmet["axis"], float))
     return m.transformed(rot, helmet["center"]).with_material(meshes.SLOT_HELMET)
 
@@ -243,16 +269,12 @@ def face_direction(axis) -> np.ndarray:
 
 def hat_geometry(body: dict, kind: str) -> dict:
     """A hat on the head (body frame): centre and crown axis like a helmet's, the face direction
-    (a cap's visor points along it) and the radius. A beanie sits lower and tighter than a helmet."""
-    c = np.asarray(body["head_center"], float)
-    axis = np.asarray(body["head_axis"], float)
-    axis = axis / max(np.linalg.norm(axis), 1e-9)
-    r = float(body["head_radius"])
-    face = face_direction(axis)
-    lift, size = (0.16, 1.06) if kind == "cap" else (0.1, 1.07)
-    centre = c + axis * lift * r - face * 0.06 * r
-    return {"kind": kind, "center": [round(float(x), 5) for x in centre], "axis": [round(float(x), 5) for x in axis],
-            "face": [round(float(x), 5) for x in face], "radius": round(size * r, 5)}
+    (a cap's visor points along it) and the radius. A beanie sits lower and tighter than a cap,
+    which sits high on the crown."""
+    lift, size = (0.35, 1.16) if kind == "cap" else (0.25, 1.12)
+    centre, axis, face, r = _head_frame(body, lift)
+    return {"kind": kind, "center": _rounded(centre), "axis": _rounded(axis), "face": _rounded(face),
+            "radius": round(size * r, 5)}
 
 
 def hat_mesh(hat: dict) -> meshes.Mesh:
@@ -288,6 +310,5 @@ def hat_mesh(hat: dict) -> meshes.Mesh:
             tris += [(d, c, c + 2 * n), (d, c + 2 * n, d + 2 * n)]  # front rim
         visor = meshes.Mesh(v, np.asarray(tris, np.int64))
         m = meshes.concat([dome, visor])
-    frame = np.stack([np.cross(-np.asarray(hat["face"], float), hat["axis"]), -np.asarray(hat["face"], float),
-                      np.asarray(hat["axis"], float)], axis=1)  # local x, y (back), z (crown) -> body frame
+    frame = _wear_frame(hat["axis"], hat["face"])
     return meshes.Mesh(m.verts @ frame.T + np.asarray(hat["center"], float), m.tris).with_material(meshes.SLOT_HELMET)

@@ -75,15 +75,46 @@ def test_helmet_sits_on_the_head_in_any_head_orientation():
         c = rng.uniform(-1, 1, 3)
         r = rng.uniform(0.08, 0.13)
         body = {"head_center": c.tolist(), "head_axis": axis.tolist(), "head_radius": r}
-        hm = bodies.helmet_mesh(bodies.helmet_geometry(body))
-        rel = hm.verts - c
-        along = rel @ axis
+        geometry = bodies.helmet_geometry(body)
+        hm = bodies.helmet_mesh(geometry)
+        along = (hm.verts - c) @ axis
         # the shell surrounds the crown: its top is beyond the head top, nothing hangs below the ears
         assert along.max() > r * 1.05
         assert along.min() > -0.6 * r
-        assert np.linalg.norm(hm.verts.mean(0) - c) < r  # centred on the head, not beside it
-        side = np.linalg.norm(rel - np.outer(along, axis), axis=1)
+        assert np.linalg.norm(hm.verts.mean(0) - c) < r  # on the head, not beside it
+        rel = hm.verts - np.asarray(geometry["center"])  # no wider than a helmet about its own axis
+        side = np.linalg.norm(rel - np.outer(rel @ axis, axis), axis=1)
         assert side.max() < 1.6 * r
+        back = -np.asarray(geometry["face"])  # its long side runs front to back, in any orientation
+        assert (rel @ back).max() > 1.05 * np.abs(rel @ np.cross(back, axis)).max()
+
+
+def _outside_share(body: dict, verts: np.ndarray, wear: dict, scale=(1.0, 1.1, 1.0)) -> float:
+    """Share of a shipped head's crown vertices (the top of the skull, well above the rim) outside
+    a head-wear dome of `wear`'s radius with the mesh's axis scales, in the wear's own frame."""
+    r = body["head_radius"]
+    head = verts[np.linalg.norm(verts - np.asarray(body["head_center"]), axis=1) < 2 * r]
+    q = (head - np.asarray(wear["center"])) @ bodies._wear_frame(wear["axis"], wear["face"])
+    q = q[q[:, 2] > 0.25 * wear["radius"]]
+    rho = np.linalg.norm(q / np.asarray(scale), axis=1) / wear["radius"]
+    return float((rho > 0.975).mean())  # 0.975: the 14-16-sided shell's faces lie inside its radius
+
+
+def test_helmets_and_hats_cover_the_crown_of_every_shipped_head():
+    """The scalp must not poke through head wear in close-ups (it did: the skull's crown lies
+    about half a head radius behind head_center). Lying bodies are left out (their head frame is
+    rough), as are arms raised over the head (hands are near the crown, not under the shell)."""
+    checked = 0
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        body = json.loads(sidecar.read_text())
+        if body["pose"] in ("lying", "reaching"):
+            continue
+        verts = bodies.read_obj_vertices(sidecar.with_suffix(".obj"))
+        assert _outside_share(body, verts, bodies.helmet_geometry(body)) < 0.03, sidecar.name
+        assert _outside_share(body, verts, bodies.hat_geometry(body, "beanie"), (1.0, 1.08, 1.04)) < 0.2, sidecar.name
+        assert _outside_share(body, verts, bodies.hat_geometry(body, "cap"), (1.0, 1.1, 0.92)) < 0.03, sidecar.name
+        checked += 1
+    assert checked >= 40
 
 
 def test_obj_without_sidecar_is_normalised_and_framed(tmp_path):
