@@ -3,8 +3,8 @@
 - ground: 5-12 m from a rescuer, who is fully in frame;
 - close: a person framed as photographers do, filling `close_fill` of the image height (above 1
   the frame cuts them off at the knees, the waist or the chest; the head stays in frame, the
-  arms and shoulders may leave it at the sides), from eye height: the large, truncated people
-  that real ground photos are full of;
+  arms and shoulders may leave it at the sides), from the front or the side at the subject's
+  eye height: the large, truncated, facing people that real ground photos are full of;
 - drone: from above, looking down at `drone_pitch`.
 
 A camera pose is re-sampled (up to camera.max_tries) until the target person's bounding box
@@ -31,15 +31,21 @@ from blender_addon.geometry import (SENSOR_WIDTH_MM, inside_frame, look_at_matri
 MARGIN_PX = 2.0
 CLOSE_TRIES = 10  # close-up poses tried at the drawn fill before zooming out
 CLOSE_MIN_GAP = 0.5  # m between a close-up camera and its subject's box, at the least
+CLOSE_FRONT_SD = 55.0  # degrees: close-ups face their subject (normal spread about the face; few from behind)
+CLOSE_EYE_OFFSET = (-0.3, 0.2)  # m about an upright subject's eye level that a close-up is shot from
 HEAD_HALF_WIDTH = 0.15  # m: the part of a cut-off subject's top that must stay in frame
 
 
-def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int,
+def _close_pose(rng, cfg, corners: np.ndarray, face_az: float, focal: float, w: int, h: int,
                 zoom_out: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Camera location, aim point and the points that must be in frame for a close-up: the subject
     spans `fill` (times `zoom_out`) of the image height; above ~0.9 only its top part fits, so the
-    aim rises to keep the head inside and the feet go out of frame."""
-    az = rng.uniform(0, 2 * math.pi)
+    aim rises to keep the head inside and the feet go out of frame. Photographers shoot people
+    from the front or the side at their eye level (real photos are full of faces, and a camera
+    far above a near subject foreshortens it), so the camera stands about the subject's face
+    direction `face_az` (radians) and, for an upright subject, near its eye height; a lying
+    subject is shot from camera.ground_height."""
+    az = face_az + math.radians(CLOSE_FRONT_SD) * rng.standard_normal()
     fill = uniform(rng, cfg["close_fill"]) * zoom_out
     lo, hi = corners.min(0), corners.max(0)
     size = max(hi[2] - lo[2], float(np.max(hi[:2] - lo[:2])))  # lying people: their length
@@ -49,7 +55,10 @@ def _close_pose(rng, cfg, corners: np.ndarray, focal: float, w: int, h: int,
     dist = max(frame_h * focal / sensor_v, CLOSE_MIN_GAP + float(np.max(hi[:2] - lo[:2])) / 2)
     mid = (lo + hi) / 2
     loc = mid + np.array([dist * math.cos(az), dist * math.sin(az), 0.0])
-    loc[2] = uniform(rng, cfg["ground_height"])
+    if hi[2] - lo[2] >= float(np.max(hi[:2] - lo[:2])):  # upright: eye height, less a tenth of the height
+        loc[2] = max(0.3, hi[2] - 0.1 * (hi[2] - lo[2]) + rng.uniform(*CLOSE_EYE_OFFSET))
+    else:
+        loc[2] = uniform(rng, cfg["ground_height"])
     aim = mid.copy()
     if fill > 0.9:  # the top of the subject stays in frame with a margin; the rest is cut off
         aim[2] = hi[2] - 0.42 * frame_h
@@ -101,6 +110,8 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
     target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
+    # bodies face -Y at rest, turned by their yaw: the face looks along azimuth yaw - 90 degrees
+    face_az = math.radians(target.get("yaw_deg", 0.0) - 90.0) if target else 0.0
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in debris]
     obstacles = [buildings_gen.obstacle(b) for b in buildings] + [distractors_gen.obstacle(v) for v in vehicles]
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
@@ -111,7 +122,7 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
             # a wide subject may not fit a narrow (upright) frame at the drawn fill: after
             # CLOSE_TRIES misses, each further try zooms out a little
             zoom_out = 0.9 ** max(0, misframed - CLOSE_TRIES)
-            loc, aim, in_frame = _close_pose(rng, cfg, corners, focal, w, h, zoom_out)
+            loc, aim, in_frame = _close_pose(rng, cfg, corners, face_az, focal, w, h, zoom_out)
             sight = aim  # focus and line of sight on the framed part
         else:
             loc, aim = _pose(rng, cfg, mode, center)

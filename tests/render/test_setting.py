@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from blender_addon import geometry
@@ -52,12 +53,17 @@ def test_site_frames_keep_ruins_and_may_show_a_builtin_sky():
 
 
 def _target_extent(d: dict) -> tuple[float, float, float]:
-    """Projected top and bottom (px, y down) of the camera's target, and the image height."""
+    """Projected top and bottom (px, y down) of the camera's target along its box's vertical centre
+    line (what close_fill sizes: a box's near corners loom larger from half a metre), and the image
+    height."""
     target = next(o for o in d["objects"] if o["name"] == d["camera"]["target"])
     corners = people.bbox_corners(target)
-    uv, front = geometry.project(d["camera"], corners, d["width"], d["height"])
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    mid = (lo + hi) / 2
+    column = np.array([[mid[0], mid[1], hi[2]], [mid[0], mid[1], lo[2]]])
+    uv, front = geometry.project(d["camera"], column, d["width"], d["height"])
     assert front.all()
-    return float(uv[:, 1].min()), float(uv[:, 1].max()), float(d["height"])
+    return float(uv[0, 1]), float(uv[1, 1]), float(d["height"])
 
 
 @pytest.mark.parametrize("fill", [0.6, 1.3])
@@ -121,3 +127,24 @@ def test_backplate_sampling_is_deterministic_and_seeded():
     assert a == b and a != c
     assert 0 < sum(x["backplate"] for x in a) < 10
     assert len({x["background"]["file"] for x in a if x["background"]}) > 1
+
+
+def test_close_ups_are_shot_from_the_front_or_side_at_the_subjects_eye_level():
+    """Real photos show people's faces from about their eye level: a close-up camera stands in
+    front of or beside its subject (bodies face -Y turned by their yaw), rarely behind, and for an
+    upright subject within a few decimetres of its eye height."""
+    p = preset(camera={"modes": {"close": 1.0}, "close_fill": [0.7, 3.0]},
+               rescuers={"poses": {"standing": 1.0}, "count": [1, 3]}, civilians={"count": [0, 0]})
+    angles, heights = [], []
+    for i in range(60):
+        d = sample_scene(p, 5, i)
+        target = next(o for o in d["objects"] if o["name"] == d["camera"]["target"])
+        yaw = np.radians(target["yaw_deg"])
+        face = np.array([np.sin(yaw), -np.cos(yaw)])
+        lo, hi = people.bbox_corners(target).min(0), people.bbox_corners(target).max(0)
+        to_cam = np.asarray(d["camera"]["location"][:2]) - (lo[:2] + hi[:2]) / 2
+        angles.append(np.degrees(np.arccos(face @ to_cam / np.linalg.norm(to_cam))))
+        heights.append(d["camera"]["location"][2] - (hi[2] - 0.1 * (hi[2] - lo[2])))
+    angles = np.array(angles)
+    assert np.mean(angles < 90) > 0.8 and np.mean(angles < 30) > 0.25, np.round(angles)
+    assert np.all(np.abs(np.array(heights) - (-0.05)) <= 0.25 + 1e-6), np.round(heights, 2)
