@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from blender_addon import meshes
+from blender_addon.rounding import r5
 
 BODY_EXTS = (".obj", ".glb", ".gltf", ".fbx", ".blend")
 # Clothing regions of bodies made by assets.rescuers: one material group (usemtl) each, which the
@@ -207,26 +208,28 @@ def gltf_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
 # shipped bodies: their crown vertices fit a dome there), so head wear centred on `head_center`
 # let the back of the scalp poke through the shell in close-ups.
 CROWN_BACK = 0.5  # head radii behind head_center, against the face direction
+WEAR_TILT_DEG = {"helmet": 15.0, "cap": 10.0, "beanie": 18.0}  # tipped back: the front rim at the brow
 
 
-def _head_frame(body: dict, lift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(centre, crown axis, face direction, head radius) for head wear `lift` radii up the axis."""
+def _head_frame(body: dict, lift: float, tilt_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(centre, shell axis, shell face direction, head radius) for head wear `lift` radii up the
+    head axis, tipped back by `tilt_deg`: worn helmets and hats ride up at the brow and down at
+    the nape, so the face stays uncovered (level, their front rim fell over the eyes)."""
     c = np.asarray(body["head_center"], float)
-    axis = np.asarray(body["head_axis"], float)
-    axis = axis / max(np.linalg.norm(axis), 1e-9)
+    head_axis = np.asarray(body["head_axis"], float)
+    head_axis = head_axis / max(np.linalg.norm(head_axis), 1e-9)
     r = float(body["head_radius"])
-    face = face_direction(axis)
-    return c + axis * lift * r - face * CROWN_BACK * r, axis, face, r
-
-
-def _rounded(v) -> list[float]:
-    return [round(float(x), 5) for x in v]
+    head_face = face_direction(head_axis)
+    t = math.radians(tilt_deg)
+    axis = math.cos(t) * head_axis - math.sin(t) * head_face  # the crown leans to the back
+    face = math.cos(t) * head_face + math.sin(t) * head_axis  # the front rim rises
+    return c + head_axis * lift * r - head_face * CROWN_BACK * r, axis, face, r
 
 
 def helmet_geometry(body: dict) -> dict:
     """Helmet shell placed on the head (body frame): centre, axis (crown direction), face, radius."""
-    centre, axis, face, r = _head_frame(body, 0.25)
-    return {"center": _rounded(centre), "axis": _rounded(axis), "face": _rounded(face), "radius": round(1.18 * r, 5)}
+    centre, axis, face, r = _head_frame(body, 0.3, WEAR_TILT_DEG["helmet"])
+    return {"center": r5(centre), "axis": r5(axis), "face": r5(face), "radius": round(1.18 * r, 5)}
 
 
 def _wear_frame(axis, face) -> np.ndarray:
@@ -271,9 +274,9 @@ def hat_geometry(body: dict, kind: str) -> dict:
     """A hat on the head (body frame): centre and crown axis like a helmet's, the face direction
     (a cap's visor points along it) and the radius. A beanie sits lower and tighter than a cap,
     which sits high on the crown."""
-    lift, size = (0.35, 1.16) if kind == "cap" else (0.25, 1.12)
-    centre, axis, face, r = _head_frame(body, lift)
-    return {"kind": kind, "center": _rounded(centre), "axis": _rounded(axis), "face": _rounded(face),
+    lift, size = (0.4, 1.16) if kind == "cap" else (0.3, 1.12)
+    centre, axis, face, r = _head_frame(body, lift, WEAR_TILT_DEG[kind])
+    return {"kind": kind, "center": r5(centre), "axis": r5(axis), "face": r5(face),
             "radius": round(size * r, 5)}
 
 

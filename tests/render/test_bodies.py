@@ -117,6 +117,32 @@ def test_helmets_and_hats_cover_the_crown_of_every_shipped_head():
     assert checked >= 40
 
 
+def test_helmets_and_hats_leave_the_eyes_of_every_shipped_head_uncovered():
+    """A worn shell's front rim sits at the brow: level, it fell over the eyes (and a beanie over
+    the nose) in every close-up. Eye level is taken halfway between the chin and the crown of the
+    head mesh, along the head axis; the rim is the wear's vertices out in front of the face."""
+    checked = 0
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        body = json.loads(sidecar.read_text())
+        if body["pose"] in ("lying", "reaching"):
+            continue
+        verts = bodies.read_obj_vertices(sidecar.with_suffix(".obj"))
+        c, r = np.asarray(body["head_center"]), body["head_radius"]
+        axis = np.asarray(body["head_axis"]) / np.linalg.norm(body["head_axis"])
+        face = bodies.face_direction(axis)
+        rel = verts - c
+        head = rel[(np.linalg.norm(rel, axis=1) < 1.6 * r) & (rel @ axis > -1.2 * r)] @ axis
+        eyes = (head.min() + head.max()) / 2
+        for wear in (bodies.helmet_geometry(body), bodies.hat_geometry(body, "beanie"),
+                     bodies.hat_geometry(body, "cap")):
+            mesh = bodies.helmet_mesh(wear) if "kind" not in wear else bodies.hat_mesh(wear)
+            w = mesh.verts - c
+            rim = w[w @ face > 0.6 * r] @ axis
+            assert rim.min() > eyes + 0.05 * r, (sidecar.name, wear.get("kind", "helmet"), rim.min() / r, eyes / r)
+        checked += 1
+    assert checked >= 40
+
+
 def test_obj_without_sidecar_is_normalised_and_framed(tmp_path):
     (tmp_path / "b").mkdir()
     humanoid_obj(tmp_path / "b" / "guy.obj")
