@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from blender_addon.assets.bodies import REGIONS, STRIPE_BANDS, STRIPE_FIELD, read_obj_vertices
+from blender_addon.rounding import r5
 
 POSES = ("standing", "walking", "crouching", "kneeling", "bending", "reaching", "carrying", "sitting", "lying")
 # The default order bodies take their poses in (body i gets POSE_CYCLE[i % 15]): the poses the presets
@@ -361,8 +362,7 @@ def head_info(posed: np.ndarray, head_mask: np.ndarray, axis: np.ndarray) -> dic
     axis = np.asarray(axis, float) / max(np.linalg.norm(axis), 1e-9)
     radius = float(np.percentile(np.linalg.norm(head - center, axis=1), 90))
     top = head[np.argmax((head - center) @ axis)]
-    return {"head_center": [round(float(x), 5) for x in center], "head_axis": [round(float(x), 5) for x in axis],
-            "head_radius": round(radius, 5), "head_top": [round(float(x), 5) for x in top]}
+    return {"head_center": r5(center), "head_axis": r5(axis), "head_radius": r5(radius), "head_top": r5(top)}
 
 
 LANDMARK_BONES = {"shoulder": "upperarm01", "elbow": "lowerarm01", "wrist": "wrist", "hip": "upperleg01",
@@ -402,7 +402,7 @@ def chest_uv(rest: np.ndarray, tris: np.ndarray, uvs: np.ndarray, tri_uv: np.nda
         return [0.5, 0.5]
     v = cand[np.argmin(rest[cand, 1])]
     face, corner = np.argwhere(tris == v)[0]
-    return [round(float(x), 5) for x in uvs[tri_uv[face, corner]]]
+    return r5(uvs[tri_uv[face, corner]])
 
 
 def _num(x: float, digits: int) -> str:
@@ -501,8 +501,7 @@ def generate_bodies(out: Path, count: int, seed: int = 0, poses: tuple[str, ...]
                 "pose_variant": variants[int(joints.get("variant", 0)) % len(variants)],
                 "phenotype": pheno, "person": describe_phenotype(pheno), "joints": joints,
                 "stature": round(stature, 5), "frame": "z_up_faces_-y",
-                "bbox_min": [round(float(x), 5) for x in posed.min(0)],
-                "bbox_max": [round(float(x), 5) for x in posed.max(0)],
+                "bbox_min": r5(posed.min(0)), "bbox_max": r5(posed.max(0)),
                 "regions": list(REGIONS), "stripes": "vertex colour R mask, G rest height fraction, B arm",
                 "stripe_field": STRIPE_FIELD, "landmarks": landmarks(rest, labels, heads), **texture,
                 **head_info(posed, head_mask, head_axis)}

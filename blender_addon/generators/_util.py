@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from blender_addon.rounding import r5
+
+__all__ = ["choice", "disc_point", "integer", "jitter_color", "r5", "uniform"]
+
 
 def uniform(rng: np.random.Generator, rng_pair: list[float]) -> float:
     lo, hi = rng_pair
@@ -24,7 +28,7 @@ def choice(rng: np.random.Generator, probs: dict[str, float]) -> str:
 
 def jitter_color(rng: np.random.Generator, rgb: tuple[float, float, float], amount: float) -> list[float]:
     c = np.clip(np.asarray(rgb) * rng.uniform(1 - amount, 1 + amount, 3), 0.0, 1.0)
-    return [round(float(x), 5) for x in c]
+    return r5(c)
 
 
 def disc_point(rng: np.random.Generator, radius: float) -> tuple[float, float]:
@@ -33,8 +37,3 @@ def disc_point(rng: np.random.Generator, radius: float) -> tuple[float, float]:
     return float(r * np.cos(a)), float(r * np.sin(a))
 
 
-def r5(x) -> list[float] | float:
-    """Round for readable, stable JSON (the builder uses exactly these numbers)."""
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [round(float(v), 5) for v in x]
-    return round(float(x), 5)

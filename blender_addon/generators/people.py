@@ -213,7 +213,7 @@ def lab_to_linear_rgb(L: float, a: float, b: float) -> list[float]:
     d = 6.0 / 29.0
     xyz = np.where(f > d, f ** 3, 3 * d * d * (f - 4.0 / 29.0)) * np.array([0.95047, 1.0, 1.08883])
     m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]])
-    return [round(float(x), 5) for x in np.clip(m @ xyz, 0.0, 1.0)]
+    return r5(np.clip(m @ xyz, 0.0, 1.0))
 
 
 def sample_skin(rng: np.random.Generator, ancestry: dict | None) -> dict:
