@@ -110,8 +110,14 @@ def test_person_crop_makes_its_subject_fill_the_asked_share_of_the_height(fill: 
 def test_person_crop_leaves_a_frame_without_a_large_enough_subject_alone():
     image, _ = _scene()
     small = _person(10, 6, left=20, width=4)
-    out_image, (out_small,) = _only("person_crop", min_height=0.1)(image, [small], seed=0)
+    pipeline = _only("person_crop", min_height=0.1)
+    out_image, (out_small,) = pipeline(image, [small], seed=0)
     assert np.array_equal(out_image, image) and np.array_equal(out_small, small)
+    # and the run record does not list it as applied to this frame (it does once it crops)
+    *_, applied = pipeline.apply_packed(image, pack_masks([small], H, W), 0)
+    assert "person_crop" not in applied
+    *_, applied = pipeline.apply_packed(image, pack_masks([small, _person(30, 48)], H, W), 0)
+    assert applied == ["person_crop"]
 
 
 def test_overlapping_instances_keep_their_own_pixels_through_a_full_preset():

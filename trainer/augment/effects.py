@@ -65,6 +65,7 @@ class PersonCrop(_BaseRandomSizedCrop):
         self.fill = tuple(fill)
         self.min_height = min_height
         self.max_zoom = max_zoom
+        self.left_as_is = False  # the last call found no subject: the run record must not list it
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         from trainer.augment.masks import instance_crops
@@ -74,6 +75,7 @@ class PersonCrop(_BaseRandomSizedCrop):
         boxes = [(x0, y0, x0 + c.shape[1], y0 + c.shape[0])
                  for c, (x0, y0) in filter(None, instance_crops(packed, 8 * packed.shape[2]))
                  if c.shape[0] >= self.min_height * h]
+        self.left_as_is = not boxes
         if not boxes:
             return {"crop_coords": (0, 0, w, h)}
         bx0, by0, bx1, by1 = boxes[int(self.random_generator.integers(len(boxes)))]

@@ -144,10 +144,11 @@ class Pipeline:
 
 
 def _was_applied(transform: Any) -> bool:
-    """albumentations keeps the sampled params of the last call on each transform (empty if skipped)."""
+    """albumentations keeps the sampled params of the last call on each transform (empty if skipped);
+    a transform that ran but found nothing to do says so with `left_as_is` (person_crop)."""
     if hasattr(transform, "transforms"):  # Sequential: applied if any child was
         return any(_was_applied(t) for t in transform.transforms)
-    return bool(getattr(transform, "params", None))
+    return bool(getattr(transform, "params", None)) and not getattr(transform, "left_as_is", False)
 
 
 def build_pipeline(preset: Preset | str | Path) -> Pipeline:
