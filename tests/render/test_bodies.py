@@ -100,16 +100,21 @@ def _outside_share(body: dict, verts: np.ndarray, wear: dict, scale=(1.0, 1.1, 1
     return float((rho > 0.975).mean())  # 0.975: the 14-16-sided shell's faces lie inside its radius
 
 
+def _upright_shipped_heads():
+    """(sidecar, body, vertices) of the shipped bodies whose head frame is exact: lying bodies are
+    left out (their head frame is rough), as are arms raised over the head (hands near the crown)."""
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        body = json.loads(sidecar.read_text())
+        if body["pose"] not in ("lying", "reaching"):
+            yield sidecar, body, bodies.read_obj_vertices(sidecar.with_suffix(".obj"))
+
+
 def test_helmets_and_hats_cover_the_crown_of_every_shipped_head():
     """The scalp must not poke through head wear in close-ups (it did: the skull's crown lies
     about half a head radius behind head_center). Lying bodies are left out (their head frame is
     rough), as are arms raised over the head (hands are near the crown, not under the shell)."""
     checked = 0
-    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
-        body = json.loads(sidecar.read_text())
-        if body["pose"] in ("lying", "reaching"):
-            continue
-        verts = bodies.read_obj_vertices(sidecar.with_suffix(".obj"))
+    for sidecar, body, verts in _upright_shipped_heads():
         assert _outside_share(body, verts, bodies.helmet_geometry(body)) < 0.03, sidecar.name
         assert _outside_share(body, verts, bodies.hat_geometry(body, "beanie"), (1.0, 1.08, 1.04)) < 0.2, sidecar.name
         assert _outside_share(body, verts, bodies.hat_geometry(body, "cap"), (1.0, 1.1, 0.92)) < 0.03, sidecar.name
@@ -122,11 +127,7 @@ def test_helmets_and_hats_leave_the_eyes_of_every_shipped_head_uncovered():
     the nose) in every close-up. Eye level is taken halfway between the chin and the crown of the
     head mesh, along the head axis; the rim is the wear's vertices out in front of the face."""
     checked = 0
-    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
-        body = json.loads(sidecar.read_text())
-        if body["pose"] in ("lying", "reaching"):
-            continue
-        verts = bodies.read_obj_vertices(sidecar.with_suffix(".obj"))
+    for sidecar, body, verts in _upright_shipped_heads():
         c, r = np.asarray(body["head_center"]), body["head_radius"]
         axis = np.asarray(body["head_axis"]) / np.linalg.norm(body["head_axis"])
         face = bodies.face_direction(axis)
