@@ -229,7 +229,7 @@ def _head_frame(body: dict, lift: float, tilt_deg: float) -> tuple[np.ndarray, n
 def helmet_geometry(body: dict) -> dict:
     """Helmet shell placed on the head (body frame): centre, axis (crown direction), face, radius."""
     centre, axis, face, r = _head_frame(body, 0.3, WEAR_TILT_DEG["helmet"])
-    return {"center": r5(centre), "axis": r5(axis), "face": r5(face), "radius": round(1.18 * r, 5)}
+    return {"center": r5(centre), "axis": r5(axis), "face": r5(face), "radius": r5(1.18 * r)}
 
 
 def _wear_frame(axis, face) -> np.ndarray:
@@ -277,7 +277,7 @@ def hat_geometry(body: dict, kind: str) -> dict:
     lift, size = (0.4, 1.16) if kind == "cap" else (0.3, 1.12)
     centre, axis, face, r = _head_frame(body, lift, WEAR_TILT_DEG[kind])
     return {"kind": kind, "center": r5(centre), "axis": r5(axis), "face": r5(face),
-            "radius": round(size * r, 5)}
+            "radius": r5(size * r)}
 
 
 def hat_mesh(hat: dict) -> meshes.Mesh:
