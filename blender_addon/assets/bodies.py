@@ -260,12 +260,21 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
 HAT_KINDS = ("cap", "beanie")
 
 
+# Every shipped body faces -Y at rest (the builders turn it about Z by the person's yaw).
+REST_FACE = (0.0, -1.0, 0.0)
+
+
+def face_azimuth(yaw_deg: float) -> float:
+    """Azimuth (radians, from +X towards +Y) a body turned by `yaw_deg` about Z faces."""
+    return math.atan2(REST_FACE[1], REST_FACE[0]) + math.radians(yaw_deg)
+
+
 def face_direction(axis) -> np.ndarray:
-    """Unit face direction of a head whose crown points along `axis`: bodies face -Y at rest and
-    the head bone's rotation away from Z (neck/spine flexion, lying: all about X) turns it along."""
+    """Unit face direction of a head whose crown points along `axis`: bodies face REST_FACE at rest
+    and the head bone's rotation away from Z (neck/spine flexion, lying: all about X) turns it along."""
     ax = np.asarray(axis, float)
     ax = ax / max(np.linalg.norm(ax), 1e-9)
-    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array([0.0, -1.0, 0.0])
+    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array(REST_FACE)
     face = face - ax * (face @ ax)
     return face / max(np.linalg.norm(face), 1e-9)
 

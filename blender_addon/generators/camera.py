@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from blender_addon.assets import bodies
 from blender_addon.generators import buildings as buildings_gen
 from blender_addon.generators import debris as debris_gen
 from blender_addon.generators import distractors as distractors_gen
@@ -110,8 +111,7 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
     target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
-    # bodies face -Y at rest, turned by their yaw: the face looks along azimuth yaw - 90 degrees
-    face_az = math.radians(target.get("yaw_deg", 0.0) - 90.0) if target else 0.0
+    face_az = bodies.face_azimuth(target.get("yaw_deg", 0.0)) if target else 0.0
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in debris]
     obstacles = [buildings_gen.obstacle(b) for b in buildings] + [distractors_gen.obstacle(v) for v in vehicles]
     fstop = float(rng.choice([2.8, 4.0, 5.6, 8.0, 11.0]))  # depth of field, focused on the target
