@@ -15,6 +15,7 @@ import resource
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -134,9 +135,9 @@ def _prepare_out(out: Path) -> None:
     try:
         for sub in ("images", "masks", "scenes"):
             (out / sub).mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.touch()
-        probe.unlink()
+        # a probe of its own name: shards rendering into one folder at once must not unlink each other's
+        with tempfile.TemporaryFile(dir=out):
+            pass
     except OSError as exc:
         raise UserError(f"output folder is not writable ({exc.strerror})", out) from None
 
