@@ -15,7 +15,6 @@ import resource
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -131,13 +130,12 @@ def check_blender() -> str:
 
 
 def _prepare_out(out: Path) -> None:
-    check_output(out, folder=True)  # the same check as every trainer command (stdlib only: works in Blender)
+    # the same check as every trainer command (stdlib only: works in Blender); it probes writability
+    # with a uniquely named temp file, so shards starting into one folder at once do not collide
+    check_output(out, folder=True)
     try:
         for sub in ("images", "masks", "scenes"):
             (out / sub).mkdir(parents=True, exist_ok=True)
-        # a probe of its own name: shards rendering into one folder at once must not unlink each other's
-        with tempfile.TemporaryFile(dir=out):
-            pass
     except OSError as exc:
         raise UserError(f"output folder is not writable ({exc.strerror})", out) from None
 

@@ -202,6 +202,27 @@ def gltf_bounds(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.min(np.asarray(los, float), 0), np.max(np.asarray(his, float), 0)
 
 
+# ---- facing (shared by head wear and the close-up camera) ----
+
+# Every shipped body faces -Y at rest (the builders turn it about Z by the person's yaw).
+REST_FACE = (0.0, -1.0, 0.0)
+
+
+def face_azimuth(yaw_deg: float) -> float:
+    """Azimuth (radians, from +X towards +Y) a body turned by `yaw_deg` about Z faces."""
+    return math.atan2(REST_FACE[1], REST_FACE[0]) + math.radians(yaw_deg)
+
+
+def face_direction(axis) -> np.ndarray:
+    """Unit face direction of a head whose crown points along `axis`: bodies face REST_FACE at rest
+    and the head bone's rotation away from Z (neck/spine flexion, lying: all about X) turns it along."""
+    ax = np.asarray(axis, float)
+    ax = ax / max(np.linalg.norm(ax), 1e-9)
+    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array(REST_FACE)
+    face = face - ax * (face @ ax)
+    return face / max(np.linalg.norm(face), 1e-9)
+
+
 # ---- helmets ----
 
 # The skull's crown is centred about half a head radius behind `head_center` (measured on the
@@ -258,25 +279,6 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
 # ---- hats (civilians' caps and beanies, rescuers' caps) ----
 
 HAT_KINDS = ("cap", "beanie")
-
-
-# Every shipped body faces -Y at rest (the builders turn it about Z by the person's yaw).
-REST_FACE = (0.0, -1.0, 0.0)
-
-
-def face_azimuth(yaw_deg: float) -> float:
-    """Azimuth (radians, from +X towards +Y) a body turned by `yaw_deg` about Z faces."""
-    return math.atan2(REST_FACE[1], REST_FACE[0]) + math.radians(yaw_deg)
-
-
-def face_direction(axis) -> np.ndarray:
-    """Unit face direction of a head whose crown points along `axis`: bodies face REST_FACE at rest
-    and the head bone's rotation away from Z (neck/spine flexion, lying: all about X) turns it along."""
-    ax = np.asarray(axis, float)
-    ax = ax / max(np.linalg.norm(ax), 1e-9)
-    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array(REST_FACE)
-    face = face - ax * (face @ ax)
-    return face / max(np.linalg.norm(face), 1e-9)
 
 
 def hat_geometry(body: dict, kind: str) -> dict:
