@@ -112,6 +112,10 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "vehicles": S("range_int", [0, 1], 0, 20, doc="fire engines, ambulances, police vans at the site's edge"),
         "vehicle_kinds": S("probs", {"fire_engine": 0.4, "ambulance": 0.3, "ambulance_yellow": 0.1, "police": 0.2},
                            choices=("fire_engine", "ambulance", "ambulance_yellow", "police")),
+        "shapes": S("range_int", [0, 0], 0, 100,
+                    doc="flying distractors: random shapes with random textures in the camera's view"),
+        "shape_fill": S("range_float", [0.05, 0.3], 0.001, 2.0,
+                        doc="a flying shape's longest side over the image's longer side"),
     },
     "debris": {
         "count": S("range_int", [40, 90], 0, 2000),

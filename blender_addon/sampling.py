@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from blender_addon.assets.files import AssetLists, scan_assets
-from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, weather
+from blender_addon.generators import buildings, camera, debris, distractors, ground, light, people, shapes, weather
 from blender_addon.generators.site import Site
 from blender_addon.preset import Preset, PresetError
 
 FORMAT_VERSION = 1
 # Fixed order: appending a generator keeps earlier streams unchanged.
 STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings",
-           "distractors", "setting", "orientation")
+           "distractors", "setting", "orientation", "shapes")
 
 
 def frame_stem(frame_index: int) -> str:
@@ -72,6 +72,8 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetL
         cam = camera.sample(rngs["camera"], preset["camera"], width=width, height=height, objects=objects,
                             debris=debris_list, buildings=building_list, vehicles=vehicles,
                             backplate=setting.backplate)
+        unlabelled = unlabelled + shapes.sample(rngs["shapes"], preset["distractors"], cam, width=width,
+                                                height=height, objects=objects)
     except ValueError as exc:
         raise PresetError(f"frame {frame_index}: {exc}", preset.path) from None
     stem = frame_stem(frame_index)

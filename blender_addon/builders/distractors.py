@@ -1,14 +1,19 @@
 """Dogs and rescue vehicles from generators.distractors's descriptions (geometry:
-generators.distractors.mesh), labelled (own pass index) or scenery."""
+generators.distractors.mesh), labelled (own pass index) or scenery, and the flying shapes of
+generators.shapes (always scenery)."""
 
 from __future__ import annotations
 
 from blender_addon.builders.objects import mesh_object, principled
-from blender_addon.builders.surfaces import weathered
+from blender_addon.builders.surfaces import pattern, weathered
+from blender_addon.generators import shapes
 from blender_addon.generators.distractors import mesh
 
 
 def build(d: dict, weather: dict, collection=None):
+    if d["kind"] == "shape":
+        return mesh_object(d["name"], shapes.mesh(d), [pattern(d["name"], d["texture"])],
+                           smooth=d["shape"] in ("sphere", "capsule"), collection=collection)
     c = d["colors"]
     if d["kind"] == "dog":
         mats = [principled(d["name"] + "_coat", c["coat"], 0.8), principled(d["name"] + "_dark", (0.01, 0.01, 0.01), 0.4),

@@ -25,7 +25,7 @@ def build_scene(desc: dict, base_dir: Path, asset_cache: dict) -> dict[str, bpy.
         debris.build(d, base_dir, asset_cache, desc["weather"])
     for b in desc.get("buildings", []):  # absent in scene files written before buildings existed
         buildings.build(b, desc["weather"])
-    for d in desc.get("distractors", []):  # unlabelled dogs and vehicles
+    for d in desc.get("distractors", []):  # unlabelled dogs and vehicles, flying shapes
         distractors.build(d, desc["weather"])
     light.build(desc["light"], desc["weather"], base_dir)
     weather.build(desc["weather"], desc["camera"])

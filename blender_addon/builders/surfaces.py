@@ -128,6 +128,32 @@ def masonry(name: str, color, weather: dict, *, soot: float = 0.0, brick: bool =
     return mat
 
 
+PATTERN_NODES = {"noise": ("ShaderNodeTexNoise", "Fac"), "voronoi": ("ShaderNodeTexVoronoi", "Distance"),
+                 "checker": ("ShaderNodeTexChecker", "Fac"), "wave": ("ShaderNodeTexWave", "Fac"),
+                 "magic": ("ShaderNodeTexMagic", "Fac"), "brick": ("ShaderNodeTexBrick", "Fac")}
+
+
+def pattern(name: str, texture: dict) -> bpy.types.Material:
+    """A domain-randomization surface (generators.shapes._texture): one procedural pattern in
+    object space, at `scale` cycles per metre, blending two colours; "plain" is the first colour."""
+    mat = new_material(name)
+    nt = mat.node_tree
+    bsdf = nt.nodes["Principled BSDF"]
+    bsdf.inputs["Roughness"].default_value = texture["roughness"]
+    bsdf.inputs["Metallic"].default_value = texture["metallic"]
+    a, b = ((*c[:3], 1.0) for c in texture["colors"])
+    mat.diffuse_color = a
+    if texture["pattern"] not in PATTERN_NODES:
+        bsdf.inputs["Base Color"].default_value = a
+        return mat
+    kind, out = PATTERN_NODES[texture["pattern"]]
+    tex = node(nt, kind, Scale=texture["scale"])
+    coord = nt.nodes.new("ShaderNodeTexCoord")
+    nt.links.new(coord.outputs["Object"], tex.inputs["Vector"])
+    nt.links.new(mix(nt, tex.outputs[out], a, b), bsdf.inputs["Base Color"])
+    return mat
+
+
 def weathered(mat: bpy.types.Material, weather: dict) -> None:
     """Wet (rain) or snow-capped (snow) version of a Principled material (debris, vehicles)."""
     nt = mat.node_tree
