@@ -287,3 +287,35 @@ fog_probability = 0.0
     assert {(im["width"], im["height"]) for im in coco.imgs.values()} == {(72, 96)}
     for ann in coco.anns.values():
         assert coco.annToMask(ann).shape == (96, 72)
+
+
+def test_flying_shapes_occlude_people_but_never_enter_the_mask(tmp_path):
+    """The same two frames with and without flying shapes (their own random stream: everything
+    else is the same scene): the shapes show in the photo, are in no mask, and only ever hide
+    people's pixels (each person's mask with shapes is a subset of its mask without)."""
+    scene = """
+[rescuers]
+count = [2, 3]
+[civilians]
+count = [1, 2]
+[camera]
+modes = { ground = 1.0 }
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+[distractors]
+shapes = [{n}, {n}]
+shape_fill = [0.15, 0.4]
+"""
+    bare, _ = render(tmp_path, "bare", scene.replace("{n}", "0"), "--count", "2")
+    shaped, _ = render(tmp_path, "shaped", scene.replace("{n}", "8"), "--count", "2")
+    hidden = 0
+    for (d0, i0, m0), (d1, i1, m1) in zip(frames(bare), frames(shaped)):
+        kinds = [x for x in d1["distractors"] if x["kind"] == "shape"]
+        assert len(kinds) >= 4 and not [x for x in d0["distractors"] if x["kind"] == "shape"]
+        assert set(np.unique(m1)) - {0} <= {o["index"] for o in d1["objects"]}
+        for o in d1["objects"]:
+            assert not ((m1 == o["index"]) & (m0 != o["index"])).any(), o["name"]
+        hidden += int(((m0 > 0) & (m1 == 0)).sum())
+        assert np.abs(i0 - i1).mean() > 3  # the shapes are in the picture
+    assert hidden > 0  # and they hid some person somewhere
