@@ -157,7 +157,8 @@ def scores(metrics_path: Path) -> dict:
     return {"segm_AP50": m["segm"]["AP50"], "bbox_AP50": m["bbox"]["AP50"], "segm_AP": m["segm"]["AP"],
             "pixel_iou": m["pixel_iou"]["mean"], "pixel_f1": m["pixel_f1"]["mean"], "es": m["es"]["mean"],
             "precision": m["precision"]["mean"], "recall": m["recall"]["mean"], "f1": m["f1"]["mean"],
-            "found": tp, "objects": objects, "false_detections": preds - tp}
+            "found": tp, "objects": objects, "false_detections": preds - tp,
+            **{f"false_{k}": sum(r.get(f"false_{k}", 0) for r in rows) for k in ("duplicate", "on_objects", "background")}}
 
 
 COLUMNS = [("segm_AP50", "mask AP50"), ("bbox_AP50", "box AP50"), ("pixel_iou", "pixel IoU"),
@@ -165,11 +166,12 @@ COLUMNS = [("segm_AP50", "mask AP50"), ("bbox_AP50", "box AP50"), ("pixel_iou", 
 
 
 def table(rows: dict[str, dict]) -> str:
-    head = "| trained on | " + " | ".join(c for _, c in COLUMNS) + " | found | false det. |"
+    head = "| trained on | " + " | ".join(c for _, c in COLUMNS) + " | found | false det. (dup / on people / bg) |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
     for name, s in rows.items():
         cells = [f"{s[k]:.3f}" if isinstance(s.get(k), float) else "-" for k, _ in COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['found']}/{s['objects']} | {s['false_detections']} |")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['found']}/{s['objects']} | {s['false_detections']}"
+                     f" ({s.get('false_duplicate', '-')} / {s.get('false_on_objects', '-')} / {s.get('false_background', '-')}) |")
     return "\n".join(lines)
 
 

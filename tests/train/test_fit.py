@@ -117,6 +117,9 @@ def test_evaluate_agrees_with_pycocotools_and_predict_writes_overlays(runs, shap
         assert m[iou_type]["AP50"] == pytest.approx(max(e.stats[1], 0.0), abs=1e-12)
     for key in ("pixel_iou", "pixel_f1", "es", "precision", "recall", "f1"):
         assert 0.0 <= m[key]["mean"] <= 1.0
+    # every false detection is sorted into exactly one kind
+    per = report["per_image"]
+    assert sum(m["false_detections"].values()) == sum(r["predictions"] - r["tp"] for r in per)
 
     pred_out = tmp_path / "pred"
     image = shapes_dataset / "images" / "img_000.png"

@@ -56,6 +56,26 @@ def test_instance_scores_matching_rules():
     assert (r["f1"], r["all_found"]) == (1.0, True)
 
 
+def test_false_detections_are_sorted_by_what_they_lie_on():
+    """Duplicate of a found object, a fragment of one (or the wrong class on one), or background."""
+    a = np.zeros((40, 40), bool)
+    a[2:22, 2:22] = True
+    top = np.zeros_like(a)
+    top[2:8, 2:22] = True  # a fifth of the object: IoU 0.3, all of it on the object
+    wall = np.zeros_like(a)
+    wall[30:38, 25:38] = True  # nothing labelled there
+    half = np.zeros_like(a)
+    half[14:30, 14:30] = True  # a quarter of it on the object, IoU < 0.5
+    r = instance_scores([_rle(a), _rle(a), _rle(top), _rle(wall), _rle(half)], ["p"] * 5,
+                        [0.9, 0.8, 0.7, 0.6, 0.5], [_rle(a)], ["p"])
+    assert r["tp"] == 1
+    assert (r["false_duplicate"], r["false_on_objects"], r["false_background"]) == (1, 1, 2)
+    r = instance_scores([_rle(a)], ["q"], [0.9], [_rle(a)], ["p"])  # right place, wrong class
+    assert (r["false_duplicate"], r["false_on_objects"], r["false_background"]) == (0, 1, 0)
+    r = instance_scores([_rle(wall)], ["p"], [0.9], [], [])
+    assert r["false_background"] == 1
+
+
 def _predictions_from_truth(dataset) -> list[ImagePrediction]:
     """Image 0: perfect; image 1: first object shifted; image 2: objects + a low-score false positive;
     others: first object only, with decreasing scores."""

@@ -46,5 +46,8 @@ def run(args: argparse.Namespace) -> int:
           f"box AP {f(m['bbox']['AP'])} AP50 {f(m['bbox']['AP50'])} | pixel IoU {f(m['pixel_iou']['mean'])} "
           f"F1 {f(m['pixel_f1']['mean'])} ES {f(m['es']['mean'])} | F1@0.5 {f(m['f1']['mean'])} "
           f"accuracy {f(m['accuracy'])}")
+    fd = m["false_detections"]
+    print(f"false detections: {fd['duplicate']} duplicates, {fd['on_objects']} on labelled objects, "
+          f"{fd['background']} on background")
     print(f"report: {out / 'report.html'}")
     return 0

@@ -131,10 +131,18 @@ def pixel_scores(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float]:
 
 def instance_scores(pred_rles: list[dict], pred_labels: list[int], pred_scores: list[float],
                     gt_rles: list[dict], gt_labels: list[int], iou_threshold: float = 0.5) -> dict[str, float]:
-    """Greedy by score: each prediction takes the best still-free object of its category with IoU >= thr."""
+    """Greedy by score: each prediction takes the best still-free object of its category with IoU >= thr.
+
+    Every false detection is also sorted by what it lies on, to say which lever would remove it
+    (the error kinds of TIDE, Bolya et al. 2020, at the mask level): `false_duplicate`, a second
+    detection of an object already found (same class, IoU >= thr with it); `false_on_objects`, most
+    of its area on labelled objects (a fragment of one, several merged, the wrong class); `false_background`,
+    most of its area on nothing labelled (clutter taken for an object)."""
     order = np.argsort(-np.asarray(pred_scores, dtype=float), kind="stable")
     taken = np.zeros(len(gt_rles), dtype=bool)
+    matched = np.zeros(len(pred_rles), dtype=bool)
     tp = 0
+    ious = np.zeros((len(pred_rles), len(gt_rles)))
     if pred_rles and gt_rles:
         ious = mask_utils.iou([_api(r) for r in pred_rles], [_api(r) for r in gt_rles], [0] * len(gt_rles))
         for i in order:
@@ -142,13 +150,36 @@ def instance_scores(pred_rles: list[dict], pred_labels: list[int], pred_scores: 
                           if not taken[j] and gt_labels[j] == pred_labels[i] and ious[i, j] >= iou_threshold]
             if candidates:
                 taken[max(candidates)[1]] = True
+                matched[i] = True
                 tp += 1
+    kinds = {"false_duplicate": 0, "false_on_objects": 0, "false_background": 0}
+    false = [i for i in range(len(pred_rles)) if not matched[i]]
+    if false:
+        on_objects = _share_on(pred_rles, false, gt_rles)
+        for i, share in zip(false, on_objects):
+            if any(taken[j] and gt_labels[j] == pred_labels[i] and ious[i, j] >= iou_threshold
+                   for j in range(len(gt_rles))):
+                kinds["false_duplicate"] += 1
+            elif share >= 0.5:
+                kinds["false_on_objects"] += 1
+            else:
+                kinds["false_background"] += 1
     n_pred, n_gt = len(pred_rles), len(gt_rles)
     precision = tp / n_pred if n_pred else 1.0
     recall = tp / n_gt if n_gt else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return {"tp": tp, "predictions": n_pred, "objects": n_gt, "precision": precision, "recall": recall,
-            "f1": f1, "all_found": tp == n_gt}
+            "f1": f1, "all_found": tp == n_gt, **kinds}
+
+
+def _share_on(pred_rles: list[dict], which: list[int], gt_rles: list[dict]) -> list[float]:
+    """For the predictions `which`: the share of each one's area that lies on any labelled object."""
+    if not gt_rles:
+        return [0.0] * len(which)
+    union = mask_utils.merge([_api(r) for r in gt_rles])
+    preds = [_api(pred_rles[i]) for i in which]
+    inter = [float(mask_utils.area(mask_utils.merge([p, union], intersect=True))) for p in preds]
+    return [x / max(float(mask_utils.area(p)), 1.0) for x, p in zip(inter, preds)]
 
 
 def _mean_std(values: list[float]) -> dict[str, float | None]:
@@ -201,5 +232,7 @@ def evaluate_predictions(dataset: Dataset, predictions: list[ImagePrediction], m
         "recall": _mean_std([r["recall"] for r in per_image]),
         "f1": _mean_std([r["f1"] for r in per_image]),
         "accuracy": float(np.mean([r["all_found"] for r in per_image])) if per_image else None,
+        "false_detections": {k.removeprefix("false_"): sum(r[k] for r in per_image)
+                             for k in ("false_duplicate", "false_on_objects", "false_background")},
     }
     return Evaluation(metrics, per_image, {"bbox": pr_curves(box_ev), "segm": pr_curves(mask_ev)})

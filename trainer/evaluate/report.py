@@ -75,7 +75,7 @@ def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: 
                                                  "pr_curves": evaluation.pr_curves}, indent=2)
     buf = io.StringIO()
     fields = ["file_name", "pixel_iou", "pixel_f1", "es", "precision", "recall", "f1", "tp", "predictions",
-              "objects", "all_found"]
+              "objects", "all_found", "false_duplicate", "false_on_objects", "false_background"]
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(evaluation.per_image)
@@ -99,8 +99,12 @@ def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: 
                  ("precision @ IoU 0.5", "precision"), ("recall @ IoU 0.5", "recall"), ("F1 @ IoU 0.5", "f1"))]
     pix_rows.append(["accuracy (all objects found)", _fmt(m["accuracy"]), ""])
     pix_head = ["per image", "mean", "std"]
+    fd = m.get("false_detections", {})
+    found = sum(r["tp"] for r in evaluation.per_image)
     intro = (f"{m['images']} images, {m['objects']} objects; per-image metrics use predictions with score >= "
-             f"{m['score_threshold']}.")
+             f"{m['score_threshold']}. Found {found} of {m['objects']} objects; false detections: "
+             f"{fd.get('duplicate', 0)} duplicates of found objects, {fd.get('on_objects', 0)} mostly on "
+             f"labelled objects (fragments, merges), {fd.get('background', 0)} on background.")
     facts = [f"{k}: {v}" for k, v in info.items()]
 
     def md_table(head: list[str], rows: list[list[str]]) -> str:
