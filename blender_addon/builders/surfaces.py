@@ -22,7 +22,7 @@ from __future__ import annotations
 import bpy
 
 from blender_addon.assets.bodies import REGIONS, STRIPE_BANDS
-from blender_addon.builders import garments
+from blender_addon.builders import faces, garments
 from blender_addon.builders.objects import new_material
 
 STRIPE_COLOR = (0.8, 0.82, 0.8)  # reflective bands on jackets and trousers
@@ -232,7 +232,7 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
 def _look(person: dict, region: str, field: bool) -> dict | None:
     """What `_cloth` needs of the person's look for one region slot (see garments.py)."""
     if region == "skin":
-        return {"region": "skin"}
+        return {"region": "skin", "person": person, "face": person.get("face")}
     if region not in ("jacket", "pants"):
         return None
     look = {"region": region, "person": person, "field": field, "wear": person.get("wear"),
@@ -261,6 +261,8 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
     g = b = bare = None
     if look.get("region") == "skin":
         base = garments.skin_tint(nt, base)
+        if look.get("face") and body.get("head_radius"):
+            base = faces.paint(nt, base, body, look["face"])
     elif look.get("field"):
         g, b = garments.field(nt)
         if look.get("pattern"):

@@ -125,9 +125,12 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
                 p["helmet_geometry"] = bodies.helmet_geometry(body)
         # a child stream (spawn does not advance `rng`): the draws above and later people stay
         # exactly what they were before these outfit details existed
-        outfit = sample_outfit(rng.spawn(1)[0], category, helmet, p.get("body"), jacket_name)
+        child = rng.spawn(1)[0]
+        outfit = sample_outfit(child, category, helmet, p.get("body"), jacket_name)
         p["colors"].update(outfit.pop("colors", {}))
         p.update(outfit)
+        if (p.get("body") or {}).get("regions"):  # a face on region bodies (with a skin slot and a known head)
+            p["face"] = sample_face(child.spawn(1)[0], p)  # a stream of its own: the outfit is unchanged
         if p.get("hat"):  # on the body's head (the procedural humanoid has no head description)
             if "body" in p:
                 p["hat"]["geometry"] = bodies.hat_geometry(p["body"], p["hat"]["kind"])
@@ -230,6 +233,29 @@ def sample_skin(rng: np.random.Generator, ancestry: dict | None) -> dict:
     a = float(rng.uniform(7.0, 13.0))
     L = float(np.clip(50.0 + b * math.tan(math.radians(ita)), 25.0, 78.0))
     return {"group": group, "ita": r5(ita), "lab": r5([L, a, b]), "color": lab_to_linear_rgb(L, a, b)}
+
+
+# Faces (builders/faces.py paints them on the skin, in the head's frame): iris colours (linear
+# albedo) and their odds for fair and dark skin groups.
+IRIS = {"dark": (0.02, 0.012, 0.008), "brown": (0.06, 0.03, 0.012), "hazel": (0.09, 0.07, 0.03),
+        "green": (0.06, 0.09, 0.05), "blue": (0.07, 0.1, 0.16), "grey": (0.1, 0.11, 0.12)}
+IRIS_FAIR = {"brown": 0.4, "dark": 0.1, "hazel": 0.15, "green": 0.1, "blue": 0.2, "grey": 0.05}
+IRIS_DARK = {"dark": 0.6, "brown": 0.4}
+
+
+def sample_face(rng: np.random.Generator, person: dict) -> dict:
+    """Eyes (iris colour, spacing, height), brows (colour from the hair, thickness), lip tint and,
+    for some adult men, a beard; positions in head radii about the body's `head_center`."""
+    fair = (person.get("skin") or {}).get("group") in ("very_light", "light", "intermediate")
+    iris = choice(rng, IRIS_FAIR if fair else IRIS_DARK)
+    hair = (person.get("hair") or {}).get("color") or HAIR_COLORS["dark_brown"]
+    who = (person.get("body") or {}).get("person") or {}
+    beard = rng.uniform(0.3, 1.0) if who.get("sex") == "male" and (who.get("age_years") or 30) >= 18 \
+        and rng.uniform() < 0.3 else 0.0
+    return {"iris": jitter_color(rng, IRIS[iris], 0.15), "brow": r5(np.asarray(hair, float) * rng.uniform(0.5, 1.0)),
+            "brow_width": r5(rng.uniform(0.03, 0.055)), "lips": r5(rng.uniform(0.3, 0.8)),
+            "eye_spacing": r5(rng.uniform(0.26, 0.32)), "eye_height": r5(rng.uniform(0.17, 0.27)),
+            "beard": r5(beard)}
 
 
 def sample_hair_color(rng: np.random.Generator, skin_group: str, age: float | None) -> str:

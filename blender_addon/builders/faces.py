@@ -1,0 +1,91 @@
+"""Faces painted on the skin shader: eyes (sclera and iris, in darker sockets), brows, lips and a
+beard for some men (generators.people.sample_face draws them).
+
+The shipped bodies have ~500 vertices on the head and no face texture, so rendered heads were
+blank mannequins; a detector trained on them segmented real people's clothes and missed their
+faces (docs/sim2real.md, E11). Features are drawn in the head's own frame (the body's
+`head_center`, crown axis and face direction, all in object space, in head radii), so they follow
+the head through every pose and scale, as 2D ellipses on the plane across the face, only where the
+surface faces forward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from blender_addon.assets.bodies import face_direction
+from blender_addon.builders.garments import math_node, noise, obj_coord, ramp
+
+MOUTH = (0.0, -0.47, 0.21, 0.05)  # centre across, up; half width, half height (head radii)
+EYE_HALF = (0.13, 0.055)  # the eye opening's half width, half height
+IRIS_RADIUS = 0.05
+SOCKET_HALF = (0.22, 0.13)  # the shadowed hollow round each eye
+SCLERA = (0.5, 0.47, 0.44)  # linear albedo: never paper white
+LIPS = (0.78, 0.5, 0.5)  # multiplies the skin
+
+
+def _blend(nt, fac, color, const, multiply: bool = False):
+    """`color` towards the constant colour `const` by `fac` (MULTIPLY: towards color * const)."""
+    m = nt.nodes.new("ShaderNodeMix")
+    m.data_type = "RGBA"
+    m.blend_type = "MULTIPLY" if multiply else "MIX"
+    nt.links.new(fac, m.inputs["Factor"])
+    nt.links.new(color, m.inputs[6])
+    m.inputs[7].default_value = (*[float(x) for x in const[:3]], 1.0)
+    return m.outputs[2]
+
+
+def _axis_value(nt, vector, direction, scale: float):
+    """dot(vector, direction) * scale: a coordinate in the head frame."""
+    n = nt.nodes.new("ShaderNodeVectorMath")
+    n.operation = "DOT_PRODUCT"
+    nt.links.new(vector, n.inputs[0])
+    n.inputs[1].default_value = [float(x) * scale for x in direction]
+    return n.outputs["Value"]
+
+
+def _ellipse(nt, x, y, x0: float, y0: float, a: float, b: float):
+    """1 inside the ellipse about (x0, y0) with half axes a, b, 0 outside, a soft edge between."""
+    dx = math_node(nt, "MULTIPLY_ADD", x, 1.0 / a)
+    dx.node.inputs[2].default_value = -x0 / a
+    dy = math_node(nt, "MULTIPLY_ADD", y, 1.0 / b)
+    dy.node.inputs[2].default_value = -y0 / b
+    r2 = math_node(nt, "ADD", math_node(nt, "MULTIPLY", dx, dx), math_node(nt, "MULTIPLY", dy, dy))
+    return ramp(nt, r2, 1.0, 0.55)
+
+
+def paint(nt, color, body: dict, face: dict):
+    """The skin colour socket `color` with the face of `face` drawn on the head of `body`."""
+    c = np.asarray(body["head_center"], float)
+    ax = np.asarray(body["head_axis"], float)
+    ax /= max(float(np.linalg.norm(ax)), 1e-9)
+    fwd = face_direction(ax)
+    side = np.cross(fwd, ax)
+    r = float(body["head_radius"])
+    d = nt.nodes.new("ShaderNodeVectorMath")
+    d.operation = "SUBTRACT"
+    nt.links.new(obj_coord(nt), d.inputs[0])
+    d.inputs[1].default_value = [float(x) for x in c]
+    vec = d.outputs["Vector"]
+    u = _axis_value(nt, vec, side, 1.0 / r)
+    v = _axis_value(nt, vec, ax, 1.0 / r)
+    w = _axis_value(nt, vec, fwd, 1.0 / r)
+    front = ramp(nt, w, 0.1, 0.3)  # the front of the head only
+    au = math_node(nt, "ABSOLUTE", u)
+    ex, ey = float(face["eye_spacing"]), float(face["eye_height"])
+
+    def on_face(mask):
+        return math_node(nt, "MULTIPLY", mask, front)
+
+    socket = on_face(_ellipse(nt, au, v, ex, ey, *SOCKET_HALF))
+    color = _blend(nt, math_node(nt, "MULTIPLY", socket, 0.3), color, (0.55, 0.5, 0.48), multiply=True)
+    if face["beard"] > 0:  # jaw and chin below the mouth's corners, patchy
+        patchy = math_node(nt, "MULTIPLY", ramp(nt, v, -0.3, -0.42), noise(nt, obj_coord(nt), 60.0, 2.0))
+        beard = math_node(nt, "MULTIPLY", on_face(patchy), 1.6 * float(face["beard"]), clamp=True)
+        color = _blend(nt, beard, color, face["brow"])
+    lips = on_face(_ellipse(nt, u, v, *MOUTH))
+    color = _blend(nt, math_node(nt, "MULTIPLY", lips, float(face["lips"])), color, LIPS, multiply=True)
+    color = _blend(nt, on_face(_ellipse(nt, au, v, ex, ey, *EYE_HALF)), color, SCLERA)
+    color = _blend(nt, on_face(_ellipse(nt, au, v, ex, ey, IRIS_RADIUS, IRIS_RADIUS)), color, face["iris"])
+    brow = on_face(_ellipse(nt, au, v, ex + 0.02, ey + 0.19, 0.17, float(face["brow_width"])))
+    return _blend(nt, math_node(nt, "MULTIPLY", brow, 0.9), color, face["brow"])
