@@ -319,3 +319,78 @@ shape_fill = [0.15, 0.4]
         hidden += int(((m0 > 0) & (m1 == 0)).sum())
         assert np.abs(i0 - i1).mean() > 3  # the shapes are in the picture
     assert hidden > 0  # and they hid some person somewhere
+
+
+FACE_SCRIPT = """
+import json, math, sys
+from pathlib import Path
+import numpy as np
+from blender_addon.assets.bodies import face_direction
+from blender_addon.builders import cleanup, frame, settings
+from blender_addon.geometry import look_at_matrix, matrix_to_quaternion, project
+from blender_addon.preset import load_preset
+from blender_addon.sampling import sample_scene
+
+preset, out = load_preset(sys.argv[1]), Path(sys.argv[2])
+cleanup.reset_factory()
+settings.apply(preset["render"], "cpu")
+desc = sample_scene(preset, 2, 0)
+p = desc["objects"][0]
+b, f = p["body"], p["face"]
+rot = np.array([[math.cos(math.radians(p["yaw_deg"])), -math.sin(math.radians(p["yaw_deg"])), 0.0],
+                [math.sin(math.radians(p["yaw_deg"])), math.cos(math.radians(p["yaw_deg"])), 0.0], [0, 0, 1.0]])
+world = lambda v: rot @ (p["scale"] * np.asarray(v, float)) + np.asarray(p["location"], float)
+c, ax, r = np.asarray(b["head_center"], float), np.asarray(b["head_axis"], float), b["head_radius"]
+ax /= np.linalg.norm(ax)
+fwd = face_direction(ax)
+side = np.cross(fwd, ax)
+eyes = [world(c + r * (s * f["eye_spacing"] * side + f["eye_height"] * ax + 0.45 * fwd)) for s in (-1, 1)]
+head = world(c + r * 0.45 * fwd)
+cam = head + rot @ fwd * 0.55  # straight in front of the face, half a metre away
+desc["camera"].update(location=cam.tolist(), look_at=head.tolist(), focal_length=50.0, fstop=16.0,
+                      rotation_quaternion=matrix_to_quaternion(look_at_matrix(cam, head)), sensor_noise=0.0)
+desc["camera"]["focus_distance"] = float(np.linalg.norm(head - cam))
+uv, _ = project(desc["camera"], np.array(eyes), desc["width"], desc["height"])
+json.dump(uv.tolist(), open(out / "eyes.json", "w"))
+frame.render_frame(json.loads(json.dumps(desc)), out / "face", out / "face" / ".tmp", Path("."), {})
+del desc["objects"][0]["face"]
+frame.render_frame(desc, out / "blank", out / "blank" / ".tmp", Path("."), {})
+"""
+
+
+def test_faces_paint_eyes_where_the_head_frame_puts_them(tmp_path):
+    """The same frame rendered with a person's face and without it: the mask is identical (paint,
+    not geometry), nothing outside the person changes, and the pixels that change most are at
+    the two eyes projected from the body's head frame."""
+    preset = tmp_path / "face.toml"
+    preset.write_text('[scene]\nname = "face"\n' + BASE.replace("[96, 72]", "[160, 120]").replace("samples = 2", "samples = 4") + f"""
+[rescuers]
+count = [1, 1]
+helmet_probability = 0.0
+poses = {{ standing = 1.0 }}
+body_folders = ["{ROOT / 'assets' / 'rescuers'}"]
+[civilians]
+count = [0, 0]
+[camera]
+portrait = 0.0
+[weather]
+conditions = {{ clear = 1.0 }}
+fog_probability = 0.0
+[light]
+background_folders = []
+hdris = []
+""")
+    r = subprocess.run([sys.executable, "-c", FACE_SCRIPT, str(preset), str(tmp_path)], capture_output=True,
+                       text=True, env=env(), timeout=300, cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (d, with_face, m1), = frames(tmp_path / "face")
+    (_, blank, m0), = frames(tmp_path / "blank")
+    assert np.array_equal(m0, m1) and (m1 > 0).sum() > 0.2 * m1.size  # a close-up; the same mask
+    diff = np.abs(with_face - blank).max(2)
+    assert diff[m1 == 0].max() <= 12  # nothing off the person changes beyond sampling noise
+    assert diff.max() > 20  # the face shows (even in a hat brim's shade)
+    changed = np.argwhere(diff > 0.5 * diff.max())
+    assert len(changed) >= 6
+    for x, y in json.loads((tmp_path / "eyes.json").read_text()):  # each eye: changed pixels on it
+        near = np.hypot(changed[:, 1] + 0.5 - x, changed[:, 0] + 0.5 - y) < 5
+        assert near.sum() >= 2, (x, y)

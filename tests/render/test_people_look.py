@@ -294,3 +294,24 @@ def test_short_sleeves_and_hats_are_geometry_on_real_bodies():
     assert res["n_bare"] > 30 and res["bare_moved"] < 0.004  # bare forearms: (almost) no cloth volume
     assert res["sleeve_moved"] > 0.005  # the sleeve above the cut has it
     assert "hat" in res["names"] and res["n"] > res["n0"]  # the cap is joined into the person's one mesh
+
+
+def test_faces_are_drawn_for_region_bodies_from_their_own_stream(monkeypatch):
+    """Every person on a shipped (region) body gets a face with plausible features, deterministic
+    per seed; the face draws from a stream of its own, so without it every other value of every
+    person is exactly the same."""
+    a = many_people(10, 3)
+    assert a == many_people(10, 3)
+    faced = [o for o in a if "face" in o]
+    assert len(faced) == len([o for o in a if (o.get("body") or {}).get("regions")]) > 20
+    for o in faced:
+        f = o["face"]
+        assert 0.2 < f["eye_spacing"] < 0.35 and 0.1 < f["eye_height"] < 0.3 and 0 <= f["beard"] <= 1
+        assert max(f["iris"]) < 0.25 and len(f["brow"]) == 3
+        if f["beard"]:
+            assert o["body"]["person"]["sex"] == "male"
+    assert len({f["face"]["eye_height"] for f in faced}) == len(faced)  # drawn, not fixed
+    monkeypatch.setattr(people, "sample_face", lambda rng, person: None)
+    b = many_people(10, 3)
+    assert [{k: v for k, v in o.items() if k != "face"} for o in a] == [{k: v for k, v in o.items() if k != "face"}
+                                                                        for o in b]
