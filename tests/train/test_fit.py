@@ -120,6 +120,10 @@ def test_evaluate_agrees_with_pycocotools_and_predict_writes_overlays(runs, shap
     # every false detection is sorted into exactly one kind
     per = report["per_image"]
     assert sum(m["false_detections"].values()) == sum(r["predictions"] - r["tp"] for r in per)
+    for r in per:  # the pixel error split adds up to the pixel IoU it explains
+        hit = r["labelled_px"] - r["missed_px_found"] - r["missed_px_lost"]
+        if r["labelled_px"] + r["false_px"]:
+            assert r["pixel_iou"] == pytest.approx(hit / (r["labelled_px"] + r["false_px"]), abs=1e-9)
 
     pred_out = tmp_path / "pred"
     image = shapes_dataset / "images" / "img_000.png"

@@ -14,7 +14,7 @@ from pycocotools.cocoeval import COCOeval
 
 from trainer.annotation import load_dataset
 from trainer.evaluate.metrics import (ImagePrediction, coco_results, encode_masks, evaluate_predictions,
-                                      instance_scores, pixel_scores)
+                                      instance_scores, pixel_errors, pixel_scores)
 
 
 def test_pixel_scores_hand_computed():
@@ -155,3 +155,15 @@ def test_no_predictions_scores_zero_not_crash(shapes_dataset):
     ev = evaluate_predictions(dataset, empty, dataset.categories)
     assert ev.metrics["segm"]["AP"] == 0.0
     assert ev.metrics["recall"]["mean"] < 1.0
+
+
+def test_pixel_errors_split_missed_pixels_by_found_and_lost_objects():
+    a = np.zeros((40, 40), bool)
+    a[2:22, 2:22] = True  # 400 px, found by a prediction 20 px short of it
+    b = np.zeros((40, 40), bool)
+    b[30:35, 30:40] = True  # 50 px, lost
+    pred = a.copy()
+    pred[2, 2:22] = False
+    pred[25:28, 0:10] = True  # 30 px on nothing
+    out = pixel_errors(pred, [_rle(a), _rle(b)], np.array([True, False]))
+    assert out == {"labelled_px": 450, "missed_px_found": 20, "missed_px_lost": 50, "false_px": 30}

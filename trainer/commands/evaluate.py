@@ -49,5 +49,9 @@ def run(args: argparse.Namespace) -> int:
     fd = m["false_detections"]
     print(f"false detections: {fd['duplicate']} duplicates, {fd['on_objects']} on labelled objects, "
           f"{fd['background']} on background")
+    pe = m["pixel_errors"]
+    if pe["missed_px_found"] is not None:
+        print(f"pixel errors (share of labelled pixels): missed on found objects {pe['missed_px_found']:.3f}, "
+              f"on missed objects {pe['missed_px_lost']:.3f}; false {pe['false_px']:.3f}")
     print(f"report: {out / 'report.html'}")
     return 0

@@ -129,29 +129,36 @@ def pixel_scores(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float]:
     return inter / (p + g - inter), 2 * inter / (p + g)
 
 
-def instance_scores(pred_rles: list[dict], pred_labels: list[int], pred_scores: list[float],
-                    gt_rles: list[dict], gt_labels: list[int], iou_threshold: float = 0.5) -> dict[str, float]:
-    """Greedy by score: each prediction takes the best still-free object of its category with IoU >= thr.
-
-    Every false detection is also sorted by what it lies on, to say which lever would remove it
-    (the error kinds of TIDE, Bolya et al. 2020, at the mask level): `false_duplicate`, a second
-    detection of an object already found (same class, IoU >= thr with it); `false_on_objects`, most
-    of its area on labelled objects (a fragment of one, several merged, the wrong class); `false_background`,
-    most of its area on nothing labelled (clutter taken for an object)."""
+def match(pred_rles: list[dict], pred_labels: list, pred_scores: list[float], gt_rles: list[dict], gt_labels: list,
+          iou_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Greedy by score: each prediction takes the best still-free object of its category with
+    IoU >= thr. Returns (matched predictions, found objects, the prediction x object IoUs)."""
     order = np.argsort(-np.asarray(pred_scores, dtype=float), kind="stable")
     taken = np.zeros(len(gt_rles), dtype=bool)
     matched = np.zeros(len(pred_rles), dtype=bool)
-    tp = 0
     ious = np.zeros((len(pred_rles), len(gt_rles)))
     if pred_rles and gt_rles:
-        ious = mask_utils.iou([_api(r) for r in pred_rles], [_api(r) for r in gt_rles], [0] * len(gt_rles))
+        ious = np.asarray(mask_utils.iou([_api(r) for r in pred_rles], [_api(r) for r in gt_rles], [0] * len(gt_rles)))
         for i in order:
             candidates = [(ious[i, j], j) for j in range(len(gt_rles))
                           if not taken[j] and gt_labels[j] == pred_labels[i] and ious[i, j] >= iou_threshold]
             if candidates:
                 taken[max(candidates)[1]] = True
                 matched[i] = True
-                tp += 1
+    return matched, taken, ious
+
+
+def instance_scores(pred_rles: list[dict], pred_labels: list[int], pred_scores: list[float],
+                    gt_rles: list[dict], gt_labels: list[int], iou_threshold: float = 0.5) -> dict[str, float]:
+    """Precision, recall, F1 of `match` at the threshold.
+
+    Every false detection is also sorted by what it lies on, to say which lever would remove it
+    (the error kinds of TIDE, Bolya et al. 2020, at the mask level): `false_duplicate`, a second
+    detection of an object already found (same class, IoU >= thr with it); `false_on_objects`, most
+    of its area on labelled objects (a fragment of one, several merged, the wrong class); `false_background`,
+    most of its area on nothing labelled (clutter taken for an object)."""
+    matched, taken, ious = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels, iou_threshold)
+    tp = int(matched.sum())
     kinds = {"false_duplicate": 0, "false_on_objects": 0, "false_background": 0}
     false = [i for i in range(len(pred_rles)) if not matched[i]]
     if false:
@@ -172,6 +179,21 @@ def instance_scores(pred_rles: list[dict], pred_labels: list[int], pred_scores: 
             "f1": f1, "all_found": tp == n_gt, **kinds}
 
 
+def pixel_errors(pred_union: np.ndarray, gt_rles: list[dict], found: np.ndarray) -> dict[str, int]:
+    """Where the pixel errors of one image are, in pixels: labelled pixels missed on objects that
+    were found (`missed_px_found`: masks too small, e.g. heads or loose clothes left out), on
+    objects that were not (`missed_px_lost`), and predicted pixels on nothing labelled (`false_px`)."""
+    labelled = np.zeros(pred_union.shape, bool)
+    out = {"labelled_px": 0, "missed_px_found": 0, "missed_px_lost": 0, "false_px": 0}
+    for rle, was_found in zip(gt_rles, found):
+        m = mask_utils.decode(rle).astype(bool) & ~labelled  # touching objects: each pixel once
+        labelled |= m
+        out["missed_px_found" if was_found else "missed_px_lost"] += int((m & ~pred_union).sum())
+    out["labelled_px"] = int(labelled.sum())
+    out["false_px"] = int((pred_union & ~labelled).sum())
+    return out
+
+
 def _share_on(pred_rles: list[dict], which: list[int], gt_rles: list[dict]) -> list[float]:
     """For the predictions `which`: the share of each one's area that lies on any labelled object."""
     if not gt_rles:
@@ -180,6 +202,13 @@ def _share_on(pred_rles: list[dict], which: list[int], gt_rles: list[dict]) -> l
     preds = [_api(pred_rles[i]) for i in which]
     inter = [float(mask_utils.area(mask_utils.merge([p, union], intersect=True))) for p in preds]
     return [x / max(float(mask_utils.area(p)), 1.0) for x, p in zip(inter, preds)]
+
+
+def _pixel_error_shares(per_image: list[dict]) -> dict[str, float | None]:
+    """The pixel errors summed over the images, as shares of all labelled pixels."""
+    total = sum(r["labelled_px"] for r in per_image)
+    return {k: (sum(r[k] for r in per_image) / total if total else None)
+            for k in ("missed_px_found", "missed_px_lost", "false_px")}
 
 
 def _mean_std(values: list[float]) -> dict[str, float | None]:
@@ -216,8 +245,9 @@ def evaluate_predictions(dataset: Dataset, predictions: list[ImagePrediction], m
                       if pred_rles else np.zeros((h, w), bool))
         iou, f1 = pixel_scores(pred_union, gt_union)
         inst = instance_scores(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)
+        found = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)[1]
         per_image.append({"file_name": record.file_name, "pixel_iou": iou, "pixel_f1": f1, "es": (iou + f1) / 2,
-                          **inst})
+                          **inst, **pixel_errors(pred_union, gt_rles, found)})
 
     metrics: dict[str, Any] = {
         "images": len(dataset.images),
@@ -234,5 +264,6 @@ def evaluate_predictions(dataset: Dataset, predictions: list[ImagePrediction], m
         "accuracy": float(np.mean([r["all_found"] for r in per_image])) if per_image else None,
         "false_detections": {k.removeprefix("false_"): sum(r[k] for r in per_image)
                              for k in ("false_duplicate", "false_on_objects", "false_background")},
+        "pixel_errors": _pixel_error_shares(per_image),
     }
     return Evaluation(metrics, per_image, {"bbox": pr_curves(box_ev), "segm": pr_curves(mask_ev)})

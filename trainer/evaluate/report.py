@@ -67,6 +67,14 @@ def _plot_losses(run_dir: Path | None, path: Path) -> bool:
     return True
 
 
+def _pixel_error_line(pe: dict) -> str:
+    if pe.get("missed_px_found") is None:
+        return ""
+    return (f" Of the labelled pixels, {pe['missed_px_found']:.1%} were missed on objects that were found, "
+            f"{pe['missed_px_lost']:.1%} on objects that were not; predicted pixels off every object came to "
+            f"{pe['false_px']:.1%} of them.")
+
+
 def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: Path | None,
                  predictions_grid: np.ndarray | None, info: dict[str, Any]) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +83,8 @@ def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: 
                                                  "pr_curves": evaluation.pr_curves}, indent=2)
     buf = io.StringIO()
     fields = ["file_name", "pixel_iou", "pixel_f1", "es", "precision", "recall", "f1", "tp", "predictions",
-              "objects", "all_found", "false_duplicate", "false_on_objects", "false_background"]
+              "objects", "all_found", "false_duplicate", "false_on_objects", "false_background",
+              "labelled_px", "missed_px_found", "missed_px_lost", "false_px"]
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(evaluation.per_image)
@@ -104,7 +113,8 @@ def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: 
     intro = (f"{m['images']} images, {m['objects']} objects; per-image metrics use predictions with score >= "
              f"{m['score_threshold']}. Found {found} of {m['objects']} objects; false detections: "
              f"{fd.get('duplicate', 0)} duplicates of found objects, {fd.get('on_objects', 0)} mostly on "
-             f"labelled objects (fragments, merges), {fd.get('background', 0)} on background.")
+             f"labelled objects (fragments, merges), {fd.get('background', 0)} on background."
+             + _pixel_error_line(m.get("pixel_errors") or {}))
     facts = [f"{k}: {v}" for k, v in info.items()]
 
     def md_table(head: list[str], rows: list[list[str]]) -> str:
