@@ -70,7 +70,9 @@ def paint(nt, color, body: dict, face: dict):
     u = _axis_value(nt, vec, side, 1.0 / r)
     v = _axis_value(nt, vec, ax, 1.0 / r)
     w = _axis_value(nt, vec, fwd, 1.0 / r)
-    front = ramp(nt, w, 0.1, 0.3)  # the front of the head only
+    # the front of the head only: the face's surface lies 0.3-0.6 radii before the head centre;
+    # a hand raised in front of the face (further out) is left unpainted
+    front = math_node(nt, "MULTIPLY", ramp(nt, w, 0.1, 0.3), ramp(nt, w, 0.95, 0.75))
     au = math_node(nt, "ABSOLUTE", u)
     ex, ey = float(face["eye_spacing"]), float(face["eye_height"])
 
