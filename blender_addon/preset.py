@@ -96,6 +96,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
                           doc="folders of body meshes (.obj/.glb/.gltf/.fbx/.blend); missing or empty = procedural"),
         "body_probability": S("float", 1.0, 0.0, 1.0, doc="share of people using a body mesh when there are any"),
         "dirt": S("range_float", [0.0, 0.6], 0.0, 1.0, doc="mud/dust on clothes"),
+        "long_hair": S("float", 0.0, 0.0, 1.0,
+                       doc="share of helmetless women whose hair hangs below the head (men: a sixth of it)"),
     },
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
@@ -105,6 +107,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "body_folders": S("opt_folders", ["../assets/rescuers"]),
         "body_probability": S("float", 1.0, 0.0, 1.0),
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
+        "long_hair": S("float", 0.0, 0.0, 1.0),
     },
     "distractors": {
         "dogs": S("range_int", [0, 1], 0, 50, doc="search-and-rescue dogs / strays among the people"),

@@ -326,3 +326,39 @@ def hat_mesh(hat: dict) -> meshes.Mesh:
         m = meshes.concat([dome, visor])
     frame = _wear_frame(hat["axis"], hat["face"])
     return meshes.Mesh(m.verts @ frame.T + np.asarray(hat["center"], float), m.tris).with_material(meshes.SLOT_HELMET)
+
+
+# ---- long hair (hangs from the scalp's hair cap down the back and the sides) ----
+
+HAIR_OPEN_DEG = 126.0  # the curtain spans this far either side of straight back: the face stays open
+HAIR_TOP = 0.45  # head radii above head_center where the curtain starts, under the hair cap
+
+
+def long_hair_mesh(body: dict, length: float, volume: float, thickness: float = 0.01) -> meshes.Mesh:
+    """A curtain of hair in the body frame: round the back and the sides of the head (the skull's
+    sphere, centred a third of a radius behind `head_center`, plus the hair's thickness and
+    `volume`), then hanging straight along the head axis down to `length` head radii below
+    `head_center` (about 0.8 is the chin, 2 the shoulders). One sheet of triangles: the renderer
+    shows both sides."""
+    c = np.asarray(body["head_center"], float)
+    ax = np.asarray(body["head_axis"], float)
+    ax = ax / max(np.linalg.norm(ax), 1e-9)
+    face = face_direction(ax)
+    side = np.cross(face, ax)
+    r = float(body["head_radius"])
+    skull = 1.12 * r + thickness
+    centre = c - face * (r / 3)
+    n = 19
+    ts = np.linspace(HAIR_TOP, -length, max(int(round((HAIR_TOP + length) / 0.15)), 3)) * r
+    verts = []
+    for t in ts:
+        rad = volume * (math.sqrt(max(skull ** 2 - t ** 2, (0.8 * skull) ** 2)) if t > 0 else skull)
+        # below the jaw the hair falls behind the shoulders onto the upper back
+        below = float(np.clip((-t / r - 0.9) / 1.2, 0.0, 1.0))
+        rad += 0.45 * r * below
+        open_deg = HAIR_OPEN_DEG - 40.0 * below
+        for p in np.radians(np.linspace(-open_deg, open_deg, n)):
+            verts.append(centre + ax * t + rad * (math.cos(p) * -face + math.sin(p) * side))
+    tris = [t for i in range(len(ts) - 1) for j in range(n - 1)
+            for t in ((i * n + j, (i + 1) * n + j, (i + 1) * n + j + 1), (i * n + j, (i + 1) * n + j + 1, i * n + j + 1))]
+    return meshes.Mesh(np.asarray(verts, float), np.asarray(tris, np.int64))

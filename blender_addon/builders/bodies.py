@@ -24,7 +24,7 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.assets.bodies import AssetWarning, hat_mesh, helmet_mesh
+from blender_addon.assets.bodies import AssetWarning, hat_mesh, helmet_mesh, long_hair_mesh
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -143,6 +143,10 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
         if person.get("hair") and not person.get("helmet_geometry"):
             if _add_hair(me, slots, person):
                 slots.append("hair")
+                if person["hair"].get("length"):  # hanging below the cap, in the hair's material
+                    h = long_hair_mesh(person["body"], person["hair"]["length"], person["hair"]["volume"],
+                                       person["hair"]["thickness"] / (float(person.get("scale", 1.0)) or 1.0))
+                    _join_part(me, h, slot=slots.index("hair"))
         if person.get("backpack") and person.get("pose") != "lying":
             if _join_backpack(me, slots, person):
                 slots.append("backpack")
@@ -363,10 +367,10 @@ def _join_helmet(me: bpy.types.Mesh, helmet: dict) -> None:
     _join_part(me, helmet_mesh(helmet))
 
 
-def _join_part(me: bpy.types.Mesh, h: meshes.Mesh) -> None:
-    """Append a part's triangles (helmet, hat) to the body mesh in a new last slot (bmesh keeps
-    face order; slots are restored explicitly because bmesh round trips do not keep
-    material_index in every Blender)."""
+def _join_part(me: bpy.types.Mesh, h: meshes.Mesh, slot: int | None = None) -> None:
+    """Append a part's triangles (helmet, hat, long hair) to the body mesh in material `slot`
+    (default: a new last slot; bmesh keeps face order; slots are restored explicitly because
+    bmesh round trips do not keep material_index in every Blender)."""
     slots = _polygon_slots(me)
     bm = bmesh.new()
     bm.from_mesh(me)
@@ -380,7 +384,8 @@ def _join_part(me: bpy.types.Mesh, h: meshes.Mesh) -> None:
             pass
     bm.to_mesh(me)
     bm.free()
-    me.polygons.foreach_set("material_index", np.concatenate([slots, np.full(added, len(me.materials), np.int32)]))
+    me.polygons.foreach_set("material_index", np.concatenate(
+        [slots, np.full(added, len(me.materials) if slot is None else slot, np.int32)]))
 
 
 def srgb_encode(x: np.ndarray) -> np.ndarray:

@@ -1,12 +1,14 @@
 """Content on real (tiny) renders: body meshes render whole (no holes) and dressed, a broken
-body file is skipped with a warning naming it, fog never changes the labels, and exposure keeps
-day, snow and night frames between black and blown out. Skipped without bpy."""
+body file is skipped with a warning naming it, fog never changes the labels, exposure keeps
+day, snow and night frames between black and blown out, flying shapes and faces never change a
+person's own mask and long hair joins it. Skipped without bpy."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,9 @@ from PIL import Image
 from render_support import ROOT, blender_marks, env
 from scipy import ndimage
 from test_bodies import humanoid_obj
+
+from blender_addon.preset import preset_from_dict
+from blender_addon.sampling import sample_scene
 
 pytestmark = blender_marks()
 
@@ -394,3 +399,34 @@ hdris = []
     for x, y in json.loads((tmp_path / "eyes.json").read_text()):  # each eye: changed pixels on it
         near = np.hypot(changed[:, 1] + 0.5 - x, changed[:, 0] + 0.5 - y) < 5
         assert near.sum() >= 2, (x, y)
+
+
+def test_long_hair_is_part_of_the_persons_mask(tmp_path):
+    """The same close-up of one woman with and without long hair: hair is the person's own
+    geometry, so her mask with it holds every pixel of her mask without it and more."""
+    scene = f"""
+[rescuers]
+count = [0, 0]
+[civilians]
+count = [1, 1]
+poses = {{ standing = 1.0 }}
+long_hair = {{share}}
+body_folders = ["{ROOT / 'assets' / 'rescuers'}"]
+[camera]
+modes = {{ close = 1.0 }}
+close_fill = [1.2, 1.6]
+portrait = 0.0
+[weather]
+conditions = {{ clear = 1.0 }}
+fog_probability = 0.0
+"""
+    data = tomllib.loads(BASE + scene.replace("{share}", "1.0"))
+    preset = preset_from_dict(data, tmp_path / "x.toml")
+    seed = next(s for s in range(200) if (sample_scene(preset, s, 0)["objects"][0].get("hair") or {}).get("length"))
+    short, _ = render(tmp_path, "short", scene.replace("{share}", "0.0"), "--count", "1", "--seed", str(seed))
+    long, _ = render(tmp_path, "long", scene.replace("{share}", "1.0"), "--count", "1", "--seed", str(seed))
+    (d0, _, m0), = frames(short)
+    (d1, _, m1), = frames(long)
+    assert d1["objects"][0]["hair"]["length"] and "length" not in d0["objects"][0]["hair"]
+    assert not ((m0 > 0) & (m1 == 0)).any()
+    assert (m1 > 0).sum() > (m0 > 0).sum() + 10

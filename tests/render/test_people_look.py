@@ -315,3 +315,33 @@ def test_faces_are_drawn_for_region_bodies_from_their_own_stream(monkeypatch):
     b = many_people(10, 3)
     assert [{k: v for k, v in o.items() if k != "face"} for o in a] == [{k: v for k, v in o.items() if k != "face"}
                                                                         for o in b]
+
+
+def test_long_hair_hangs_behind_the_face_for_the_share_asked():
+    """`long_hair`: off by default (no person changes); at 0.6 about that share of women with hair
+    get it and far fewer men, drawn after the face (faces unchanged); the curtain stays clear of
+    the face and hangs down to the drawn length."""
+    assert all("length" not in (o.get("hair") or {}) for o in many_people(10, 3))
+    p = preset_from_dict({"rescuers": {"count": [2, 3], "long_hair": 0.6, "helmet_probability": 0.0},
+                          "civilians": {"count": [2, 3], "long_hair": 0.6}}, ROOT / "scenes" / "x.toml")
+    base = preset_from_dict({"rescuers": {"count": [2, 3], "helmet_probability": 0.0},
+                             "civilians": {"count": [2, 3]}}, ROOT / "scenes" / "x.toml")
+    a = [o for k in range(30) for o in sample_scene(p, 4, k)["objects"]]
+    b = [o for k in range(30) for o in sample_scene(base, 4, k)["objects"]]
+    assert [o.get("face") for o in a] == [o.get("face") for o in b]
+    haired = [o for o in a if o.get("hair") and o.get("face")]
+    share = {sex: np.mean([bool(o["hair"].get("length")) for o in haired if o["body"]["person"]["sex"] == sex])
+             for sex in ("female", "male")}
+    assert 0.4 < share["female"] < 0.8 and share["male"] < 0.3
+    for o in haired:
+        if not o["hair"].get("length"):
+            continue
+        m = bodies.long_hair_mesh(o["body"], o["hair"]["length"], o["hair"]["volume"])
+        c, r = np.asarray(o["body"]["head_center"]), o["body"]["head_radius"]
+        ax = np.asarray(o["body"]["head_axis"]) / np.linalg.norm(o["body"]["head_axis"])
+        fwd = bodies.face_direction(ax)
+        d = m.verts - c
+        up, ahead, across = d @ ax / r, d @ fwd / r, d @ np.cross(fwd, ax) / r
+        on_face = (ahead > 0.2) & (np.abs(across) < 0.5) & (up > -0.8) & (up < 0.6)
+        assert not on_face.any()
+        assert up.min() == pytest.approx(-o["hair"]["length"], abs=1e-6)
