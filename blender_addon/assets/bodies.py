@@ -223,6 +223,14 @@ def face_direction(axis) -> np.ndarray:
     return face / max(np.linalg.norm(face), 1e-9)
 
 
+def head_frame(body: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(head centre, unit crown axis, unit face direction, head radius) of a body description, in
+    the body frame: what head wear, hair, faces and the backpack are placed by."""
+    ax = np.asarray(body["head_axis"], float)
+    ax = ax / max(np.linalg.norm(ax), 1e-9)
+    return np.asarray(body["head_center"], float), ax, face_direction(ax), float(body["head_radius"])
+
+
 # ---- helmets ----
 
 # The skull's crown is centred about half a head radius behind `head_center` (measured on the
@@ -236,11 +244,7 @@ def _head_frame(body: dict, lift: float, tilt_deg: float) -> tuple[np.ndarray, n
     """(centre, shell axis, shell face direction, head radius) for head wear `lift` radii up the
     head axis, tipped back by `tilt_deg`: worn helmets and hats ride up at the brow and down at
     the nape, so the face stays uncovered (level, their front rim fell over the eyes)."""
-    c = np.asarray(body["head_center"], float)
-    head_axis = np.asarray(body["head_axis"], float)
-    head_axis = head_axis / max(np.linalg.norm(head_axis), 1e-9)
-    r = float(body["head_radius"])
-    head_face = face_direction(head_axis)
+    c, head_axis, head_face, r = head_frame(body)
     t = math.radians(tilt_deg)
     axis = math.cos(t) * head_axis - math.sin(t) * head_face  # the crown leans to the back
     face = math.cos(t) * head_face + math.sin(t) * head_axis  # the front rim rises
@@ -340,12 +344,8 @@ def long_hair_mesh(body: dict, length: float, volume: float, thickness: float = 
     `volume`), then hanging straight along the head axis down to `length` head radii below
     `head_center` (about 0.8 is the chin, 2 the shoulders). One sheet of triangles: the renderer
     shows both sides."""
-    c = np.asarray(body["head_center"], float)
-    ax = np.asarray(body["head_axis"], float)
-    ax = ax / max(np.linalg.norm(ax), 1e-9)
-    face = face_direction(ax)
+    c, ax, face, r = head_frame(body)
     side = np.cross(face, ax)
-    r = float(body["head_radius"])
     skull = 1.12 * r + thickness
     centre = c - face * (r / 3)
     n = 19

@@ -24,7 +24,7 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.assets.bodies import AssetWarning, hat_mesh, helmet_mesh, long_hair_mesh
+from blender_addon.assets.bodies import AssetWarning, hat_mesh, head_frame, helmet_mesh, long_hair_mesh
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -203,19 +203,6 @@ def _vertex_max(n: int, loop_vert: np.ndarray, loop_value: np.ndarray) -> np.nda
     return out
 
 
-def _head_frame(person: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Head centre, crown axis, face direction and radius in the body frame. Bodies face -Y;
-    the head bone's rotation away from Z (neck/spine flexion, lying on the back or front: all
-    about X) turns that forward direction with it."""
-    b = person["body"]
-    c = np.asarray(b["head_center"], float)
-    ax = np.asarray(b["head_axis"], float)
-    ax /= max(np.linalg.norm(ax), 1e-9)
-    face = meshes.rotation_between(np.array([0.0, 0.0, 1.0]), ax) @ np.array([0.0, -1.0, 0.0])
-    face -= ax * (face @ ax)
-    return c, ax, face / max(np.linalg.norm(face), 1e-9), float(b["head_radius"])
-
-
 def _thicken(me: bpy.types.Mesh, slots: list[str], person: dict) -> None:
     """Cloth volume: every vertex of a cloth region moves out along its normal by that region's
     thickness (a vertex shared by two regions takes the thicker, so the skin ring next to a sleeve
@@ -295,7 +282,7 @@ def _add_hair(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
     """A hair cap: skin faces of the scalp (above a hairline that runs from the forehead over the
     ears to the nape) move to a new 'hair' slot and their vertices out by the hair thickness."""
     skin = slots.index("skin")
-    c, ax, face, r = _head_frame(person)
+    c, ax, face, r = head_frame(person["body"])
     co, nor, loop_vert, loop_poly = _mesh_arrays(me)
     poly_slot = _polygon_slots(me)
     n_poly = len(poly_slot)
@@ -323,7 +310,7 @@ def _join_backpack(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
     """A rounded box on the upper back, under the shoulders, resting on the (thickened) jacket."""
     if "jacket" not in slots:
         return False
-    _, ax, face, r = _head_frame(person)
+    _, ax, face, r = head_frame(person["body"])
     c = np.asarray(person["body"]["head_center"], float)
     side = np.cross(ax, face)
     s = float(person.get("scale", 1.0)) or 1.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blender_addon.assets.bodies import face_direction
+from blender_addon.assets.bodies import head_frame
 from blender_addon.builders.garments import math_node, noise, obj_coord, ramp
 
 MOUTH = (0.0, -0.47, 0.21, 0.05)  # centre across, up; half width, half height (head radii)
@@ -56,12 +56,8 @@ def _ellipse(nt, x, y, x0: float, y0: float, a: float, b: float):
 
 def paint(nt, color, body: dict, face: dict):
     """The skin colour socket `color` with the face of `face` drawn on the head of `body`."""
-    c = np.asarray(body["head_center"], float)
-    ax = np.asarray(body["head_axis"], float)
-    ax /= max(float(np.linalg.norm(ax)), 1e-9)
-    fwd = face_direction(ax)
+    c, ax, fwd, r = head_frame(body)
     side = np.cross(fwd, ax)
-    r = float(body["head_radius"])
     d = nt.nodes.new("ShaderNodeVectorMath")
     d.operation = "SUBTRACT"
     nt.links.new(obj_coord(nt), d.inputs[0])

@@ -286,7 +286,8 @@ def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
     with_outfit = run()
     monkeypatch.setattr(people, "sample_outfit", lambda rng, category, helmet, body=None, scheme=None: {})
     without = run()
-    keys = ("cloth_thickness", "folds", "hair", "backpack", "skin", "hat", "wear", "garments", "uniform", "colors")
+    keys = ("cloth_thickness", "folds", "hair", "backpack", "skin", "hat", "wear", "garments", "uniform", "colors",
+            "face")  # the face takes its brows from the hair and its eyes from the skin group
     assert [{k: v for k, v in o.items() if k not in keys} for o in with_outfit] == \
         [{k: v for k, v in o.items() if k not in keys} for o in without]
     for a, b in zip(with_outfit, without):  # the look replaces only the skin (and bare hands) and clothes
@@ -304,7 +305,8 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         import json, bpy, numpy as np
         from pathlib import Path
         from blender_addon.builders import cleanup
-        from blender_addon.builders.bodies import body_object, _head_frame
+        from blender_addon.assets.bodies import head_frame
+        from blender_addon.builders.bodies import body_object
         from blender_addon.preset import preset_from_dict
         from blender_addon.sampling import sample_scene
         from blender_addon.assets.bodies import helmet_mesh
@@ -336,7 +338,7 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                     if len(s) == 1:
                         only.setdefault(next(iter(s)), []).append(k)
                 d = co[0][:n0] - co0
-                c, ax, face, r = _head_frame(person)
+                c, ax, face, r = head_frame(person["body"])
                 head = np.array([k for k in only.get("skin", []) if np.linalg.norm(co0[k] - c) < 1.4 * r])
                 jk = np.array(only["jacket"])
                 rad0 = np.linalg.norm(co0[jk, :2] - co0[jk, :2].mean(0), axis=1).mean()
