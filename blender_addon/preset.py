@@ -98,6 +98,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "dirt": S("range_float", [0.0, 0.6], 0.0, 1.0, doc="mud/dust on clothes"),
         "long_hair": S("float", 0.0, 0.0, 1.0,
                        doc="share of helmetless women whose hair hangs below the head (men: a sixth of it)"),
+        "faces": S("bool", False, doc="paint eyes, brows, lips and beards on shipped bodies' heads"),
     },
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
@@ -108,6 +109,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "body_probability": S("float", 1.0, 0.0, 1.0),
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
         "long_hair": S("float", 0.0, 0.0, 1.0),
+        "faces": S("bool", False),
     },
     "distractors": {
         "dogs": S("range_int", [0, 1], 0, 50, doc="search-and-rescue dogs / strays among the people"),

@@ -130,7 +130,9 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
         p["colors"].update(outfit.pop("colors", {}))
         p.update(outfit)
         if (p.get("body") or {}).get("regions"):  # a face on region bodies (with a skin slot and a known head)
-            p["face"] = sample_face(child.spawn(1)[0], p)  # a stream of its own: the outfit is unchanged
+            face_rng = child.spawn(1)[0]  # a stream of its own: the outfit is unchanged
+            if cfg["faces"]:
+                p["face"] = sample_face(face_rng, p)
             hang = sample_hair_length(child.spawn(1)[0], p, cfg["long_hair"]) if p.get("hair") else None
             if hang:  # the next stream: faces are unchanged
                 p["hair"] = {**p["hair"], **hang}

@@ -372,6 +372,7 @@ def test_faces_paint_eyes_where_the_head_frame_puts_them(tmp_path):
 [rescuers]
 count = [1, 1]
 helmet_probability = 0.0
+faces = true
 poses = {{ standing = 1.0 }}
 body_folders = ["{ROOT / 'assets' / 'rescuers'}"]
 [civilians]

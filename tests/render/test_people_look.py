@@ -25,8 +25,9 @@ from blender_addon.assets import rescuers as anny_bodies
 SHIPPED = ROOT / "assets" / "rescuers" / "shipped"
 
 
-def many_people(n_frames: int = 40, seed: int = 5) -> list[dict]:
-    p = preset_from_dict({"rescuers": {"count": [2, 3]}, "civilians": {"count": [2, 3]}}, ROOT / "scenes" / "x.toml")
+def many_people(n_frames: int = 40, seed: int = 5, **extra) -> list[dict]:
+    p = preset_from_dict({"rescuers": {"count": [2, 3], **extra}, "civilians": {"count": [2, 3], **extra}},
+                         ROOT / "scenes" / "x.toml")
     return [o for k in range(n_frames) for o in sample_scene(p, seed, k)["objects"]]
 
 
@@ -299,9 +300,12 @@ def test_short_sleeves_and_hats_are_geometry_on_real_bodies():
 def test_faces_are_drawn_for_region_bodies_from_their_own_stream(monkeypatch):
     """Every person on a shipped (region) body gets a face with plausible features, deterministic
     per seed; the face draws from a stream of its own, so without it every other value of every
-    person is exactly the same."""
-    a = many_people(10, 3)
-    assert a == many_people(10, 3)
+    person is exactly the same (also with `faces` off, the default: then no one has a face)."""
+    a = many_people(10, 3, faces=True)
+    assert a == many_people(10, 3, faces=True)
+    off = many_people(10, 3)
+    assert not any("face" in o for o in off)
+    assert [{k: v for k, v in o.items() if k != "face"} for o in a] == off
     faced = [o for o in a if "face" in o]
     assert len(faced) == len([o for o in a if (o.get("body") or {}).get("regions")]) > 20
     for o in faced:
@@ -312,7 +316,7 @@ def test_faces_are_drawn_for_region_bodies_from_their_own_stream(monkeypatch):
             assert o["body"]["person"]["sex"] == "male"
     assert len({f["face"]["eye_height"] for f in faced}) == len(faced)  # drawn, not fixed
     monkeypatch.setattr(people, "sample_face", lambda rng, person: None)
-    b = many_people(10, 3)
+    b = many_people(10, 3, faces=True)
     assert [{k: v for k, v in o.items() if k != "face"} for o in a] == [{k: v for k, v in o.items() if k != "face"}
                                                                         for o in b]
 
@@ -322,10 +326,10 @@ def test_long_hair_hangs_behind_the_face_for_the_share_asked():
     get it and far fewer men, drawn after the face (faces unchanged); the curtain stays clear of
     the face and hangs down to the drawn length."""
     assert all("length" not in (o.get("hair") or {}) for o in many_people(10, 3))
-    p = preset_from_dict({"rescuers": {"count": [2, 3], "long_hair": 0.6, "helmet_probability": 0.0},
-                          "civilians": {"count": [2, 3], "long_hair": 0.6}}, ROOT / "scenes" / "x.toml")
-    base = preset_from_dict({"rescuers": {"count": [2, 3], "helmet_probability": 0.0},
-                             "civilians": {"count": [2, 3]}}, ROOT / "scenes" / "x.toml")
+    p = preset_from_dict({"rescuers": {"count": [2, 3], "long_hair": 0.6, "helmet_probability": 0.0, "faces": True},
+                          "civilians": {"count": [2, 3], "long_hair": 0.6, "faces": True}}, ROOT / "scenes" / "x.toml")
+    base = preset_from_dict({"rescuers": {"count": [2, 3], "helmet_probability": 0.0, "faces": True},
+                             "civilians": {"count": [2, 3], "faces": True}}, ROOT / "scenes" / "x.toml")
     a = [o for k in range(30) for o in sample_scene(p, 4, k)["objects"]]
     b = [o for k in range(30) for o in sample_scene(base, 4, k)["objects"]]
     assert [o.get("face") for o in a] == [o.get("face") for o in b]
