@@ -158,7 +158,7 @@ def scores(metrics_path: Path) -> dict:
             "pixel_iou": m["pixel_iou"]["mean"], "pixel_f1": m["pixel_f1"]["mean"], "es": m["es"]["mean"],
             "precision": m["precision"]["mean"], "recall": m["recall"]["mean"], "f1": m["f1"]["mean"],
             "found": tp, "objects": objects, "false_detections": preds - tp,
-            **{f"false_{k}": sum(r.get(f"false_{k}", 0) for r in rows) for k in ("duplicate", "on_objects", "background")},
+            **{f"false_{k}": v for k, v in (m.get("false_detections") or {}).items()},
             **(m.get("pixel_errors") or {})}
 
 

@@ -310,8 +310,7 @@ def _join_backpack(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
     """A rounded box on the upper back, under the shoulders, resting on the (thickened) jacket."""
     if "jacket" not in slots:
         return False
-    _, ax, face, r = head_frame(person["body"])
-    c = np.asarray(person["body"]["head_center"], float)
+    c, ax, face, r = head_frame(person["body"])
     side = np.cross(ax, face)
     s = float(person.get("scale", 1.0)) or 1.0
     w, dep, hgt = (float(x) / s for x in person["backpack"]["size"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from blender_addon.assets.bodies import head_frame
-from blender_addon.builders.garments import math_node, noise, obj_coord, ramp
+from blender_addon.builders.garments import math_node, mix_color, noise, obj_coord, ramp
 
 MOUTH = (0.0, -0.47, 0.21, 0.05)  # centre across, up; half width, half height (head radii)
 EYE_HALF = (0.13, 0.055)  # the eye opening's half width, half height
@@ -22,17 +22,6 @@ IRIS_RADIUS = 0.05
 SOCKET_HALF = (0.22, 0.13)  # the shadowed hollow round each eye
 SCLERA = (0.5, 0.47, 0.44)  # linear albedo: never paper white
 LIPS = (0.78, 0.5, 0.5)  # multiplies the skin
-
-
-def _blend(nt, fac, color, const, multiply: bool = False):
-    """`color` towards the constant colour `const` by `fac` (MULTIPLY: towards color * const)."""
-    m = nt.nodes.new("ShaderNodeMix")
-    m.data_type = "RGBA"
-    m.blend_type = "MULTIPLY" if multiply else "MIX"
-    nt.links.new(fac, m.inputs["Factor"])
-    nt.links.new(color, m.inputs[6])
-    m.inputs[7].default_value = (*[float(x) for x in const[:3]], 1.0)
-    return m.outputs[2]
 
 
 def _axis_value(nt, vector, direction, scale: float):
@@ -76,14 +65,14 @@ def paint(nt, color, body: dict, face: dict):
         return math_node(nt, "MULTIPLY", mask, front)
 
     socket = on_face(_ellipse(nt, au, v, ex, ey, *SOCKET_HALF))
-    color = _blend(nt, math_node(nt, "MULTIPLY", socket, 0.3), color, (0.55, 0.5, 0.48), multiply=True)
+    color = mix_color(nt, math_node(nt, "MULTIPLY", socket, 0.3), color, (0.55, 0.5, 0.48), "MULTIPLY")
     if face["beard"] > 0:  # jaw and chin below the mouth's corners, patchy
         patchy = math_node(nt, "MULTIPLY", ramp(nt, v, -0.3, -0.42), noise(nt, obj_coord(nt), 60.0, 2.0))
         beard = math_node(nt, "MULTIPLY", on_face(patchy), 1.6 * float(face["beard"]), clamp=True)
-        color = _blend(nt, beard, color, face["brow"])
+        color = mix_color(nt, beard, color, face["brow"])
     lips = on_face(_ellipse(nt, u, v, *MOUTH))
-    color = _blend(nt, math_node(nt, "MULTIPLY", lips, float(face["lips"])), color, LIPS, multiply=True)
-    color = _blend(nt, on_face(_ellipse(nt, au, v, ex, ey, *EYE_HALF)), color, SCLERA)
-    color = _blend(nt, on_face(_ellipse(nt, au, v, ex, ey, IRIS_RADIUS, IRIS_RADIUS)), color, face["iris"])
+    color = mix_color(nt, math_node(nt, "MULTIPLY", lips, float(face["lips"])), color, LIPS, "MULTIPLY")
+    color = mix_color(nt, on_face(_ellipse(nt, au, v, ex, ey, *EYE_HALF)), color, SCLERA)
+    color = mix_color(nt, on_face(_ellipse(nt, au, v, ex, ey, IRIS_RADIUS, IRIS_RADIUS)), color, face["iris"])
     brow = on_face(_ellipse(nt, au, v, ex + 0.02, ey + 0.19, 0.17, float(face["brow_width"])))
-    return _blend(nt, math_node(nt, "MULTIPLY", brow, 0.9), color, face["brow"])
+    return mix_color(nt, math_node(nt, "MULTIPLY", brow, 0.9), color, face["brow"])

@@ -89,13 +89,18 @@ def square_wave(nt, x, freq: float, duty: float, phase: float = 0.0):
     return math_node(nt, "LESS_THAN", t, duty)
 
 
-def mix_color(nt, fac, a, b):
-    """a where fac is 0, b where 1 (colour sockets)."""
+def mix_color(nt, fac, a, b, blend: str = "MIX"):
+    """a where fac is 0, b where 1 (colour sockets; b may be a constant RGB); blend "MULTIPLY":
+    towards a * b."""
     n = nt.nodes.new("ShaderNodeMix")
     n.data_type = "RGBA"
+    n.blend_type = blend
     nt.links.new(fac, n.inputs["Factor"])
     nt.links.new(a, n.inputs[6])
-    nt.links.new(b, n.inputs[7])
+    if isinstance(b, (tuple, list)):
+        n.inputs[7].default_value = (*[float(x) for x in b[:3]], 1.0)
+    else:
+        nt.links.new(b, n.inputs[7])
     return n.outputs[2]
 
 

@@ -148,8 +148,7 @@ def pattern(name: str, texture: dict) -> bpy.types.Material:
         return mat
     kind, out = PATTERN_NODES[texture["pattern"]]
     tex = node(nt, kind, Scale=texture["scale"])
-    coord = nt.nodes.new("ShaderNodeTexCoord")
-    nt.links.new(coord.outputs["Object"], tex.inputs["Vector"])
+    nt.links.new(garments.obj_coord(nt), tex.inputs["Vector"])
     nt.links.new(mix(nt, tex.outputs[out], a, b), bsdf.inputs["Base Color"])
     return mat
 

@@ -157,7 +157,14 @@ def instance_scores(pred_rles: list[dict], pred_labels: list[int], pred_scores: 
     detection of an object already found (same class, IoU >= thr with it); `false_on_objects`, most
     of its area on labelled objects (a fragment of one, several merged, the wrong class); `false_background`,
     most of its area on nothing labelled (clutter taken for an object)."""
-    matched, taken, ious = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels, iou_threshold)
+    return scores_of_match(match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels, iou_threshold),
+                           pred_rles, pred_labels, gt_rles, gt_labels, iou_threshold)
+
+
+def scores_of_match(matching: tuple[np.ndarray, np.ndarray, np.ndarray], pred_rles: list[dict], pred_labels: list,
+                    gt_rles: list[dict], gt_labels: list, iou_threshold: float = 0.5) -> dict[str, float]:
+    """`instance_scores` of a `match` result (evaluate_predictions matches once and uses it twice)."""
+    matched, taken, ious = matching
     tp = int(matched.sum())
     kinds = {"false_duplicate": 0, "false_on_objects": 0, "false_background": 0}
     false = [i for i in range(len(pred_rles)) if not matched[i]]
@@ -244,10 +251,10 @@ def evaluate_predictions(dataset: Dataset, predictions: list[ImagePrediction], m
         pred_union = (mask_utils.decode(mask_utils.merge([_api(r) for r in pred_rles])).astype(bool)
                       if pred_rles else np.zeros((h, w), bool))
         iou, f1 = pixel_scores(pred_union, gt_union)
-        inst = instance_scores(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)
-        found = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)[1]
+        matching = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)
+        inst = scores_of_match(matching, pred_rles, pred_labels, gt_rles, gt_labels)
         per_image.append({"file_name": record.file_name, "pixel_iou": iou, "pixel_f1": f1, "es": (iou + f1) / 2,
-                          **inst, **pixel_errors(pred_union, gt_rles, found)})
+                          **inst, **pixel_errors(pred_union, gt_rles, matching[1])})
 
     metrics: dict[str, Any] = {
         "images": len(dataset.images),
