@@ -150,6 +150,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "ground_distance": S("range_float", [5.0, 12.0], 0.5, 1000.0),
         "close_fill": S("range_float", [0.5, 1.5], 0.05, 5.0,
                         doc="close-ups: the person's height over the image height (above 1: cut off below)"),
+        "close_subjects": S("probs", {"rescuer": 1.0, "civilian": 1.0}, choices=("rescuer", "civilian"),
+                            doc="close-ups: weight of each person of a class being the subject (equal: anyone alike)"),
         "portrait": S("float", 0.0, 0.0, 1.0,
                       doc="share of frames rendered upright (the longer side vertical), as phone photos are"),
         "drone_height": S("range_float", [8.0, 40.0], 1.0, 1000.0),

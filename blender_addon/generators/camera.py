@@ -37,6 +37,18 @@ CLOSE_EYE_OFFSET = (-0.3, 0.2)  # m about an upright subject's eye level that a 
 HEAD_HALF_WIDTH = 0.15  # m: the part of a cut-off subject's top that must stay in frame
 
 
+def close_subject(rng: np.random.Generator, people: Sequence[dict], weights: dict[str, float]) -> dict | None:
+    """The subject of a close-up: each person weighted by their class's weight. Equal weights are
+    the uniform draw the sampler always made (same random numbers, so the same frames); if every
+    person present has weight 0, anyone is (a close-up needs a subject)."""
+    if not people:
+        return None
+    w = np.array([weights.get(p["category"], 0.0) for p in people], float)
+    if w.sum() <= 0 or np.all(w == w[0]):
+        return people[rng.integers(len(people))]
+    return people[int(rng.choice(len(people), p=w / w.sum()))]
+
+
 def _close_pose(rng, cfg, corners: np.ndarray, face_az: float, focal: float, w: int, h: int,
                 zoom_out: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Camera location, aim point and the points that must be in frame for a close-up: the subject
@@ -106,9 +118,11 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
         modes = {k: v for k, v in modes.items() if k != "drone" and v > 0} or {"ground": 1.0}
     mode = choice(rng, modes)
     focal = uniform(rng, cfg["focal_length"])
-    if mode == "close":  # anyone may be the subject of a close-up
+    if mode == "close":  # anyone may be the subject of a close-up, weighted by class
         rescuers = [p for p in people if p.get("generator") != "distractors"]
-    target = rescuers[rng.integers(len(rescuers))] if rescuers else None
+        target = close_subject(rng, rescuers, cfg["close_subjects"])
+    else:
+        target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
     center = corners.mean(0)
     face_az = bodies.face_azimuth(target.get("yaw_deg", 0.0)) if target else 0.0

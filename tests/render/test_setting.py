@@ -148,3 +148,28 @@ def test_close_ups_are_shot_from_the_front_or_side_at_the_subjects_eye_level():
     angles = np.array(angles)
     assert np.mean(angles < 90) > 0.8 and np.mean(angles < 30) > 0.25, np.round(angles)
     assert np.all(np.abs(np.array(heights) - (-0.05)) <= 0.25 + 1e-6), np.round(heights, 2)
+
+
+def test_close_up_subjects_follow_the_class_weights_and_equal_weights_change_nothing():
+    """`camera.close_subjects` weighs who a close-up frames (real photos are mostly of bare-headed
+    everyday people; most rescuers wear helmets). Equal weights are the old uniform draw, frame for
+    frame; a weight of 0 never frames that class while the other is present."""
+    base = {"camera": {"modes": {"close": 1.0}}, "rescuers": {"count": [2, 4]}, "civilians": {"count": [1, 2]}}
+
+    def subjects(weights=None):
+        cam = dict(base["camera"], **({"close_subjects": weights} if weights else {}))
+        p = preset(**dict(base, camera=cam))
+        frames = [sample_scene(p, 7, i) for i in range(40)]
+        cats = [next(o["category"] for o in d["objects"] if o["name"] == d["camera"]["target"]) for d in frames]
+        return frames, cats
+
+    plain, plain_cats = subjects()
+    equal, _ = subjects({"rescuer": 2.0, "civilian": 2.0})
+    assert equal == plain
+    assert 0.1 < plain_cats.count("civilian") / 40 < 0.6
+    _, civ = subjects({"rescuer": 1.0, "civilian": 6.0})
+    assert civ.count("civilian") / 40 > 0.7
+    _, only = subjects({"rescuer": 0.0, "civilian": 1.0})
+    assert set(only) == {"civilian"}
+    with pytest.raises(PresetError, match=r"camera\.close_subjects\.dog: unknown choice"):
+        preset(camera={"close_subjects": {"dog": 1.0}})
