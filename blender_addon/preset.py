@@ -99,6 +99,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "long_hair": S("float", 0.0, 0.0, 1.0,
                        doc="share of helmetless women whose hair hangs below the head (men: a sixth of it)"),
         "faces": S("bool", False, doc="paint eyes, brows, lips and beards on shipped bodies' heads"),
+        "hair_loft": S("range_float", [0.0, 0.0], 0.0, 0.15,
+                       doc="m the hair stands off the scalp at the crown, in clumps (0: a close-cut cap)"),
     },
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
@@ -110,6 +112,7 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "dirt": S("range_float", [0.0, 0.4], 0.0, 1.0),
         "long_hair": S("float", 0.0, 0.0, 1.0),
         "faces": S("bool", False),
+        "hair_loft": S("range_float", [0.0, 0.0], 0.0, 0.15),
     },
     "distractors": {
         "dogs": S("range_int", [0, 1], 0, 50, doc="search-and-rescue dogs / strays among the people"),

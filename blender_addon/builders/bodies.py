@@ -24,7 +24,7 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.assets.bodies import AssetWarning, hat_mesh, head_frame, helmet_mesh, long_hair_mesh
+from blender_addon.assets.bodies import AssetWarning, hair_loft, hat_mesh, head_frame, helmet_mesh, long_hair_mesh
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -302,6 +302,8 @@ def _add_hair(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
     me.polygons.foreach_set("material_index", poly_slot)
     s = float(person.get("scale", 1.0)) or 1.0
     t = _vertex_max(len(co), loop_vert, np.where(hair, float(person["hair"]["thickness"]) / s, 0.0)[loop_poly])
+    if person["hair"].get("loft"):  # volume: more at the crown, in clumps
+        t = t + (t > 0) * hair_loft(co, person["body"], person["hair"]["loft"] / s, person["hair"]["loft_seed"])
     _set_co(me, co + nor * t[:, None])
     return True
 

@@ -136,6 +136,8 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
             hang = sample_hair_length(child.spawn(1)[0], p, cfg["long_hair"]) if p.get("hair") else None
             if hang:  # the next stream: faces are unchanged
                 p["hair"] = {**p["hair"], **hang}
+            if p.get("hair") and not p.get("hat") and cfg["hair_loft"][1] > 0:  # a hat presses it flat; next stream
+                p["hair"] = {**p["hair"], **sample_hair_loft(child.spawn(1)[0], cfg["hair_loft"])}
         if p.get("hat"):  # on the body's head (the procedural humanoid has no head description)
             if "body" in p:
                 p["hat"]["geometry"] = bodies.hat_geometry(p["body"], p["hat"]["kind"])
@@ -274,6 +276,11 @@ def sample_hair_length(rng: np.random.Generator, person: dict, share: float) -> 
     if rng.uniform() >= (share / 6 if male else share):
         return None
     return {"length": r5(rng.uniform(0.9, 3.2)), "volume": r5(rng.uniform(1.0, 1.15))}
+
+
+def sample_hair_loft(rng: np.random.Generator, loft: list[float]) -> dict:
+    """How far the hair stands off the scalp at the crown (m) and the seed of its clumps."""
+    return {"loft": r5(uniform(rng, loft)), "loft_seed": int(rng.integers(2**31))}
 
 
 def sample_hair_color(rng: np.random.Generator, skin_group: str, age: float | None) -> str:

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from render_support import ROOT, blender_marks, env
 from scipy import ndimage
@@ -402,16 +403,18 @@ hdris = []
         assert near.sum() >= 2, (x, y)
 
 
-def test_long_hair_is_part_of_the_persons_mask(tmp_path):
-    """The same close-up of one woman with and without long hair: hair is the person's own
-    geometry, so her mask with it holds every pixel of her mask without it and more."""
+@pytest.mark.parametrize("key, off, on, field", [("long_hair", "0.0", "1.0", "length"),
+                                                  ("hair_loft", "[0.0, 0.0]", "[0.04, 0.04]", "loft")])
+def test_hair_is_part_of_the_persons_mask(tmp_path, key, off, on, field):
+    """The same close-up of one person with and without long hair (or hair volume): hair is the
+    person's own geometry, so their mask with it holds every pixel of their mask without it and more."""
     scene = f"""
 [rescuers]
 count = [0, 0]
 [civilians]
 count = [1, 1]
 poses = {{ standing = 1.0 }}
-long_hair = {{share}}
+{key} = {{value}}
 body_folders = ["{ROOT / 'assets' / 'rescuers'}"]
 [camera]
 modes = {{ close = 1.0 }}
@@ -421,13 +424,13 @@ portrait = 0.0
 conditions = {{ clear = 1.0 }}
 fog_probability = 0.0
 """
-    data = tomllib.loads(BASE + scene.replace("{share}", "1.0"))
+    data = tomllib.loads(BASE + scene.replace("{value}", on))
     preset = preset_from_dict(data, tmp_path / "x.toml")
-    seed = next(s for s in range(200) if (sample_scene(preset, s, 0)["objects"][0].get("hair") or {}).get("length"))
-    short, _ = render(tmp_path, "short", scene.replace("{share}", "0.0"), "--count", "1", "--seed", str(seed))
-    long, _ = render(tmp_path, "long", scene.replace("{share}", "1.0"), "--count", "1", "--seed", str(seed))
+    seed = next(s for s in range(200) if (sample_scene(preset, s, 0)["objects"][0].get("hair") or {}).get(field))
+    short, _ = render(tmp_path, "without", scene.replace("{value}", off), "--count", "1", "--seed", str(seed))
+    long, _ = render(tmp_path, "with", scene.replace("{value}", on), "--count", "1", "--seed", str(seed))
     (d0, _, m0), = frames(short)
     (d1, _, m1), = frames(long)
-    assert d1["objects"][0]["hair"]["length"] and "length" not in d0["objects"][0]["hair"]
+    assert d1["objects"][0]["hair"][field] and field not in d0["objects"][0]["hair"]
     assert not ((m0 > 0) & (m1 == 0)).any()
     assert (m1 > 0).sum() > (m0 > 0).sum() + 10

@@ -321,6 +321,35 @@ def test_faces_are_drawn_for_region_bodies_from_their_own_stream(monkeypatch):
                                                                         for o in b]
 
 
+def test_hair_loft_stands_off_the_crown_in_clumps_and_changes_nothing_else():
+    """`hair_loft` (off by default: no one changes): hatless people with hair get a loft in the
+    range from a stream of their own (faces and long hair unchanged); the loft is 0 at and below
+    the hairline, largest over the crown, lumpy, and the same for the same seed."""
+    assert all("loft" not in (o.get("hair") or {}) for o in many_people(10, 3))
+    extra = {"faces": True, "long_hair": 0.5}
+    base = many_people(20, 3, **extra)
+    lofted = many_people(20, 3, **extra, hair_loft=[0.01, 0.04])
+    drop = lambda o: {**o, "hair": {k: v for k, v in o["hair"].items() if not k.startswith("loft")}} if o.get("hair") else o
+    assert [drop(o) for o in lofted] == base
+    haired = [o for o in lofted if o.get("hair") and (o.get("body") or {}).get("regions")]
+    with_loft = [o for o in haired if "loft" in o["hair"]]
+    assert with_loft and all(0.01 <= o["hair"]["loft"] <= 0.04 for o in with_loft)
+    assert all(("loft" in o["hair"]) == (not o.get("hat")) for o in haired)
+    body = with_loft[0]["body"]
+    c, ax, face, r = bodies.head_frame(body)
+    skull = c + 0.25 * r * ax
+    side = np.cross(face, ax)
+    chin = [skull + r * (-0.6 * ax + 0.8 * face)]
+    brow = [skull + r * (0.2 * ax + 0.98 * face)]  # below the forehead's hairline (0.2 + 0.6 = 0.8 r up)
+    angles = np.radians(np.arange(0, 360, 15))
+    crown = skull + r * (0.9 * ax + 0.4 * (np.cos(angles)[:, None] * face + np.sin(angles)[:, None] * side))
+    assert bodies.hair_loft(np.array(chin + brow), body, 0.03, 7).max() == 0.0
+    top = bodies.hair_loft(crown, body, 0.03, 7)
+    assert np.all(top >= 0.4 * 0.03 - 1e-9) and np.all(top <= 1.6 * 0.03 + 1e-9) and top.std() > 0.002
+    assert np.array_equal(top, bodies.hair_loft(crown, body, 0.03, 7))
+    assert not np.array_equal(top, bodies.hair_loft(crown, body, 0.03, 8))
+
+
 def test_long_hair_hangs_behind_the_face_for_the_share_asked():
     """`long_hair`: off by default (no person changes); at 0.6 about that share of women with hair
     get it and far fewer men, drawn after the face (faces unchanged); the curtain stays clear of
