@@ -26,9 +26,10 @@ FILTER_KEYS = ("segmentation", "min_pixels", "min_visible_fraction", "min_extent
 
 
 def list_presets(folder: str | Path) -> list[Path]:
-    """The *.toml presets of a folder, sorted by name (an unreadable folder lists nothing)."""
+    """The *.toml presets of a folder, default.toml first (the panel starts on the first), then by
+    name (an unreadable folder lists nothing)."""
     try:
-        return sorted(p for p in Path(folder).glob("*.toml") if p.is_file())
+        return sorted((p for p in Path(folder).glob("*.toml") if p.is_file()), key=lambda p: (p.stem != "default", p.name))
     except OSError:
         return []
 

@@ -65,6 +65,9 @@ def test_list_presets(tmp_path):
     (tmp_path / "a.toml").write_text("")
     (tmp_path / "notes.txt").write_text("")
     assert [p.name for p in mapping.list_presets(tmp_path)] == ["a.toml", "b.toml"]
+    (tmp_path / "default.toml").write_text("")
+    (tmp_path / "_mine.toml").write_text("")  # sorts before "default": the panel still starts on default
+    assert [p.name for p in mapping.list_presets(tmp_path)] == ["default.toml", "_mine.toml", "a.toml", "b.toml"]
     assert mapping.list_presets(tmp_path / "missing") == []
 
 
