@@ -159,11 +159,13 @@ def scores(metrics_path: Path) -> dict:
             "precision": m["precision"]["mean"], "recall": m["recall"]["mean"], "f1": m["f1"]["mean"],
             "found": tp, "objects": objects, "false_detections": preds - tp,
             **{f"false_{k}": v for k, v in (m.get("false_detections") or {}).items()},
-            **(m.get("pixel_errors") or {})}
+            **(m.get("pixel_errors") or {}),
+            "head_recall": (m.get("found_recall_by_height") or [None])[0]}
 
 
 COLUMNS = [("segm_AP50", "mask AP50"), ("bbox_AP50", "box AP50"), ("pixel_iou", "pixel IoU"),
-           ("pixel_f1", "pixel F1"), ("es", "ES"), ("precision", "P"), ("recall", "R"), ("f1", "F1")]
+           ("pixel_f1", "pixel F1"), ("es", "ES"), ("precision", "P"), ("recall", "R"), ("f1", "F1"),
+           ("head_recall", "top-fifth px R")]  # pixel recall in the top fifth of found people: heads
 
 
 def table(rows: dict[str, dict]) -> str:

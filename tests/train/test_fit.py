@@ -124,6 +124,10 @@ def test_evaluate_agrees_with_pycocotools_and_predict_writes_overlays(runs, shap
         hit = r["labelled_px"] - r["missed_px_found"] - r["missed_px_lost"]
         if r["labelled_px"] + r["false_px"]:
             assert r["pixel_iou"] == pytest.approx(hit / (r["labelled_px"] + r["false_px"]), abs=1e-9)
+        # objects from an index mask are disjoint: the bands of the found ones miss what they miss
+        assert sum(r["band_px"]) - sum(r["band_hit_px"]) == r["missed_px_found"]
+    assert len(m["found_recall_by_height"]) == 5
+    assert all(x is None or 0.0 <= x <= 1.0 for x in m["found_recall_by_height"])
 
     pred_out = tmp_path / "pred"
     image = shapes_dataset / "images" / "img_000.png"

@@ -13,7 +13,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from trainer.annotation import load_dataset
-from trainer.evaluate.metrics import (ImagePrediction, coco_results, encode_masks, evaluate_predictions,
+from trainer.evaluate.metrics import (ImagePrediction, band_pixels, coco_results, encode_masks, evaluate_predictions,
                                       instance_scores, pixel_errors, pixel_scores)
 
 
@@ -167,3 +167,15 @@ def test_pixel_errors_split_missed_pixels_by_found_and_lost_objects():
     pred[25:28, 0:10] = True  # 30 px on nothing
     out = pixel_errors(pred, [_rle(a), _rle(b)], np.array([True, False]))
     assert out == {"labelled_px": 450, "missed_px_found": 20, "missed_px_lost": 50, "false_px": 30}
+
+
+def test_band_pixels_count_each_fifth_of_the_found_objects_height_top_first():
+    person = np.zeros((60, 40), bool)
+    person[10:60, 10:30] = True  # 50 rows: fifths of 10 rows, 200 px each
+    pred = person.copy()
+    pred[10:20, 10:30] = False  # the head left out
+    pred[20:30, 10:20] = False  # half of the shoulders
+    lost = np.zeros((60, 40), bool)
+    lost[0:5, 35:40] = True  # not found: not counted
+    out = band_pixels(pred, [_rle(person), _rle(lost)], np.array([True, False]))
+    assert out == {"band_px": [200] * 5, "band_hit_px": [0, 100, 200, 200, 200]}

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.score_threshold <= 1:
         raise UserError("--score-threshold must be within 0..1")
     from trainer.evaluate.pipeline import evaluate_checkpoint
+    from trainer.evaluate.report import band_recall_text
 
     data_name = args.data.stem if args.data.is_file() else args.data.resolve().name
     out = args.out or args.weights.parent / f"eval_{data_name}"
@@ -53,5 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if pe["missed_px_found"] is not None:
         print(f"pixel errors (share of labelled pixels): missed on found objects {pe['missed_px_found']:.3f}, "
               f"on missed objects {pe['missed_px_lost']:.3f}; false {pe['false_px']:.3f}")
+    if any(r is not None for r in m["found_recall_by_height"]):
+        print(f"pixel recall in found objects by fifth of height, top first: "
+              f"{band_recall_text(m['found_recall_by_height'])}")
     print(f"report: {out / 'report.html'}")
     return 0

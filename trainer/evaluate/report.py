@@ -75,6 +75,18 @@ def _pixel_error_line(pe: dict) -> str:
             f"{pe['false_px']:.1%} of them.")
 
 
+def band_recall_text(recall: list[float | None] | None) -> str:
+    """'0.61 / 0.86 / 0.89 / 0.87 / 0.69': found objects' pixel recall by fifth of their height."""
+    return " / ".join("n/a" if r is None else f"{r:.2f}" for r in (recall or []))
+
+
+def _band_line(recall: list[float | None] | None) -> str:
+    if not recall or all(r is None for r in recall):
+        return ""
+    return (" Pixel recall inside the found objects, by fifth of their height from the top (for people the "
+            f"first is the head): {band_recall_text(recall)}.")
+
+
 def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: Path | None,
                  predictions_grid: np.ndarray | None, info: dict[str, Any]) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -114,7 +126,7 @@ def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: 
              f"{m['score_threshold']}. Found {found} of {m['objects']} objects; false detections: "
              f"{fd.get('duplicate', 0)} duplicates of found objects, {fd.get('on_objects', 0)} mostly on "
              f"labelled objects (fragments, merges), {fd.get('background', 0)} on background."
-             + _pixel_error_line(m.get("pixel_errors") or {}))
+             + _pixel_error_line(m.get("pixel_errors") or {}) + _band_line(m.get("found_recall_by_height")))
     facts = [f"{k}: {v}" for k, v in info.items()]
 
     def md_table(head: list[str], rows: list[list[str]]) -> str:
