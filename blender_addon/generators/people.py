@@ -136,7 +136,8 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
             hang = sample_hair_length(child.spawn(1)[0], p, cfg["long_hair"]) if p.get("hair") else None
             if hang:  # the next stream: faces are unchanged
                 p["hair"] = {**p["hair"], **hang}
-            if p.get("hair") and not p.get("hat") and cfg["hair_loft"][1] > 0:  # a hat presses it flat; next stream
+            # short cuts only (long hair's curtain hangs from the cap as it is; a hat presses hair flat)
+            if p.get("hair") and not hang and not p.get("hat") and cfg["hair_loft"][1] > 0:  # next stream
                 p["hair"] = {**p["hair"], **sample_hair_loft(child.spawn(1)[0], cfg["hair_loft"])}
         if p.get("hat"):  # on the body's head (the procedural humanoid has no head description)
             if "body" in p:
