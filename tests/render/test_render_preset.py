@@ -37,7 +37,8 @@ def test_shipped_presets_load_and_differ():
     assert loaded["default"].data == defaults() | {
         "scene": loaded["default"]["scene"], "camera": loaded["default"]["camera"],
         "weather": loaded["default"]["weather"], "light": loaded["default"]["light"],
-        "civilians": loaded["default"]["civilians"]}
+        "civilians": loaded["default"]["civilians"], "rescuers": loaded["default"]["rescuers"]}
+    assert loaded["default"]["rescuers"]["faces"] and loaded["default"]["camera"]["close_subjects"]["civilian"] > 1
     assert loaded["default"]["light"]["hdris"] and loaded["default"]["light"]["backplate_probability"] > 0
     assert loaded["rain"]["weather"]["conditions"] == {"rain": 1.0}
     assert loaded["snow"]["weather"]["conditions"] == {"snow": 1.0}
