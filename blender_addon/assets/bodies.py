@@ -334,18 +334,25 @@ def hat_mesh(hat: dict) -> meshes.Mesh:
 
 # ---- hair volume (how far a cut stands off the scalp) ----
 
+def above_hairline(points: np.ndarray, body: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Head radii each point lies above the hair's hairline (forehead ~0.8 r up from the skull's
+    centre, the temples 0.2 r, the nape -0.4 r; > 0 is scalp), and each point's offset from that
+    centre (a quarter radius above the head bone's): where the hair cap and its loft start."""
+    c, ax, face, r = head_frame(body)
+    d = np.asarray(points, float) - (c + 0.25 * r * ax)
+    back = -(d @ face) / r
+    return d @ ax / r - (0.2 - 0.6 * np.clip(back, -1.0, 1.0)), d
+
+
 def hair_loft(points: np.ndarray, body: dict, loft: float, seed: int) -> np.ndarray:
     """How far (m, body frame) each scalp point's hair stands off the scalp beyond the cap's
     thickness: `loft` at the crown, tapering to 0 at the hairline (forehead, temples, nape) so the
     cap meets the skin without a step, in lumps (a random field from `seed`, 0.4-1.6x, 6-12 cm across) so the
     outline is not a smooth shell. Real heads are a rounded, lumpy mass of hair above the brow, and
     their outline is where the masks of a detector trained on capped heads stop."""
-    c, ax, face, r = head_frame(body)
-    d = np.asarray(points, float) - (c + 0.25 * r * ax)  # the skull's centre, as the cap's hairline uses
-    up = d @ ax / r
-    back = -(d @ face) / r
-    hairline = 0.2 - 0.6 * np.clip(back, -1.0, 1.0)
-    t = np.clip((up - hairline) / 0.6, 0.0, 1.0)
+    r = float(body["head_radius"])
+    above, d = above_hairline(points, body)
+    t = np.clip(above / 0.6, 0.0, 1.0)
     rise = t * t * (3.0 - 2.0 * t)  # smoothstep over 0.6 head radii above the hairline
     rng = np.random.default_rng(seed)
     dirs = rng.normal(size=(4, 3))

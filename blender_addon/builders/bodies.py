@@ -24,7 +24,8 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.assets.bodies import AssetWarning, hair_loft, hat_mesh, head_frame, helmet_mesh, long_hair_mesh
+from blender_addon.assets.bodies import (AssetWarning, above_hairline, hair_loft, hat_mesh, head_frame, helmet_mesh,
+                                         long_hair_mesh)
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -282,18 +283,15 @@ def _add_hair(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
     """A hair cap: skin faces of the scalp (above a hairline that runs from the forehead over the
     ears to the nape) move to a new 'hair' slot and their vertices out by the hair thickness."""
     skin = slots.index("skin")
-    c, ax, face, r = head_frame(person["body"])
+    r = float(person["body"]["head_radius"])
     co, nor, loop_vert, loop_poly = _mesh_arrays(me)
     poly_slot = _polygon_slots(me)
     n_poly = len(poly_slot)
     cen = np.zeros((n_poly, 3))
     np.add.at(cen, loop_poly, co[loop_vert])
     cen /= np.bincount(loop_poly, minlength=n_poly)[:, None]
-    d = cen - (c + 0.25 * r * ax)  # the skull's centre sits a little above the head bone's
-    up = d @ ax / r
-    back = -(d @ face) / r
-    hairline = 0.2 - 0.6 * np.clip(back, -1.0, 1.0)  # forehead ~0.8 r, sides 0.2 r, nape -0.4 r
-    hair = (poly_slot == skin) & (up > hairline) & (np.linalg.norm(d, axis=1) < 1.8 * r)
+    above, d = above_hairline(cen, person["body"])
+    hair = (poly_slot == skin) & (above > 0) & (np.linalg.norm(d, axis=1) < 1.8 * r)
     if not hair.any():
         return False
     slot = len(me.materials)
