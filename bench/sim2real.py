@@ -1,7 +1,7 @@
 """Sim-to-real: one fixed CPU training recipe, trained on our renders and on real photos, scored on real photos.
 
     PYTHONPATH=. python bench/sim2real.py [--preset scenes/default.toml] [--frames 240] [--factor 4]
-        [--aug-preset ground] [--label NAME] [--no-real] [--set KEY=VALUE ...] [--real-val K]
+        [--aug-preset ground] [--label NAME] [--no-real] [--set KEY=VALUE ...] [--train-seed N]
 
 The product's own flow end to end, each stage through the real CLI:
 1. render --frames frames of --preset (320x240, 8 spp) with `python -m blender_addon.render`;
@@ -13,7 +13,8 @@ Side by side in the same run, the same recipe trained on the real `train` split 
 gives the ceiling; the table prints both and synthetic ES as a share of real ES.
 
 Everything is cached under ~/.cache/rescuesynth/sim2real (RESCUESYNTH_CACHE): renders by a hash of
-the renderer's code, assets and preset (so a content change renders afresh, and reruns resume),
+the renderer's code, assets and preset (so a content change renders afresh, and reruns resume; more
+--frames of a preset start from the fewer already rendered, so the frame sets are nested),
 trained runs by the hash of everything they were made from. Results go to results/<label>.json.
 Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
 """
@@ -24,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -89,10 +91,14 @@ def trainer(*args: str) -> list[str]:
 
 def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
     """Renders of the preset labelled "person", cached by content."""
-    out = work / "renders" / f"{preset.stem}-{content_hash(preset)}-s{seed}-n{frames}-{RENDER['resolution']}-{RENDER['samples']}"
+    stem = f"{preset.stem}-{content_hash(preset)}-s{seed}"
+    tail = f"{RENDER['resolution']}-{RENDER['samples']}"
+    out = work / "renders" / f"{stem}-n{frames}-{tail}"
     person = out.with_name(out.name + "-person")
     if (person / "annotations" / "coco.json").is_file():
         return person
+    if not out.exists():
+        _start_from_fewer(out, stem, tail, frames)
     t0 = time.perf_counter()
     sh(py("-m", "blender_addon.render", "--scene", str(preset), "--count", str(frames), "--seed", str(seed),
           "--out", str(out), "--resolution", RENDER["resolution"], "--samples", str(RENDER["samples"])),
@@ -101,6 +107,24 @@ def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
     sh(trainer("annotate", str(out), "--out", str(person), "--class-map", CLASS_MAP, "--formats", "coco",
                "--overwrite"), out.with_suffix(".log"))
     return person
+
+
+def _start_from_fewer(out: Path, stem: str, tail: str, frames: int) -> None:
+    """Nested renders: frame i depends only on (preset, seed, i), so N frames are the first M < N of an earlier
+    render plus N - M more. Copy the largest such render in and let the engine resume it: the curve of more
+    renders against more augmentation then compares nested sets and renders each frame once."""
+    fewer = []
+    for d in out.parent.glob(f"{stem}-n*-{tail}"):
+        m = d.name[len(stem) + 2:-len(tail) - 1]
+        if m.isdigit() and int(m) < frames and (d / "annotations" / "coco.json").is_file():
+            fewer.append((int(m), d))
+    if fewer:
+        m, src = max(fewer)
+        print(f"  starting from the {m} frames of {src.name}", flush=True)
+        tmp = out.with_name(out.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(src, tmp)
+        tmp.rename(out)
 
 
 def augmented(work: Path, src: Path, factor: float, preset: str) -> Path:
@@ -187,6 +211,8 @@ def main() -> int:
     ap.add_argument("--aug-preset", default="ground", help="trainer augment --preset (ground)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="change the recipe for the synthetic run only (a lever; recorded in the result)")
+    ap.add_argument("--train-seed", type=int, default=RECIPE["seed"],
+                    help="training seed of both the synthetic and the real run (0): the spread of a row")
     ap.add_argument("--label", help="name of this row in results/ (default: preset stem)")
     ap.add_argument("--no-real", action="store_true", help="skip the real-trained ceiling")
     ap.add_argument("--real-src", help="Human-Segmentation-Dataset clone (see bench/real_data.py)")
@@ -203,7 +229,7 @@ def main() -> int:
         return 0
     DEV = splits["dev"]
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; real dev: {DEV}")
-    recipe = dict(RECIPE)
+    recipe = {**RECIPE, "seed": args.train_seed}
     synth_recipe = {**recipe, **dict(s.split("=", 1) for s in args.set)}
     t0 = time.perf_counter()
     val = rendered(args.work, args.preset, VAL_FRAMES, RENDER["seed"] + 1000)
