@@ -165,7 +165,7 @@ def test_pixel_errors_split_missed_pixels_by_found_and_lost_objects():
     pred = a.copy()
     pred[2, 2:22] = False
     pred[25:28, 0:10] = True  # 30 px on nothing
-    out = pixel_errors(pred, [_rle(a), _rle(b)], np.array([True, False]))
+    out = pixel_errors(pred, [a, b], np.array([True, False]))
     assert out == {"labelled_px": 450, "missed_px_found": 20, "missed_px_lost": 50, "false_px": 30}
 
 
@@ -177,5 +177,5 @@ def test_band_pixels_count_each_fifth_of_the_found_objects_height_top_first():
     pred[20:30, 10:20] = False  # half of the shoulders
     lost = np.zeros((60, 40), bool)
     lost[0:5, 35:40] = True  # not found: not counted
-    out = band_pixels(pred, [_rle(person), _rle(lost)], np.array([True, False]))
+    out = band_pixels(pred, [person, lost], np.array([True, False]))
     assert out == {"band_px": [200] * 5, "band_hit_px": [0, 100, 200, 200, 200]}

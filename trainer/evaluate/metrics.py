@@ -186,14 +186,14 @@ def scores_of_match(matching: tuple[np.ndarray, np.ndarray, np.ndarray], pred_rl
             "f1": f1, "all_found": tp == n_gt, **kinds}
 
 
-def pixel_errors(pred_union: np.ndarray, gt_rles: list[dict], found: np.ndarray) -> dict[str, int]:
+def pixel_errors(pred_union: np.ndarray, gt_masks: list[np.ndarray], found: np.ndarray) -> dict[str, int]:
     """Where the pixel errors of one image are, in pixels: labelled pixels missed on objects that
     were found (`missed_px_found`: masks too small, e.g. heads or loose clothes left out), on
     objects that were not (`missed_px_lost`), and predicted pixels on nothing labelled (`false_px`)."""
     labelled = np.zeros(pred_union.shape, bool)
     out = {"labelled_px": 0, "missed_px_found": 0, "missed_px_lost": 0, "false_px": 0}
-    for rle, was_found in zip(gt_rles, found):
-        m = mask_utils.decode(rle).astype(bool) & ~labelled  # touching objects: each pixel once
+    for mask, was_found in zip(gt_masks, found):
+        m = mask & ~labelled  # touching objects: each pixel once
         labelled |= m
         out["missed_px_found" if was_found else "missed_px_lost"] += int((m & ~pred_union).sum())
     out["labelled_px"] = int(labelled.sum())
@@ -204,15 +204,14 @@ def pixel_errors(pred_union: np.ndarray, gt_rles: list[dict], found: np.ndarray)
 BANDS = 5  # fifths of an object's height: for people the top one is the head
 
 
-def band_pixels(pred_union: np.ndarray, gt_rles: list[dict], found: np.ndarray) -> dict[str, list[int]]:
+def band_pixels(pred_union: np.ndarray, gt_masks: list[np.ndarray], found: np.ndarray) -> dict[str, list[int]]:
     """Labelled and covered pixels of the found objects of one image in each fifth of the object's
     height (top first): where inside the objects it finds the masks fall short. On people the top
     fifth is the head and hair, which masks learned from capped, helmeted renders leave out."""
     out = {"band_px": [0] * BANDS, "band_hit_px": [0] * BANDS}
-    for rle, was_found in zip(gt_rles, found):
+    for m, was_found in zip(gt_masks, found):
         if not was_found:
             continue
-        m = mask_utils.decode(rle).astype(bool)
         rows = np.flatnonzero(m.any(axis=1))
         edges = np.linspace(rows[0], rows[-1] + 1, BANDS + 1).round().astype(int)
         for b in range(BANDS):
@@ -274,16 +273,16 @@ def evaluate_predictions(dataset: Dataset, predictions: list[ImagePrediction], m
         pred_labels = [model_categories[int(pred.labels[i]) - 1] for i in keep] if pred is not None else []
         pred_scores = [float(pred.scores[i]) for i in keep] if pred is not None else []
         h, w = record.height, record.width
-        gt_union = (mask_utils.decode(mask_utils.merge(gt_rles)).astype(bool) if gt_rles
-                    else np.zeros((h, w), bool))
+        gt_masks = [mask_utils.decode(r).astype(bool) for r in gt_rles]  # decoded once for every pixel figure
+        gt_union = np.logical_or.reduce(gt_masks) if gt_masks else np.zeros((h, w), bool)
         pred_union = (mask_utils.decode(mask_utils.merge([_api(r) for r in pred_rles])).astype(bool)
                       if pred_rles else np.zeros((h, w), bool))
         iou, f1 = pixel_scores(pred_union, gt_union)
         matching = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)
         inst = scores_of_match(matching, pred_rles, pred_labels, gt_rles, gt_labels)
         per_image.append({"file_name": record.file_name, "pixel_iou": iou, "pixel_f1": f1, "es": (iou + f1) / 2,
-                          **inst, **pixel_errors(pred_union, gt_rles, matching[1]),
-                          **band_pixels(pred_union, gt_rles, matching[1])})
+                          **inst, **pixel_errors(pred_union, gt_masks, matching[1]),
+                          **band_pixels(pred_union, gt_masks, matching[1])})
 
     metrics: dict[str, Any] = {
         "images": len(dataset.images),
