@@ -153,10 +153,11 @@ def trained(work: Path, name: str, train: Path, val: Path, recipe: dict, extra: 
     metrics = run / "eval_dev" / "metrics.json"
     if metrics.is_file():
         return metrics
-    if (run / "last.pt").is_file() and not (run / "best.pt").is_file():
-        raise SystemExit(f"{run} holds an unfinished run; remove it to start again")
     if not (run / "best.pt").is_file():
         cmd = trainer("fit", "--train", str(train), "--val", str(val), "--out", str(run))
+        if (run / "last.pt").is_file():  # interrupted: the trainer's resume is exact (same batches, RNG)
+            print(f"  resuming the unfinished fit in {run}", flush=True)
+            cmd.append("--resume")
         for k, v in recipe.items():
             cmd += ([f"--{k.replace('_', '-')}", str(v)] if k in FLAGS else ["--set", f"{k}={v}"])
         t0 = time.perf_counter()
