@@ -237,23 +237,27 @@ def head_frame(body: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 # shipped bodies: their crown vertices fit a dome there), so head wear centred on `head_center`
 # let the back of the scalp poke through the shell in close-ups.
 CROWN_BACK = 0.5  # head radii behind head_center, against the face direction
-WEAR_TILT_DEG = {"helmet": 15.0, "cap": 10.0, "beanie": 18.0}  # tipped back: the front rim at the brow
+WEAR_TILT_DEG = {"helmet": 20.0}  # tipped back: the front rim at the brow
+HELMET_LIFT = 0.45  # head radii up the head axis: the brim's front at 0.53 r, just above the brows
+# (at 0.3 and 15 degrees it sat at 0.28 r, on the eyes: the painted eyes are at 0.17-0.27 r)
 
 
-def _head_frame(body: dict, lift: float, tilt_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _head_frame(body: dict, lift: float, tilt_deg: float,
+                back: float = CROWN_BACK) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(centre, shell axis, shell face direction, head radius) for head wear `lift` radii up the
-    head axis, tipped back by `tilt_deg`: worn helmets and hats ride up at the brow and down at
-    the nape, so the face stays uncovered (level, their front rim fell over the eyes)."""
+    head axis and `back` radii behind head_center, tipped back by `tilt_deg`: worn helmets and
+    hats ride up at the brow and down at the nape, so the face stays uncovered (level, their front
+    rim fell over the eyes)."""
     c, head_axis, head_face, r = head_frame(body)
     t = math.radians(tilt_deg)
     axis = math.cos(t) * head_axis - math.sin(t) * head_face  # the crown leans to the back
     face = math.cos(t) * head_face + math.sin(t) * head_axis  # the front rim rises
-    return c + head_axis * lift * r - head_face * CROWN_BACK * r, axis, face, r
+    return c + head_axis * lift * r - head_face * back * r, axis, face, r
 
 
 def helmet_geometry(body: dict) -> dict:
     """Helmet shell placed on the head (body frame): centre, axis (crown direction), face, radius."""
-    centre, axis, face, r = _head_frame(body, 0.3, WEAR_TILT_DEG["helmet"])
+    centre, axis, face, r = _head_frame(body, HELMET_LIFT, WEAR_TILT_DEG["helmet"])
     return {"center": r5(centre), "axis": r5(axis), "face": r5(face), "radius": r5(1.18 * r)}
 
 
@@ -284,38 +288,62 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
 
 HAT_KINDS = ("cap", "beanie")
 
+# Hat shells fitted to the skulls of the 52 upright shipped heads (`bench/hat_fit.py` derives and
+# prints them; head radii, head frame): the least-volume tilted ellipsoid that holds every scalp point above the
+# rim with 0.1 r to spare (hair pressed flat under a hat, at most 8 mm, plus knit), its front half
+# longer than its back (the brow is flatter than the back of the skull). Rims run from above the brows
+# (0.6 r up at the forehead) to the nape (beanie, -0.3 r) or the occiput (cap, -0.1 r). The round
+# bowls before stood 0.4 r off the skin, 1.2 r wide, with the beanie's front rim over the eyes.
+# lift/back: the centre up the head axis and behind head_center; size: side, front, back and
+# crown semi-axes (x, -y, +y, z of the hat frame) over head radii; rim: the rim plane on the hat's z
+# axis over the crown semi-axis; tilt: degrees the crown leans back (the rim plane's slope).
+HAT_HAIR_MAX = 0.008  # m: the hair cap's thickness under a hat (pressed flat), inside the fit's spare
+HAT_FIT = {
+    "beanie": {"lift": 0.489, "back": 0.652, "tilt": 25.3, "size": (1.084, 1.241, 1.018, 0.964), "rim": -0.385},
+    "cap": {"lift": 0.541, "back": 0.626, "tilt": 20.2, "size": (1.070, 1.206, 1.072, 0.928), "rim": -0.342},
+}
+
 
 def hat_geometry(body: dict, kind: str) -> dict:
-    """A hat on the head (body frame): centre and crown axis like a helmet's, the face direction
-    (a cap's visor points along it) and the radius. A beanie sits lower and tighter than a cap,
-    which sits high on the crown."""
-    lift, size = (0.4, 1.16) if kind == "cap" else (0.3, 1.12)
-    centre, axis, face, r = _head_frame(body, lift, WEAR_TILT_DEG[kind])
+    """A hat on the head (body frame): centre, crown axis and face direction (a cap's visor points
+    along it) like a helmet's, the crown semi-axis as `radius` and the side, front and back
+    semi-axes over it as `shape`, from `HAT_FIT`."""
+    fit = HAT_FIT[kind]
+    centre, axis, face, r = _head_frame(body, fit["lift"], fit["tilt"], fit["back"])
+    *sides, sz = fit["size"]
     return {"kind": kind, "center": r5(centre), "axis": r5(axis), "face": r5(face),
-            "radius": r5(size * r)}
+            "radius": r5(sz * r), "shape": r5([s / sz for s in sides]), "rim": fit["rim"]}
 
 
 def hat_mesh(hat: dict) -> meshes.Mesh:
-    """Beanie: a dome down to the ears with a rolled cuff. Cap: a shallower dome and a stiff visor
-    (a curved half disc) towards the face. Built in the hat frame (z: crown, -y: face), turned onto
-    the head."""
+    """The fitted dome (`hat_geometry`) from its rim plane to the crown. Beanie: a rolled cuff (a
+    band a little proud of the dome) at the rim. Cap: a stiff visor (a curved half ring) from the
+    front of the rim towards the face. Built in the hat frame (z: crown, -y: face), turned onto the
+    head (scene files recorded before `shape` get the fitted shape about their recorded centre)."""
     r = hat["radius"]
-    if hat["kind"] == "beanie":
-        prof = [(0.0, -0.42 * r), (r * 1.04, -0.42 * r), (r * 1.06, -0.3 * r), (r * 1.02, -0.2 * r)]
-        prof += [(r * math.cos(a), r * math.sin(a)) for a in np.radians([0, 20, 40, 60, 78])]
-        prof.append((0.0, 1.04 * r))
-        m = meshes.lathe(prof, 16)
-        m.verts[:, 1] *= 1.08
-    else:
-        prof = [(0.0, -0.12 * r), (r * 1.0, -0.12 * r)]
-        prof += [(r * math.cos(a), r * 0.92 * math.sin(a)) for a in np.radians([0, 20, 40, 60, 80])]
-        prof.append((0.0, 0.92 * r))
-        dome = meshes.lathe(prof, 16)
-        dome.verts[:, 1] *= 1.1
-        ang = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 9)  # visor: the front half ring, out to 1.9 r
-        inner = np.stack([np.sin(ang) * r, -np.cos(ang) * r * 1.1, np.full(9, -0.1 * r)], 1)
-        outer = np.stack([np.sin(ang) * r * 1.05, -np.cos(ang) * r * 1.1 - 0.75 * r * np.cos(ang) ** 0.5,
-                          np.full(9, -0.2 * r)], 1)
+    fit = HAT_FIT[hat["kind"]]
+    sx, sf, sb = hat.get("shape", [s / fit["size"][3] for s in fit["size"][:3]])
+    rim = hat.get("rim", fit["rim"])
+    lo = math.degrees(math.asin(max(-1.0, min(1.0, rim))))
+    angles = np.radians(np.linspace(lo, 82.0, 8))
+    prof = [(0.0, rim * r)]
+    if hat["kind"] == "beanie":  # cuff: 0.2 r of rolled rib, 4 % proud of the dome
+        cuff_top = math.asin(min(1.0, rim + 0.2))
+        cuff = 1.04 * math.cos(cuff_top)
+        prof += [(r * 1.04 * math.cos(angles[0]), rim * r), (r * cuff, (rim + 0.2) * r)]
+        angles = angles[angles > cuff_top + 0.05]
+    prof += [(r * math.cos(a), r * math.sin(a)) for a in angles]
+    prof.append((0.0, r))
+    m = meshes.lathe(prof, 16)
+    m.verts[:, 0] *= sx
+    m.verts[:, 1] *= np.where(m.verts[:, 1] < 0, sf, sb)  # -y: the face
+    if hat["kind"] == "cap":
+        ang = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 9)  # visor: the front half ring, out to 0.75 r
+        ring = math.cos(angles[0]) * r  # the dome's radius at the rim (before the frame's scales)
+        z0 = rim * r
+        inner = np.stack([np.sin(ang) * ring * sx, -np.cos(ang) * ring * sf, np.full(9, z0)], 1)
+        outer = np.stack([np.sin(ang) * ring * sx * 1.05, -np.cos(ang) * ring * sf - 0.75 * r * np.cos(ang) ** 0.5,
+                          np.full(9, z0 - 0.1 * r)], 1)
         top = np.concatenate([inner, outer])
         bottom = top - [0.0, 0.0, 0.012 * r / 0.1]
         v = np.concatenate([top, bottom])
@@ -326,8 +354,7 @@ def hat_mesh(hat: dict) -> meshes.Mesh:
             tris += [(a, c, b), (a, d, c)]  # top
             tris += [(a + 2 * n, b + 2 * n, c + 2 * n), (a + 2 * n, c + 2 * n, d + 2 * n)]  # bottom
             tris += [(d, c, c + 2 * n), (d, c + 2 * n, d + 2 * n)]  # front rim
-        visor = meshes.Mesh(v, np.asarray(tris, np.int64))
-        m = meshes.concat([dome, visor])
+        m = meshes.concat([m, meshes.Mesh(v, np.asarray(tris, np.int64))])
     frame = _wear_frame(hat["axis"], hat["face"])
     return meshes.Mesh(m.verts @ frame.T + np.asarray(hat["center"], float), m.tris).with_material(meshes.SLOT_HELMET)
 

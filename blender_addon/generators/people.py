@@ -142,6 +142,8 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
         if p.get("hat"):  # on the body's head (the procedural humanoid has no head description)
             if "body" in p:
                 p["hat"]["geometry"] = bodies.hat_geometry(p["body"], p["hat"]["kind"])
+                if p.get("hair"):  # pressed flat: the hat's shell is fitted with room for this much
+                    p["hair"] = {**p["hair"], "thickness": min(p["hair"]["thickness"], bodies.HAT_HAIR_MAX)}
             else:
                 p["hat"] = None
         out.append(p)
