@@ -420,3 +420,32 @@ def long_hair_mesh(body: dict, length: float, volume: float, thickness: float = 
     tris = [t for i in range(len(ts) - 1) for j in range(n - 1)
             for t in ((i * n + j, (i + 1) * n + j, (i + 1) * n + j + 1), (i * n + j, (i + 1) * n + j + 1, i * n + j + 1))]
     return meshes.Mesh(np.asarray(verts, float), np.asarray(tris, np.int64))
+
+
+# ---- the neckline ----
+
+def straight_neckline(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
+                      face_slot: np.ndarray, skin: int, top: int,
+                      shoulder: float) -> tuple[np.ndarray, float] | None:
+    """Where a top meets the neck, the region slots follow the skinning bones face by face, and on
+    a 4k-face body that border is a sawtooth 4-8 cm tall (every close-up showed it). This moves
+    every neck skin face that reaches below the cut into the top's slot and returns (new face
+    slots, the cut): the rest height fraction (the stripe field's G) of the border's median. The
+    top's shader paints skin above the cut (a straight line, drawn per pixel) and the cloth volume
+    stops there, so no skin face is left below it and no cloth shows above it. None where the body has no such border (no stripe field, no neck).
+    `g`, `arm`: per vertex (G, and B > 0.5); `face_verts`: vertex indices per face."""
+    face_slot = np.asarray(face_slot)
+    band = ~arm & (g > shoulder - 0.02) & (g < shoulder + 0.15)
+    used = {skin: np.zeros(len(g), bool), top: np.zeros(len(g), bool)}
+    for verts, slot in zip(face_verts, face_slot):
+        if slot in used:
+            used[slot][verts] = True
+    border = used[skin] & used[top] & band
+    if border.sum() < 6:
+        return None
+    cut = float(np.median(g[border]))
+    out = face_slot.copy()
+    for i, verts in enumerate(face_verts):
+        if out[i] == skin and band[verts].all() and g[verts].min() < cut:
+            out[i] = top
+    return out, round(cut, 4)

@@ -25,7 +25,7 @@ from mathutils import Matrix
 
 from blender_addon import meshes
 from blender_addon.assets.bodies import (AssetWarning, above_hairline, hair_loft, hat_mesh, head_frame, helmet_mesh,
-                                         long_hair_mesh)
+                                         long_hair_mesh, straight_neckline)
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -140,6 +140,7 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
         slots = [""]
     regions = "skin" in slots
     if regions:  # cloth geometry needs the region slots (bodies from `trainer assets rescuers`)
+        person = _straighten_neckline(me, slots, person)
         _thicken(me, slots, person)
         if person.get("hair") and not person.get("helmet_geometry"):
             if _add_hair(me, slots, person):
@@ -198,6 +199,28 @@ def _set_co(me: bpy.types.Mesh, co: np.ndarray) -> None:
     me.update()
 
 
+def _straighten_neckline(me: bpy.types.Mesh, slots: list[str], person: dict) -> dict:
+    """The top's neckline as a straight line (`straight_neckline`): the neck's skin faces below the
+    cut move to the top's slot, and the person comes back with the cut (`neck_cut`), which its top's
+    shader and cloth volume stop at. Bodies without the stripe field are left as they are."""
+    if "skin" not in slots or "jacket" not in slots or not int(person["body"].get("stripe_field", 0) or 0):
+        return person
+    f = field_values(me)
+    if f is None:
+        return person
+    _, _, loop_vert, _ = _mesh_arrays(me)
+    total = np.empty(len(me.polygons), np.int64)
+    me.polygons.foreach_get("loop_total", total)
+    faces = np.split(loop_vert, np.cumsum(total)[:-1])
+    shoulder = float((person["body"].get("landmarks") or {}).get("shoulder", 0.79))
+    done = straight_neckline(f[:, 1], f[:, 2] > 0.5, faces, _polygon_slots(me), slots.index("skin"),
+                             slots.index("jacket"), shoulder)
+    if done is None:
+        return person
+    me.polygons.foreach_set("material_index", done[0].astype(np.int32))
+    return {**person, "neck_cut": done[1]}
+
+
 def _vertex_max(n: int, loop_vert: np.ndarray, loop_value: np.ndarray) -> np.ndarray:
     out = np.zeros(n)
     np.maximum.at(out, loop_vert, loop_value)
@@ -243,12 +266,14 @@ def field_values(me: bpy.types.Mesh) -> np.ndarray | None:
 
 
 def bare_vertices(me: bpy.types.Mesh, person: dict) -> np.ndarray | None:
-    """Vertices below the top's sleeve cut (arms) or the bottom's hem (legs), by the stripe field:
-    the same test the cloth shader makes, so the skin shown there has no cloth volume on it."""
+    """Vertices below the top's sleeve cut (arms), above its neckline (`neck_cut`) or below the
+    bottom's hem (legs), by the stripe field: the same test the cloth shader makes, so the skin
+    shown there has no cloth volume on it."""
     g = person.get("garments") or {}
     sleeve = (g.get("top") or {}).get("sleeve_cut")
     hem = (g.get("bottom") or {}).get("hem_cut")
-    if sleeve is None and hem is None or not int((person.get("body") or {}).get("stripe_field", 0) or 0):
+    neck = person.get("neck_cut")
+    if sleeve is None and hem is None and neck is None or not int((person.get("body") or {}).get("stripe_field", 0) or 0):
         return None
     f = field_values(me)
     if f is None:
@@ -259,6 +284,8 @@ def bare_vertices(me: bpy.types.Mesh, person: dict) -> np.ndarray | None:
         bare |= arm & (f[:, 1] < float(sleeve) - 0.01)
     if hem is not None:
         bare |= ~arm & (f[:, 1] < float(hem) - 0.01) & (f[:, 1] > 0.06)
+    if neck is not None:
+        bare |= ~arm & (f[:, 1] > float(neck))
     return bare
 
 

@@ -104,14 +104,21 @@ def mix_color(nt, fac, a, b, blend: str = "MIX"):
     return n.outputs[2]
 
 
-def bare_mask(nt, g, b, region: str, cut: float | None):
-    """1 on bare skin below a sleeve cut (arms only) or a trouser hem (legs), else 0."""
-    if cut is None:
+def bare_mask(nt, g, b, region: str, cut: float | None, neck: float | None = None):
+    """1 on bare skin below a sleeve cut (arms only), above a top's neckline (the torso: the
+    neck's faces below the line are the top's, `straight_neckline`) or below a trouser hem (legs),
+    else 0."""
+    parts = []
+    if cut is not None:
+        below = math_node(nt, "LESS_THAN", g, float(cut))
+        arm = math_node(nt, "GREATER_THAN", b, 0.5) if region == "jacket" else math_node(nt, "LESS_THAN", b, 0.5)
+        parts.append(math_node(nt, "MULTIPLY", below, arm))
+    if neck is not None and region == "jacket":
+        parts.append(math_node(nt, "MULTIPLY", math_node(nt, "GREATER_THAN", g, float(neck)),
+                               math_node(nt, "LESS_THAN", b, 0.5)))
+    if not parts:
         return None
-    below = math_node(nt, "LESS_THAN", g, float(cut))
-    if region == "jacket":
-        return math_node(nt, "MULTIPLY", below, math_node(nt, "GREATER_THAN", b, 0.5))
-    return math_node(nt, "MULTIPLY", below, math_node(nt, "LESS_THAN", b, 0.5))
+    return parts[0] if len(parts) == 1 else math_node(nt, "MAXIMUM", parts[0], parts[1])
 
 
 def pattern(nt, pat: dict, region: str, g, b, person: dict):

@@ -239,6 +239,7 @@ def _look(person: dict, region: str, field: bool) -> dict | None:
     if field:
         g = (person.get("garments") or {}).get("top" if region == "jacket" else "bottom") or {}
         look.update(pattern=g.get("pattern"), cut=g.get("sleeve_cut" if region == "jacket" else "hem_cut"),
+                    neck=person.get("neck_cut") if region == "jacket" else None,
                     skin=person["colors"]["skin"], uniform=person.get("uniform") if region == "jacket" else None)
     return look
 
@@ -247,7 +248,8 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
            stripe_source: str = "attribute", folds: dict | None = None, fine: float = 1.0,
            look: dict | None = None) -> bpy.types.Material:
     """A region's material. `look` (`_look`) adds the person's garment pattern, agency design,
-    trim colours, wear and bare skin below a sleeve or hem cut (bodies with the stripe field), or
+    trim colours, wear and bare skin below a sleeve or hem cut or above the neckline (bodies with the
+    stripe field), or
     the skin's mottling."""
     mat = new_material(name)
     nt = mat.node_tree
@@ -267,7 +269,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         if look.get("pattern"):
             base = garments.pattern(nt, look["pattern"], look["region"], g, b, person)
         base = garments.uniform_design(nt, base, look.get("uniform"), g, b, body)
-        bare = garments.bare_mask(nt, g, b, look["region"], look.get("cut"))
+        bare = garments.bare_mask(nt, g, b, look["region"], look.get("cut"), look.get("neck"))
     col_out, rough_out = base, None
     if stripes:
         attr = nt.nodes.new("ShaderNodeVertexColor")

@@ -315,13 +315,14 @@ def test_outfit_draws_leave_the_other_draws_unchanged(monkeypatch):
 def test_cloth_volume_hair_and_helmet_on_real_bodies():
     """Built in Blender from the frame JSON: cloth regions pushed out by their thickness, the head
     skin untouched (so the helmet from the JSON still sits on it), feet still on the ground, a
-    hair slot exactly for helmetless people, the same mesh every time."""
+    hair slot exactly for helmetless people, a straight neckline (no skin face below it, no cloth
+    volume above it), the same mesh every time."""
     script = textwrap.dedent(f"""
         import json, bpy, numpy as np
         from pathlib import Path
         from blender_addon.builders import cleanup
         from blender_addon.assets.bodies import head_frame
-        from blender_addon.builders.bodies import body_object
+        from blender_addon.builders.bodies import _straighten_neckline, body_object, field_values
         from blender_addon.preset import preset_from_dict
         from blender_addon.sampling import sample_scene
         from blender_addon.assets.bodies import helmet_mesh
@@ -359,6 +360,19 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                 rad0 = np.linalg.norm(co0[jk, :2] - co0[jk, :2].mean(0), axis=1).mean()
                 rad1 = np.linalg.norm(co[0][jk, :2] - co0[jk, :2].mean(0), axis=1).mean()
                 hv = helmet_mesh(person["helmet_geometry"]).verts if person.get("helmet_geometry") else None
+                src_slots = [m.name.split(".")[0] for m in src.materials]
+                tmp = src.copy()
+                neck = _straighten_neckline(tmp, src_slots, person).get("neck_cut")
+                bpy.data.meshes.remove(tmp)
+                fv = field_values(me)[:n0]
+                torso = fv[:, 2] < 0.5
+                skin_v, top_v = np.zeros(n0, bool), np.zeros(n0, bool)
+                for f in me.polygons:
+                    if names[f.material_index] == "skin" and all(v < n0 and torso[v] for v in f.vertices):
+                        skin_v[list(f.vertices)] = True
+                    if names[f.material_index] == "jacket":
+                        top_v[list(f.vertices)] = True
+                above = top_v & torso & (fv[:, 1] > (neck if neck is not None else 9.0) + 1e-4)  # the top's
                 out.append(dict(
                     pose=person["pose"], helmet=bool(person.get("helmet_geometry")), names=names,
                     hair=bool(person.get("hair")),
@@ -367,7 +381,9 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                     zmin0=float(co0[:, 2].min()),
                     jacket_out=float(np.median((d[jk] * nor0[jk]).sum(1))), rad_growth=float(rad1 - rad0),
                     head_moved=float(np.abs(d[head]).max()) if len(head) else None, n_head=len(head),
-                    helmet_in_mesh=bool(hv is None or np.allclose(co[0][-len(hv):], hv, atol=1e-4))))
+                    helmet_in_mesh=bool(hv is None or np.allclose(co[0][-len(hv):], hv, atol=1e-4)),
+                    neck=neck, skin_low=float(fv[skin_v, 1].min()),
+                    above_moved=float(np.abs(d[above]).max()) if above.any() else 0.0))
         print("RESULT", json.dumps(out))
     """)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env(), timeout=300,
@@ -386,6 +402,8 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         assert x["n_head"] > 30 and x["head_moved"] == 0.0, x  # head skin untouched: the helmet still fits
         assert ("hair" in x["names"]) == (x["hair"] and not x["helmet"]), x  # bald people have none
         assert ("helmet" in x["names"]) == x["helmet"] and x["helmet_in_mesh"], x
+        # a straight neckline: no neck skin face reaches below the cut, no cloth volume above it
+        assert x["neck"] is not None and x["skin_low"] >= x["neck"] - 1e-6 and x["above_moved"] == 0.0, x
 
 
 def read_obj_colors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -400,6 +418,34 @@ def read_obj_colors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             tris.append([int(t.split("/")[0]) - 1 for t in line.split()[1:4]])
             region.append(cur)
     return np.array(cols), np.array(tris), np.array(region)
+
+
+def test_every_shipped_body_gets_a_straight_neckline():
+    """The top's border with the neck followed the skinning bones face by face: a sawtooth several
+    cm tall in every close-up. After `straight_neckline` no neck skin face reaches below the cut
+    (the top's shader draws the line there), only neck skin faces changed, and the cut lies inside
+    the old border."""
+    checked = 0
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        body = json.loads(sidecar.read_text())
+        cols, tris, region = read_obj_colors(sidecar.with_suffix(".obj"))
+        g, arm = cols[:, 1], cols[:, 2] > 0.5
+        names = sorted(set(region))
+        slot = np.array([names.index(x) for x in region])
+        skin, top = names.index("skin"), names.index("jacket")
+        border = np.zeros(len(g), bool)
+        border[np.intersect1d(tris[slot == skin].ravel(), tris[slot == top].ravel())] = True
+        border &= ~arm & (g > body["landmarks"]["shoulder"] - 0.02)
+        assert np.ptp(g[border]) > 0.015, sidecar.name  # the sawtooth this fixes (4-8 cm)
+        new, cut = bodies.straight_neckline(g, arm, tris, slot, skin, top, body["landmarks"]["shoulder"])
+        assert g[border].min() <= cut <= g[border].max(), sidecar.name
+        changed = new != slot
+        assert changed.any() and (slot[changed] == skin).all() and (new[changed] == top).all(), sidecar.name
+        assert (g[tris[changed]] < body["landmarks"]["shoulder"] + 0.15).all(), sidecar.name  # the neck only
+        neck_skin = (new == skin) & ~arm[tris].any(axis=1)
+        assert g[tris[neck_skin]].min() >= cut, sidecar.name
+        checked += 1
+    assert checked >= 50
 
 
 def shader_bands(g: np.ndarray, b: np.ndarray, region: str) -> np.ndarray:
