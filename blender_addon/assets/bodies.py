@@ -289,8 +289,8 @@ def helmet_mesh(helmet: dict) -> meshes.Mesh:
 HAT_KINDS = ("cap", "beanie")
 
 # Hat shells fitted to the skulls of the 52 upright shipped heads (`bench/hat_fit.py` derives and
-# prints them; head radii, head frame): the least-volume tilted ellipsoid that holds every scalp point above the
-# rim with 0.1 r to spare (hair pressed flat under a hat, at most 8 mm, plus knit), its front half
+# prints them; head radii, head frame): the least-volume tilted ellipsoid that holds every scalp
+# point above the rim with 0.1 r to spare (hair pressed flat under a hat, at most 8 mm, plus knit), its front half
 # longer than its back (the brow is flatter than the back of the skull). Rims run from above the brows
 # (0.6 r up at the forehead) to the nape (beanie, -0.3 r) or the occiput (cap, -0.1 r). The round
 # bowls before stood 0.4 r off the skin, 1.2 r wide, with the beanie's front rim over the eyes.
@@ -432,7 +432,8 @@ def straight_neckline(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarra
     every neck skin face that reaches below the cut into the top's slot and returns (new face
     slots, the cut): the rest height fraction (the stripe field's G) of the border's median. The
     top's shader paints skin above the cut (a straight line, drawn per pixel) and the cloth volume
-    stops there, so no skin face is left below it and no cloth shows above it. None where the body has no such border (no stripe field, no neck).
+    stops there, so no skin face is left below it and no cloth shows above it. None where the body
+    has no such border (no stripe field, no neck).
     `g`, `arm`: per vertex (G, and B > 0.5); `face_verts`: vertex indices per face."""
     face_slot = np.asarray(face_slot)
     band = ~arm & (g > shoulder - 0.02) & (g < shoulder + 0.15)

@@ -249,8 +249,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
            look: dict | None = None) -> bpy.types.Material:
     """A region's material. `look` (`_look`) adds the person's garment pattern, agency design,
     trim colours, wear and bare skin below a sleeve or hem cut or above the neckline (bodies with the
-    stripe field), or
-    the skin's mottling."""
+    stripe field), or the skin's mottling."""
     mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
