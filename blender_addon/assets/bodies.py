@@ -422,31 +422,108 @@ def long_hair_mesh(body: dict, length: float, volume: float, thickness: float = 
     return meshes.Mesh(np.asarray(verts, float), np.asarray(tris, np.int64))
 
 
-# ---- the neckline ----
+# ---- the arm flag ----
+
+# rounds of neighbour averaging of the arm flag (B): enough to straighten a border zigzagging
+# one triangle either way (the teeth are 3-6 cm on the 2-3 cm edges of the shipped bodies)
+ARM_FLAG_ROUNDS = 6
+
+
+def smooth_arm_flag(b: np.ndarray, edges: np.ndarray, rounds: int = ARM_FLAG_ROUNDS) -> np.ndarray:
+    """The stripe field's B is 1 on vertices whose dominant bone is an arm's and 0 elsewhere, so
+    its interpolated 0.5 line (the shader's armhole: colour-blocked sleeves, a top's side seam,
+    where arm bands stop) runs through the midpoints of the triangles across the border: a
+    sawtooth as tall as a triangle round every shoulder. Averaging each vertex with its neighbours
+    a few times turns the step into a ramp along the mesh whose 0.5 line is the border's smoothed
+    course; vertices more than `rounds` edges from a border keep their value. The hands (the
+    0-flag parts that touch an arm but are cut off from the body by it) become arm: a sleeve's colour then reaches
+    its cuff instead of stopping in a sawtooth short of the wrist (sleeves end by height, G).
+    `edges`: (E, 2) vertex indices."""
+    b = np.asarray(b, float)
+    n = len(b)
+    i, j = np.asarray(edges, np.int64).T
+    off = b <= 0.5
+    label = np.arange(n)
+    both = off[i] & off[j]
+    bi, bj = i[both], j[both]
+    while True:  # connected parts of the 0-flag vertices: the body, and each hand
+        new = label.copy()
+        np.minimum.at(new, bi, label[bj])
+        np.minimum.at(new, bj, label[bi])
+        new = new[new]
+        if (new == label).all():
+            break
+        label = new
+    if not off.any():
+        return b
+    main = np.bincount(label[off]).argmax()
+    cross = off[i] != off[j]  # edges from an arm vertex to a 0-flag one
+    touching = np.zeros(n, bool)
+    touching[label[np.where(off[i], i, j)[cross]]] = True
+    hand = off & (label != main) & touching[label]  # not loose parts (eyes, a separate head)
+    out = np.where(hand, 1.0, b)
+    deg = np.bincount(i, minlength=n) + np.bincount(j, minlength=n) + 1.0
+    for _ in range(rounds):
+        out = (np.bincount(i, out[j], n) + np.bincount(j, out[i], n) + out) / deg
+    return out
+
+
+# ---- straight garment borders ----
+
+def straight_border(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
+                    face_slot: np.ndarray, upper: int, lower: int, keep: int,
+                    band: tuple[float, float]) -> tuple[np.ndarray, float] | None:
+    """Where two region slots meet across the body (a top and the neck, a top and the trousers),
+    the border follows the skinning bones face by face; on a 4k-face body it is a sawtooth 4-20
+    cm tall that every close-up showed. The cut is the rest height fraction (the stripe field's G)
+    of the border's median; every face of the other slot that reaches across it, onto `keep`'s
+    side, moves into `keep` (`upper` or `lower`), so only `keep`'s faces straddle the cut and
+    `keep`'s shader draws the line there per pixel (the other slot's look on the other side).
+    Returns (new face slots, the cut), or None where the body has no such border.
+    `g`, `arm`: per vertex (G, and B > 0.5); `face_verts`: vertex indices per face; only faces
+    off the arms with every vertex inside `band` (of G) change."""
+    face_slot = np.asarray(face_slot)
+    inside = ~arm & (g > band[0]) & (g < band[1])
+    used = {upper: np.zeros(len(g), bool), lower: np.zeros(len(g), bool)}
+    for verts, slot in zip(face_verts, face_slot):
+        if slot in used:
+            used[slot][verts] = True
+    border = used[upper] & used[lower] & inside
+    if border.sum() < 6:
+        return None
+    cut = float(np.median(g[border]))
+    other = lower if keep == upper else upper
+    out = face_slot.copy()
+    for i, verts in enumerate(face_verts):
+        if out[i] == other and inside[verts].all():
+            gv = g[verts]
+            if (gv.max() > cut) if keep == upper else (gv.min() < cut):
+                out[i] = keep
+    return out, round(cut, 4)
+
+
+def neckline_band(shoulder: float) -> tuple[float, float]:
+    """G range of the neck's border with a top: from just under the shoulders up the neck."""
+    return shoulder - 0.02, shoulder + 0.15
+
+
+def waist_band(hip: float) -> tuple[float, float]:
+    """G range of a top's border with the trousers (measured on the 60 shipped bodies: 0.07-0.08
+    either side of the hip joint)."""
+    return hip - 0.12, hip + 0.12
+
 
 def straight_neckline(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
                       face_slot: np.ndarray, skin: int, top: int,
                       shoulder: float) -> tuple[np.ndarray, float] | None:
-    """Where a top meets the neck, the region slots follow the skinning bones face by face, and on
-    a 4k-face body that border is a sawtooth 4-8 cm tall (every close-up showed it). This moves
-    every neck skin face that reaches below the cut into the top's slot and returns (new face
-    slots, the cut): the rest height fraction (the stripe field's G) of the border's median. The
-    top's shader paints skin above the cut (a straight line, drawn per pixel) and the cloth volume
-    stops there, so no skin face is left below it and no cloth shows above it. None where the body
-    has no such border (no stripe field, no neck).
-    `g`, `arm`: per vertex (G, and B > 0.5); `face_verts`: vertex indices per face."""
-    face_slot = np.asarray(face_slot)
-    band = ~arm & (g > shoulder - 0.02) & (g < shoulder + 0.15)
-    used = {skin: np.zeros(len(g), bool), top: np.zeros(len(g), bool)}
-    for verts, slot in zip(face_verts, face_slot):
-        if slot in used:
-            used[slot][verts] = True
-    border = used[skin] & used[top] & band
-    if border.sum() < 6:
-        return None
-    cut = float(np.median(g[border]))
-    out = face_slot.copy()
-    for i, verts in enumerate(face_verts):
-        if out[i] == skin and band[verts].all() and g[verts].min() < cut:
-            out[i] = top
-    return out, round(cut, 4)
+    """The top's neckline (`straight_border`): neck skin faces below the cut become the top's; its
+    shader paints skin above the cut and the cloth volume stops there."""
+    return straight_border(g, arm, face_verts, face_slot, skin, top, top, neckline_band(shoulder))
+
+
+def straight_waist(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
+                   face_slot: np.ndarray, top: int, bottom: int,
+                   hip: float) -> tuple[np.ndarray, float] | None:
+    """The top's hem over the trousers (`straight_border`): trouser faces above the cut become the
+    top's; its shader paints the trousers' look below the cut."""
+    return straight_border(g, arm, face_verts, face_slot, top, bottom, top, waist_band(hip))

@@ -25,7 +25,8 @@ from mathutils import Matrix
 
 from blender_addon import meshes
 from blender_addon.assets.bodies import (AssetWarning, above_hairline, hair_loft, hat_mesh, head_frame, helmet_mesh,
-                                         long_hair_mesh, straight_neckline)
+                                         long_hair_mesh, smooth_arm_flag, straight_neckline,
+                                         straight_waist, waist_band)
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -89,6 +90,7 @@ def load_body_mesh(path: Path, normalize: bool, stripe_field: bool = False) -> b
         mesh.update()
     if stripe_field and ext == ".obj":
         colors_as_written(mesh)
+        _smooth_arm_flag(mesh)
     mesh.use_fake_user = True
     return mesh
 
@@ -140,7 +142,7 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
         slots = [""]
     regions = "skin" in slots
     if regions:  # cloth geometry needs the region slots (bodies from `trainer assets rescuers`)
-        person = _straighten_neckline(me, slots, person)
+        person = _straighten_borders(me, slots, person)
         _thicken(me, slots, person)
         if person.get("hair") and not person.get("helmet_geometry"):
             if _add_hair(me, slots, person):
@@ -199,11 +201,13 @@ def _set_co(me: bpy.types.Mesh, co: np.ndarray) -> None:
     me.update()
 
 
-def _straighten_neckline(me: bpy.types.Mesh, slots: list[str], person: dict) -> dict:
-    """The top's neckline as a straight line (`straight_neckline`): the neck's skin faces below the
-    cut move to the top's slot, and the person comes back with the cut (`neck_cut`), which its top's
-    shader and cloth volume stop at. Bodies without the stripe field are left as they are."""
-    if "skin" not in slots or "jacket" not in slots or not int(person["body"].get("stripe_field", 0) or 0):
+def _straighten_borders(me: bpy.types.Mesh, slots: list[str], person: dict) -> dict:
+    """The top's neckline and hem as straight lines (`straight_neckline`, `straight_waist`): the
+    faces of the neck's skin below the one cut and of the trousers above the other move to the
+    top's slot, and the person comes back with the cuts (`neck_cut`, `waist_cut`), which its top's
+    shader (skin above the one, the trousers' look below the other) and the cloth volume follow.
+    Bodies without the stripe field are left as they are."""
+    if "jacket" not in slots or not int(person["body"].get("stripe_field", 0) or 0):
         return person
     f = field_values(me)
     if f is None:
@@ -212,13 +216,20 @@ def _straighten_neckline(me: bpy.types.Mesh, slots: list[str], person: dict) -> 
     total = np.empty(len(me.polygons), np.int64)
     me.polygons.foreach_get("loop_total", total)
     faces = np.split(loop_vert, np.cumsum(total)[:-1])
-    shoulder = float((person["body"].get("landmarks") or {}).get("shoulder", 0.79))
-    done = straight_neckline(f[:, 1], f[:, 2] > 0.5, faces, _polygon_slots(me), slots.index("skin"),
-                             slots.index("jacket"), shoulder)
-    if done is None:
-        return person
-    me.polygons.foreach_set("material_index", done[0].astype(np.int32))
-    return {**person, "neck_cut": done[1]}
+    lm = person["body"].get("landmarks") or {}
+    g, arm, top = f[:, 1], f[:, 2] > 0.5, slots.index("jacket")
+    face_slot = _polygon_slots(me)
+    out = dict(person)
+    if "skin" in slots:
+        done = straight_neckline(g, arm, faces, face_slot, slots.index("skin"), top, float(lm.get("shoulder", 0.79)))
+        if done is not None:
+            face_slot, out["neck_cut"] = done
+    if "pants" in slots:
+        done = straight_waist(g, arm, faces, face_slot, top, slots.index("pants"), float(lm.get("hip", 0.53)))
+        if done is not None:
+            face_slot, out["waist_cut"] = done
+    me.polygons.foreach_set("material_index", face_slot.astype(np.int32))
+    return out
 
 
 def _vertex_max(n: int, loop_vert: np.ndarray, loop_value: np.ndarray) -> np.ndarray:
@@ -241,6 +252,10 @@ def _thicken(me: bpy.types.Mesh, slots: list[str], person: dict) -> None:
         return
     co, nor, loop_vert, loop_poly = _mesh_arrays(me)
     t = _vertex_max(len(co), loop_vert, per_slot[_polygon_slots(me)][loop_poly])
+    waist = _below_waist(me, person, slots, loop_vert, loop_poly)
+    if waist is not None:  # the trousers' thickness under the top's hem, as its shader draws it
+        below, near = waist
+        t[near] = np.where(below[near], per_slot[slots.index("pants")], per_slot[slots.index("jacket")])
     bare = bare_vertices(me, person)
     if bare is not None:  # forearms below a short sleeve, legs below shorts: skin, no cloth on it
         t[bare] = 0.0
@@ -252,6 +267,22 @@ def _thicken(me: bpy.types.Mesh, slots: list[str], person: dict) -> None:
     co = _smooth(me, co + nor * t[:, None], t > 0)
     co[:, 2] = np.maximum(co[:, 2], zmin)
     _set_co(me, co)
+
+
+def _below_waist(me: bpy.types.Mesh, person: dict, slots: list[str], loop_vert: np.ndarray,
+                 loop_poly: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(below the top's hem cut, in the waist band) per vertex of the top and trousers only, off the
+    arms; None without a `waist_cut`."""
+    cut = person.get("waist_cut")
+    f = field_values(me) if cut is not None else None
+    if f is None:
+        return None
+    slot = _polygon_slots(me)[loop_poly]
+    other = np.zeros(len(f), bool)
+    other[loop_vert[(slot != slots.index("jacket")) & (slot != slots.index("pants"))]] = True
+    lo, hi = waist_band(float((person["body"].get("landmarks") or {}).get("hip", 0.53)))
+    near = ~other & (f[:, 2] <= 0.5) & (f[:, 1] > lo) & (f[:, 1] < hi)
+    return f[:, 1] < float(cut), near
 
 
 def field_values(me: bpy.types.Mesh) -> np.ndarray | None:
@@ -405,6 +436,21 @@ def srgb_encode(x: np.ndarray) -> np.ndarray:
     """Linear -> sRGB (the inverse of what Blender's OBJ importer applies to vertex colours)."""
     x = np.clip(x, 0.0, 1.0)
     return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+
+
+def _smooth_arm_flag(mesh: bpy.types.Mesh) -> None:
+    """The stripe field's arm flag (B) as a ramp along the mesh (`smooth_arm_flag`), so the
+    shader's armhole is a smooth line rather than a sawtooth of triangles."""
+    attr = mesh.color_attributes.get("Color")
+    if attr is None or attr.domain != "POINT" or len(attr.data) != len(mesh.vertices):
+        return
+    c = np.empty(len(attr.data) * 4, np.float32)
+    attr.data.foreach_get("color", c)
+    c = c.reshape(-1, 4)
+    ev = np.empty(len(mesh.edges) * 2, np.int64)
+    mesh.edges.foreach_get("vertices", ev)
+    c[:, 2] = smooth_arm_flag(c[:, 2], ev.reshape(-1, 2))
+    attr.data.foreach_set("color", c.ravel())
 
 
 def colors_as_written(mesh: bpy.types.Mesh) -> None:

@@ -121,6 +121,12 @@ def bare_mask(nt, g, b, region: str, cut: float | None, neck: float | None = Non
     return parts[0] if len(parts) == 1 else math_node(nt, "MAXIMUM", parts[0], parts[1])
 
 
+def below_waist(nt, g, b, waist: float):
+    """1 below a top's hem cut off the arms (the trousers' faces above the line are the top's,
+    `straight_waist`), else 0."""
+    return math_node(nt, "MULTIPLY", math_node(nt, "LESS_THAN", g, float(waist)), math_node(nt, "LESS_THAN", b, 0.5))
+
+
 def pattern(nt, pat: dict, region: str, g, b, person: dict):
     """Colour socket of a garment's fabric pattern (`sample_pattern`)."""
     kind = pat["kind"]

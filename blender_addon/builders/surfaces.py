@@ -241,6 +241,10 @@ def _look(person: dict, region: str, field: bool) -> dict | None:
         look.update(pattern=g.get("pattern"), cut=g.get("sleeve_cut" if region == "jacket" else "hem_cut"),
                     neck=person.get("neck_cut") if region == "jacket" else None,
                     skin=person["colors"]["skin"], uniform=person.get("uniform") if region == "jacket" else None)
+        if region == "jacket" and person.get("waist_cut") is not None:  # the trousers below the hem
+            bottom = (person.get("garments") or {}).get("bottom") or {}
+            look.update(waist=person["waist_cut"], bottom={"pattern": bottom.get("pattern"),
+                                                           "color": person["colors"].get("pants", person["colors"]["jacket"])})
     return look
 
 
@@ -248,8 +252,8 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
            stripe_source: str = "attribute", folds: dict | None = None, fine: float = 1.0,
            look: dict | None = None) -> bpy.types.Material:
     """A region's material. `look` (`_look`) adds the person's garment pattern, agency design,
-    trim colours, wear and bare skin below a sleeve or hem cut or above the neckline (bodies with the
-    stripe field), or the skin's mottling."""
+    trim colours, wear, bare skin below a sleeve or hem cut or above the neckline and the trousers
+    below the top's hem (bodies with the stripe field), or the skin's mottling."""
     mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
@@ -268,6 +272,11 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         if look.get("pattern"):
             base = garments.pattern(nt, look["pattern"], look["region"], g, b, person)
         base = garments.uniform_design(nt, base, look.get("uniform"), g, b, body)
+        if look.get("waist") is not None:  # the top's hem, straight (`straight_waist`)
+            below = look["bottom"]
+            other = (garments.pattern(nt, below["pattern"], "pants", g, b, person) if below.get("pattern")
+                     else _rgb(nt, below["color"]))
+            base = garments.mix_color(nt, garments.below_waist(nt, g, b, look["waist"]), base, other)
         bare = garments.bare_mask(nt, g, b, look["region"], look.get("cut"), look.get("neck"))
     col_out, rough_out = base, None
     if stripes:

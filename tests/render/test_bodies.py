@@ -316,13 +316,13 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
     """Built in Blender from the frame JSON: cloth regions pushed out by their thickness, the head
     skin untouched (so the helmet from the JSON still sits on it), feet still on the ground, a
     hair slot exactly for helmetless people, a straight neckline (no skin face below it, no cloth
-    volume above it), the same mesh every time."""
+    volume above it) and hem (no trouser face above it), the same mesh every time."""
     script = textwrap.dedent(f"""
         import json, bpy, numpy as np
         from pathlib import Path
         from blender_addon.builders import cleanup
         from blender_addon.assets.bodies import head_frame
-        from blender_addon.builders.bodies import _straighten_neckline, body_object, field_values
+        from blender_addon.builders.bodies import _straighten_borders, body_object, field_values
         from blender_addon.preset import preset_from_dict
         from blender_addon.sampling import sample_scene
         from blender_addon.assets.bodies import helmet_mesh
@@ -362,16 +362,19 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                 hv = helmet_mesh(person["helmet_geometry"]).verts if person.get("helmet_geometry") else None
                 src_slots = [m.name.split(".")[0] for m in src.materials]
                 tmp = src.copy()
-                neck = _straighten_neckline(tmp, src_slots, person).get("neck_cut")
+                cuts = _straighten_borders(tmp, src_slots, person)
+                neck, waist = cuts.get("neck_cut"), cuts.get("waist_cut")
                 bpy.data.meshes.remove(tmp)
                 fv = field_values(me)[:n0]
                 torso = fv[:, 2] < 0.5
-                skin_v, top_v = np.zeros(n0, bool), np.zeros(n0, bool)
+                skin_v, top_v, pants_v = np.zeros(n0, bool), np.zeros(n0, bool), np.zeros(n0, bool)
                 for f in me.polygons:
                     if names[f.material_index] == "skin" and all(v < n0 and torso[v] for v in f.vertices):
                         skin_v[list(f.vertices)] = True
                     if names[f.material_index] == "jacket":
                         top_v[list(f.vertices)] = True
+                    if names[f.material_index] == "pants" and all(v < n0 and torso[v] for v in f.vertices):
+                        pants_v[list(f.vertices)] = True
                 above = top_v & torso & (fv[:, 1] > (neck if neck is not None else 9.0) + 1e-4)  # the top's
                 out.append(dict(
                     pose=person["pose"], helmet=bool(person.get("helmet_geometry")), names=names,
@@ -382,7 +385,8 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                     jacket_out=float(np.median((d[jk] * nor0[jk]).sum(1))), rad_growth=float(rad1 - rad0),
                     head_moved=float(np.abs(d[head]).max()) if len(head) else None, n_head=len(head),
                     helmet_in_mesh=bool(hv is None or np.allclose(co[0][-len(hv):], hv, atol=1e-4)),
-                    neck=neck, skin_low=float(fv[skin_v, 1].min()),
+                    neck=neck, skin_low=float(fv[skin_v, 1].min()), waist=waist,
+                    pants_high=float(fv[pants_v, 1].max()),
                     above_moved=float(np.abs(d[above]).max()) if above.any() else 0.0))
         print("RESULT", json.dumps(out))
     """)
@@ -404,6 +408,8 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         assert ("helmet" in x["names"]) == x["helmet"] and x["helmet_in_mesh"], x
         # a straight neckline: no neck skin face reaches below the cut, no cloth volume above it
         assert x["neck"] is not None and x["skin_low"] >= x["neck"] - 1e-6 and x["above_moved"] == 0.0, x
+        # a straight hem: no trouser face off the arms reaches above the top's cut
+        assert x["waist"] is not None and x["pants_high"] <= x["waist"] + 1e-6, x
 
 
 def read_obj_colors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -446,6 +452,94 @@ def test_every_shipped_body_gets_a_straight_neckline():
         assert g[tris[neck_skin]].min() >= cut, sidecar.name
         checked += 1
     assert checked >= 50
+
+
+def test_every_shipped_body_gets_a_straight_hem():
+    """A top met the trousers along the skinning bones' border, a sawtooth over 10 cm tall at the
+    hip of every body. After `straight_waist` no trouser face off the arms reaches above the cut
+    (the top's shader paints the trousers below it), only trouser faces changed, into the top,
+    and the cut lies inside the old border."""
+    checked = 0
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        body = json.loads(sidecar.read_text())
+        cols, tris, region = read_obj_colors(sidecar.with_suffix(".obj"))
+        g, arm = cols[:, 1], cols[:, 2] > 0.5
+        names = sorted(set(region))
+        slot = np.array([names.index(x) for x in region])
+        top, bottom = names.index("jacket"), names.index("pants")
+        border = np.zeros(len(g), bool)
+        border[np.intersect1d(tris[slot == top].ravel(), tris[slot == bottom].ravel())] = True
+        border &= ~arm
+        assert np.ptp(g[border]) > 0.05, sidecar.name  # the sawtooth this fixes
+        hip = body["landmarks"]["hip"]
+        new, cut = bodies.straight_waist(g, arm, tris, slot, top, bottom, hip)
+        assert g[border].min() <= cut <= g[border].max() and abs(cut - hip) < 0.05, sidecar.name
+        changed = new != slot
+        assert changed.any() and (slot[changed] == bottom).all() and (new[changed] == top).all(), sidecar.name
+        lo, hi = bodies.waist_band(hip)
+        assert ((g[tris[changed]] > lo) & (g[tris[changed]] < hi)).all(), sidecar.name  # the waist only
+        trousers = (new == bottom) & ~arm[tris].any(axis=1)
+        assert g[tris[trousers]].max() <= cut, sidecar.name
+        checked += 1
+    assert checked >= 50
+
+
+def _mesh_edges(tris: np.ndarray) -> np.ndarray:
+    e = np.sort(np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]]), axis=1)
+    return np.unique(e, axis=0)
+
+
+def _armhole_turning(co: np.ndarray, tris: np.ndarray, f: np.ndarray) -> float:
+    """Mean angle (degrees) between consecutive pieces of the interpolated 0.5 line of `f` over
+    `tris`: a sawtooth turns at every triangle, a smooth line little."""
+    pts, adj = {}, {}
+    for t in tris:
+        ends = []
+        for a, c in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
+            if (f[a] - 0.5) * (f[c] - 0.5) < 0:
+                k = (min(a, c), max(a, c))
+                pts[k] = co[a] + (0.5 - f[a]) / (f[c] - f[a]) * (co[c] - co[a])
+                ends.append(k)
+        if len(ends) == 2:
+            adj.setdefault(ends[0], []).append(ends[1])
+            adj.setdefault(ends[1], []).append(ends[0])
+    turns = []
+    for k, nb in adj.items():
+        if len(nb) == 2:
+            u, v = pts[k] - pts[nb[0]], pts[nb[1]] - pts[k]
+            turns.append(np.degrees(np.arccos(np.clip(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-12), -1, 1))))
+    return float(np.mean(turns))
+
+
+def test_arm_flag_is_smooth_round_the_armholes_and_covers_the_hands():
+    """The arm flag (B) of the shipped bodies steps from 1 to 0 at the armhole, so the shader's
+    0.5 line (colour-blocked sleeves, a top's side seam) was a sawtooth round every shoulder, and
+    sleeves stopped in a sawtooth short of the hands. After `smooth_arm_flag` the armhole line
+    turns less on every body, the hands count as arm, and above them the line moved only near
+    where it was."""
+    before, after = [], []
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        lm = json.loads(sidecar.read_text())["landmarks"]
+        co = np.array([[float(x) for x in line.split()[1:4]] for line in
+                       sidecar.with_suffix(".obj").read_text().splitlines() if line.startswith("v ")])
+        cols, tris, _ = read_obj_colors(sidecar.with_suffix(".obj"))
+        g, b = cols[:, 1], cols[:, 2]
+        s = bodies.smooth_arm_flag(b, _mesh_edges(tris))
+        up = (s > 0.5) & (b <= 0.5)
+        assert (up & (g < lm["wrist"])).sum() > 200, sidecar.name  # both hands
+        # above the hands the line moved only near where it was: no patch of torso turned arm
+        edges = _mesh_edges(tris)
+        near = np.zeros(len(b), bool)
+        near[edges[(b[edges[:, 0]] > 0.5) != (b[edges[:, 1]] > 0.5)].ravel()] = True
+        for _ in range(bodies.ARM_FLAG_ROUNDS):
+            near[edges[near[edges].any(axis=1)].ravel()] = True
+        moved = ((s > 0.5) != (b > 0.5)) & (g >= lm["wrist"])
+        assert near[moved].all() and moved.sum() < 0.02 * len(b), sidecar.name
+        upper = tris[g[tris].min(axis=1) > lm["elbow"]]
+        before.append(_armhole_turning(co, upper, b))
+        after.append(_armhole_turning(co, upper, s))
+        assert after[-1] < before[-1], sidecar.name
+    assert len(before) >= 50 and np.mean(after) < 0.8 * np.mean(before), (np.mean(before), np.mean(after))
 
 
 def shader_bands(g: np.ndarray, b: np.ndarray, region: str) -> np.ndarray:
