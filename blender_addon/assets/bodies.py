@@ -361,6 +361,10 @@ def hat_mesh(hat: dict) -> meshes.Mesh:
 
 # ---- hair volume (how far a cut stands off the scalp) ----
 
+# head radii above the hairline over which a hair cap rises from the skin to its full thickness
+HAIRLINE_RISE = 0.15
+
+
 def above_hairline(points: np.ndarray, body: dict) -> tuple[np.ndarray, np.ndarray]:
     """Head radii each point lies above the hair's hairline (forehead ~0.8 r up from the skull's
     centre, the temples 0.2 r, the nape -0.4 r; > 0 is scalp), and each point's offset from that

@@ -24,9 +24,9 @@ import numpy as np
 from mathutils import Matrix
 
 from blender_addon import meshes
-from blender_addon.assets.bodies import (AssetWarning, above_hairline, hair_loft, hat_mesh, head_frame, helmet_mesh,
-                                         long_hair_mesh, smooth_arm_flag, straight_neckline,
-                                         straight_waist, waist_band)
+from blender_addon.assets.bodies import (HAIRLINE_RISE, AssetWarning, above_hairline, hair_loft, hat_mesh,
+                                         head_frame, helmet_mesh, long_hair_mesh, smooth_arm_flag,
+                                         straight_neckline, straight_waist, waist_band)
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
 from blender_addon.quiet import quiet_stdout
@@ -147,10 +147,11 @@ def body_object(person: dict, base_dir: Path, cache: dict, collection) -> bpy.ty
         if person.get("hair") and not person.get("helmet_geometry"):
             if _add_hair(me, slots, person):
                 slots.append("hair")
-                if person["hair"].get("length"):  # hanging below the cap, in the hair's material
+                if person["hair"].get("length"):  # hanging below the cap (its own slot: no hairline)
                     h = long_hair_mesh(person["body"], person["hair"]["length"], person["hair"]["volume"],
                                        person["hair"]["thickness"] / (float(person.get("scale", 1.0)) or 1.0))
-                    _join_part(me, h, slot=slots.index("hair"))
+                    _join_part(me, h)
+                    slots.append("longhair")
         if person.get("backpack") and person.get("pose") != "lying":
             if _join_backpack(me, slots, person):
                 slots.append("backpack")
@@ -338,18 +339,23 @@ def _smooth(me: bpy.types.Mesh, co: np.ndarray, movable: np.ndarray, rounds: int
 
 
 def _add_hair(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
-    """A hair cap: skin faces of the scalp (above a hairline that runs from the forehead over the
-    ears to the nape) move to a new 'hair' slot and their vertices out by the hair thickness."""
+    """A hair cap: the skin faces of the scalp reaching above a hairline that runs from the
+    forehead over the ears to the nape (`above_hairline`) move to a new 'hair' slot, whose shader
+    draws the hairline itself (skin below it, per pixel: whole faces made a sawtooth of notches
+    along the forehead), and their vertices move out by the hair thickness, rising from nothing
+    at the hairline (`HAIRLINE_RISE`), so the cap does not stand off the forehead like a helmet."""
     skin = slots.index("skin")
     r = float(person["body"]["head_radius"])
     co, nor, loop_vert, loop_poly = _mesh_arrays(me)
     poly_slot = _polygon_slots(me)
-    n_poly = len(poly_slot)
-    cen = np.zeros((n_poly, 3))
+    above, d = above_hairline(co, person["body"])
+    top = np.full(len(poly_slot), -np.inf)
+    np.maximum.at(top, loop_poly, above[loop_vert])
+    cen = np.zeros((len(poly_slot), 3))
     np.add.at(cen, loop_poly, co[loop_vert])
-    cen /= np.bincount(loop_poly, minlength=n_poly)[:, None]
-    above, d = above_hairline(cen, person["body"])
-    hair = (poly_slot == skin) & (above > 0) & (np.linalg.norm(d, axis=1) < 1.8 * r)
+    cen /= np.bincount(loop_poly, minlength=len(poly_slot))[:, None]
+    _, dc = above_hairline(cen, person["body"])
+    hair = (poly_slot == skin) & (top > 0) & (np.linalg.norm(dc, axis=1) < 1.8 * r)
     if not hair.any():
         return False
     slot = len(me.materials)
@@ -357,9 +363,11 @@ def _add_hair(me: bpy.types.Mesh, slots: list[str], person: dict) -> bool:
     poly_slot = np.where(hair, slot, poly_slot).astype(np.int32)
     me.polygons.foreach_set("material_index", poly_slot)
     s = float(person.get("scale", 1.0)) or 1.0
-    t = _vertex_max(len(co), loop_vert, np.where(hair, float(person["hair"]["thickness"]) / s, 0.0)[loop_poly])
+    on = _vertex_max(len(co), loop_vert, hair[loop_poly].astype(float)) > 0
+    rise = np.clip(above / HAIRLINE_RISE, 0.0, 1.0)
+    t = on * float(person["hair"]["thickness"]) / s * rise * rise * (3.0 - 2.0 * rise)
     if person["hair"].get("loft"):  # volume: more at the crown, in clumps
-        t = t + (t > 0) * hair_loft(co, person["body"], person["hair"]["loft"] / s, person["hair"]["loft_seed"])
+        t = t + on * hair_loft(co, person["body"], person["hair"]["loft"] / s, person["hair"]["loft_seed"])
     _set_co(me, co + nor * t[:, None])
     return True
 

@@ -76,3 +76,23 @@ def paint(nt, color, body: dict, face: dict):
     color = mix_color(nt, on_face(_ellipse(nt, au, v, ex, ey, IRIS_RADIUS, IRIS_RADIUS)), color, face["iris"])
     brow = on_face(_ellipse(nt, au, v, ex + 0.02, ey + 0.19, 0.17, float(face["brow_width"])))
     return mix_color(nt, math_node(nt, "MULTIPLY", brow, 0.9), color, face["brow"])
+
+
+HAIRLINE_SOFT = 0.04  # head radii either side of the hairline over which hair thins out to skin
+
+
+def hairline(nt, body: dict):
+    """0..1 hair cover on a hair cap: `assets.bodies.above_hairline` evaluated per pixel in the
+    head's frame (object space), 0 below the hairline, 1 above it, a soft edge between."""
+    c, ax, fwd, r = head_frame(body)
+    d = nt.nodes.new("ShaderNodeVectorMath")
+    d.operation = "SUBTRACT"
+    nt.links.new(obj_coord(nt), d.inputs[0])
+    d.inputs[1].default_value = [float(x) for x in c + 0.25 * r * ax]
+    up = _axis_value(nt, d.outputs["Vector"], ax, 1.0 / r)
+    back = ramp(nt, _axis_value(nt, d.outputs["Vector"], fwd, -1.0 / r), -1.0, 1.0)  # clip(back, -1, 1) -> 0..1
+    # above = up - (0.2 - 0.6 * clip(back)) = up - 0.8 + 1.2 * ramp(back)
+    lift = math_node(nt, "MULTIPLY_ADD", back, 1.2)
+    lift.node.inputs[2].default_value = -0.8
+    above = math_node(nt, "ADD", lift, up)
+    return ramp(nt, above, -HAIRLINE_SOFT, HAIRLINE_SOFT)

@@ -210,8 +210,9 @@ def dress(person: dict, slots: list[str]) -> list[bpy.types.Material]:
         elif name == "hat":
             knit = {**(folds or {}), "strength": 0.5} if person["hat"]["kind"] == "beanie" else folds
             out.append(_cloth(mname, person["hat"]["color"], 0.8, person["dirt"] * 0.3, stripes=False, folds=knit))
-        elif name == "hair":
-            out.append(_hair(mname, person["hair"]["color"]))
+        elif name in ("hair", "longhair"):  # the cap draws its hairline over the skin
+            out.append(_hair(mname, person["hair"]["color"],
+                             hairline=(person["body"], c["skin"]) if name == "hair" else None))
         elif name == "backpack":
             out.append(_cloth(mname, person["backpack"]["color"], 0.75, person["dirt"], stripes=False, folds=folds))
         elif name in REGIONS:
@@ -418,8 +419,10 @@ def _fabric(nt, bsdf, folds: dict, fine: float = 1.0, keep=None):
     return weave.outputs["Fac"]
 
 
-def _hair(name: str, color) -> bpy.types.Material:
-    """Hair cap: rough, a little sheen, a fine streaky bump (noise stretched along the crown axis)."""
+def _hair(name: str, color, hairline: tuple[dict, tuple] | None = None) -> bpy.types.Material:
+    """Hair: rough, a little sheen, a fine streaky bump (noise stretched along the crown axis).
+    `hairline` (body, skin colour): the cap's faces reach below the hairline, which this draws
+    per pixel with a soft edge, skin below it (`faces.hairline`)."""
     mat = new_material(name)
     nt = mat.node_tree
     bsdf = nt.nodes["Principled BSDF"]
@@ -451,7 +454,14 @@ def _hair(name: str, color) -> bpy.types.Material:
     for k in range(3):
         nt.links.new(ramp.outputs["Result"], comb.inputs[k])
     nt.links.new(comb.outputs["Color"], tint.inputs[7])
-    nt.links.new(tint.outputs[2], bsdf.inputs["Base Color"])
+    col = tint.outputs[2]
+    if hairline is not None:
+        body, skin = hairline
+        cover = faces.hairline(nt, body)
+        col = mix(nt, cover, garments.skin_tint(nt, _rgb(nt, skin)), col)
+        nt.links.new(math_node(nt, "MULTIPLY", cover, 0.6), bump.inputs["Strength"])
+        nt.links.new(math_node(nt, "MULTIPLY", cover, 0.3), bsdf.inputs["Sheen Weight"])
+    nt.links.new(col, bsdf.inputs["Base Color"])
     mat.diffuse_color = (*color[:3], 1.0)
     return mat
 

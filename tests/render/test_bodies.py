@@ -316,12 +316,13 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
     """Built in Blender from the frame JSON: cloth regions pushed out by their thickness, the head
     skin untouched (so the helmet from the JSON still sits on it), feet still on the ground, a
     hair slot exactly for helmetless people, a straight neckline (no skin face below it, no cloth
-    volume above it) and hem (no trouser face above it), the same mesh every time."""
+    volume above it) and hem (no trouser face above it), a hair cap whose faces cover the hairline
+    and rise from it, the same mesh every time."""
     script = textwrap.dedent(f"""
         import json, bpy, numpy as np
         from pathlib import Path
         from blender_addon.builders import cleanup
-        from blender_addon.assets.bodies import head_frame
+        from blender_addon.assets.bodies import above_hairline, head_frame
         from blender_addon.builders.bodies import _straighten_borders, body_object, field_values
         from blender_addon.preset import preset_from_dict
         from blender_addon.sampling import sample_scene
@@ -375,6 +376,15 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                         top_v[list(f.vertices)] = True
                     if names[f.material_index] == "pants" and all(v < n0 and torso[v] for v in f.vertices):
                         pants_v[list(f.vertices)] = True
+                hl = above_hairline(co0, person["body"])[0]
+                near_head = np.linalg.norm(co0 - c, axis=1) < 1.8 * r
+                hair_v, skin_all = np.zeros(n0, bool), np.zeros(n0, bool)
+                for f in me.polygons:
+                    vs = [v for v in f.vertices if v < n0]
+                    if names[f.material_index] == "hair":
+                        hair_v[vs] = True
+                    if names[f.material_index] == "skin":
+                        skin_all[vs] = True
                 above = top_v & torso & (fv[:, 1] > (neck if neck is not None else 9.0) + 1e-4)  # the top's
                 out.append(dict(
                     pose=person["pose"], helmet=bool(person.get("helmet_geometry")), names=names,
@@ -387,6 +397,8 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
                     helmet_in_mesh=bool(hv is None or np.allclose(co[0][-len(hv):], hv, atol=1e-4)),
                     neck=neck, skin_low=float(fv[skin_v, 1].min()), waist=waist,
                     pants_high=float(fv[pants_v, 1].max()),
+                    skin_over_hairline=float(hl[skin_all & near_head].max()),
+                    hairline_moved=float(np.abs(d[hair_v & (hl <= 0)]).max()) if (hair_v & (hl <= 0)).any() else None,
                     above_moved=float(np.abs(d[above]).max()) if above.any() else 0.0))
         print("RESULT", json.dumps(out))
     """)
@@ -410,6 +422,8 @@ def test_cloth_volume_hair_and_helmet_on_real_bodies():
         assert x["neck"] is not None and x["skin_low"] >= x["neck"] - 1e-6 and x["above_moved"] == 0.0, x
         # a straight hem: no trouser face off the arms reaches above the top's cut
         assert x["waist"] is not None and x["pants_high"] <= x["waist"] + 1e-6, x
+        if "hair" in x["names"]:  # the cap's faces cover the hairline (its shader draws it) and rise from it
+            assert x["skin_over_hairline"] <= 1e-6 and x["hairline_moved"] == 0.0, x
 
 
 def read_obj_colors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
