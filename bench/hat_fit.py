@@ -13,7 +13,6 @@ the skin, front and all round. Re-run it when the shipped bodies change.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -28,18 +27,9 @@ RIMS = {"beanie": ((0.6, 0.45), (-0.3, -1.45)), "cap": ((0.6, 0.45), (-0.1, -1.4
 
 
 def shipped_heads() -> list[tuple[dict, np.ndarray]]:
-    """(body, head vertices in the head frame: side, up, face, over head radii) of the upright
-    shipped bodies (lying and reaching ones have rough head frames or hands at the crown)."""
-    out = []
-    for sidecar in sorted(SHIPPED.glob("body_*.json")):
-        body = json.loads(sidecar.read_text())
-        if body["pose"] in ("lying", "reaching"):
-            continue
-        rel = bodies.read_obj_vertices(sidecar.with_suffix(".obj")) - np.asarray(body["head_center"])
-        c, ax, face, r = bodies.head_frame(body)
-        head = rel[(np.linalg.norm(rel, axis=1) < 1.6 * r) & (rel @ ax > -1.2 * r)]
-        out.append((body, np.stack([head @ np.cross(face, ax), head @ ax, head @ face], 1) / r))
-    return out
+    """(body, head vertices in the head frame, head radii) of the upright shipped bodies."""
+    return [(body, bodies.head_coordinates(body, v[bodies.head_vertices(body, v)]))
+            for _, body, v in bodies.upright_bodies(SHIPPED)]
 
 
 def fit(points: np.ndarray, kind: str, spare: float) -> dict:
@@ -75,9 +65,7 @@ def how_it_sits(heads: list[tuple[dict, np.ndarray]], kind: str) -> dict:
     for body, h in heads:
         c, ax, face, r = bodies.head_frame(body)
         hat = bodies.hat_geometry(body, kind)
-        m = bodies.hat_mesh(hat)
-        w = m.verts[: len(m.verts) - (36 if kind == "cap" else 0)] - c  # the cap's visor left out
-        w = np.stack([w @ np.cross(face, ax), w @ ax, w @ face], 1) / r
+        w = bodies.head_coordinates(body, bodies.hat_mesh(hat, visor=False).verts)
         front_v.append(w[w[:, 2] > 0.3][:, 1].min())
         d, _ = cKDTree(h).query(w)
         low = w[:, 1] < np.percentile(w[:, 1], 35)

@@ -231,6 +231,34 @@ def head_frame(body: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     return np.asarray(body["head_center"], float), ax, face_direction(ax), float(body["head_radius"])
 
 
+def head_coordinates(body: dict, points: np.ndarray) -> np.ndarray:
+    """(N, 3) body-frame points in the head frame: (side, up the crown axis, towards the face) from
+    `head_center`, in head radii."""
+    c, ax, face, r = head_frame(body)
+    rel = np.asarray(points, float) - c
+    return np.stack([rel @ np.cross(face, ax), rel @ ax, rel @ face], axis=1) / r
+
+
+def head_vertices(body: dict, verts: np.ndarray) -> np.ndarray:
+    """Mask of a body mesh's head: within 1.6 head radii of `head_center`, at most 1.2 below it."""
+    h = head_coordinates(body, verts)
+    return (np.linalg.norm(h, axis=1) < 1.6) & (h[:, 1] > -1.2)
+
+
+# poses whose head frame is rough (lying) or that raise a hand over the crown (reaching): left out
+# of checks and fits of head wear against the skull
+ROUGH_HEAD_POSES = ("lying", "reaching")
+
+
+def upright_bodies(folder: Path):
+    """(sidecar, body, vertices) of the bodies in `folder` (sidecar + OBJ) whose head frame is
+    exact: what hat fits (`bench/hat_fit.py`) and their tests measure."""
+    for sidecar in sorted(Path(folder).glob("body_*.json")):
+        body = json.loads(sidecar.read_text())
+        if body.get("pose") not in ROUGH_HEAD_POSES:
+            yield sidecar, body, read_obj_vertices(sidecar.with_suffix(".obj"))
+
+
 # ---- helmets ----
 
 # The skull's crown is centred about half a head radius behind `head_center` (measured on the
@@ -315,11 +343,12 @@ def hat_geometry(body: dict, kind: str) -> dict:
             "radius": r5(sz * r), "shape": r5([s / sz for s in sides]), "rim": fit["rim"]}
 
 
-def hat_mesh(hat: dict) -> meshes.Mesh:
+def hat_mesh(hat: dict, visor: bool = True) -> meshes.Mesh:
     """The fitted dome (`hat_geometry`) from its rim plane to the crown. Beanie: a rolled cuff (a
     band a little proud of the dome) at the rim. Cap: a stiff visor (a curved half ring) from the
-    front of the rim towards the face. Built in the hat frame (z: crown, -y: face), turned onto the
-    head (scene files recorded before `shape` get the fitted shape about their recorded centre)."""
+    front of the rim towards the face (`visor=False`: the dome alone, for fit checks). Built in the
+    hat frame (z: crown, -y: face), turned onto the head (scene files recorded before `shape` get
+    the fitted shape about their recorded centre)."""
     r = hat["radius"]
     fit = HAT_FIT[hat["kind"]]
     sx, sf, sb = hat.get("shape", [s / fit["size"][3] for s in fit["size"][:3]])
@@ -337,7 +366,7 @@ def hat_mesh(hat: dict) -> meshes.Mesh:
     m = meshes.lathe(prof, 16)
     m.verts[:, 0] *= sx
     m.verts[:, 1] *= np.where(m.verts[:, 1] < 0, sf, sb)  # -y: the face
-    if hat["kind"] == "cap":
+    if hat["kind"] == "cap" and visor:
         ang = np.linspace(-0.5 * math.pi, 0.5 * math.pi, 9)  # visor: the front half ring, out to 0.75 r
         ring = math.cos(angles[0]) * r  # the dome's radius at the rim (before the frame's scales)
         z0 = rim * r

@@ -105,21 +105,12 @@ def _outside_share(body: dict, verts: np.ndarray, wear: dict, scale=(1.0, 1.1, 1
     return float((rho > 0.975).mean())  # 0.975: the 14-16-sided shell's faces lie inside its radius
 
 
-def _upright_shipped_heads():
-    """(sidecar, body, vertices) of the shipped bodies whose head frame is exact: lying bodies are
-    left out (their head frame is rough), as are arms raised over the head (hands near the crown)."""
-    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
-        body = json.loads(sidecar.read_text())
-        if body["pose"] not in ("lying", "reaching"):
-            yield sidecar, body, bodies.read_obj_vertices(sidecar.with_suffix(".obj"))
-
-
 def test_helmets_and_hats_cover_the_crown_of_every_shipped_head():
     """The scalp must not poke through head wear in close-ups (it did: the skull's crown lies
     about half a head radius behind head_center). Lying bodies are left out (their head frame is
     rough), as are arms raised over the head (hands are near the crown, not under the shell)."""
     checked = 0
-    for sidecar, body, verts in _upright_shipped_heads():
+    for sidecar, body, verts in bodies.upright_bodies(ASSETS / "shipped"):
         assert _outside_share(body, verts, bodies.helmet_geometry(body)) < 0.03, sidecar.name
         assert _outside_share(body, verts, bodies.hat_geometry(body, "beanie")) < 0.03, sidecar.name
         assert _outside_share(body, verts, bodies.hat_geometry(body, "cap")) < 0.03, sidecar.name
@@ -139,22 +130,18 @@ def test_helmets_and_hats_leave_the_eyes_of_every_shipped_head_uncovered():
     the nose) in every close-up. Eye level is taken halfway between the chin and the crown of the
     head mesh, along the head axis; the rim is the wear's front-most vertices, out over the face."""
     checked = 0
-    for sidecar, body, verts in _upright_shipped_heads():
-        c, r = np.asarray(body["head_center"]), body["head_radius"]
-        axis = np.asarray(body["head_axis"]) / np.linalg.norm(body["head_axis"])
-        face = bodies.face_direction(axis)
-        rel = verts - c
-        head = rel[(np.linalg.norm(rel, axis=1) < 1.6 * r) & (rel @ axis > -1.2 * r)] @ axis
-        eyes = (head.min() + head.max()) / 2
+    for sidecar, body, verts in bodies.upright_bodies(ASSETS / "shipped"):
+        up = bodies.head_coordinates(body, verts[bodies.head_vertices(body, verts)])[:, 1]
+        eyes = (up.min() + up.max()) / 2
         for wear in (bodies.helmet_geometry(body), bodies.hat_geometry(body, "beanie"),
                      bodies.hat_geometry(body, "cap")):
             mesh = bodies.helmet_mesh(wear) if "kind" not in wear else bodies.hat_mesh(wear)
-            w = mesh.verts - c
-            rim = w[w @ face > (w @ face).max() - 0.3 * r] @ axis  # its front 0.3 head radii
-            assert rim.min() > eyes + 0.05 * r, (sidecar.name, wear.get("kind", "helmet"), rim.min() / r, eyes / r)
+            w = bodies.head_coordinates(body, mesh.verts)
+            rim = w[w[:, 2] > w[:, 2].max() - 0.3, 1]  # its front 0.3 head radii, height up the head
+            assert rim.min() > eyes + 0.05, (sidecar.name, wear.get("kind", "helmet"), rim.min(), eyes)
             # a hat sits on the forehead above the highest painted brow, a helmet's brim at the brows
             # (they sat on the eyes)
-            assert rim.min() > (BROW_TOP if "kind" in wear else BROW_MID) * r, (sidecar.name, wear.get("kind"), rim.min() / r)
+            assert rim.min() > (BROW_TOP if "kind" in wear else BROW_MID), (sidecar.name, wear.get("kind"), rim.min())
         checked += 1
     assert checked >= 40
 
