@@ -505,11 +505,11 @@ def smooth_arm_flag(b: np.ndarray, edges: np.ndarray, rounds: int = ARM_FLAG_ROU
 
 def straight_border(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
                     face_slot: np.ndarray, upper: int, lower: int, keep: int,
-                    band: tuple[float, float]) -> tuple[np.ndarray, float] | None:
+                    band: tuple[float, float], at: float | None = None) -> tuple[np.ndarray, float] | None:
     """Where two region slots meet across the body (a top and the neck, a top and the trousers),
     the border follows the skinning bones face by face; on a 4k-face body it is a sawtooth 4-20
-    cm tall that every close-up showed. The cut is the rest height fraction (the stripe field's G)
-    of the border's median; every face of the other slot that reaches across it, onto `keep`'s
+    cm tall that every close-up showed. The cut is a rest height fraction (the stripe field's G):
+    `at`, or the border's median; every face of the other slot that reaches across it, onto `keep`'s
     side, moves into `keep` (`upper` or `lower`), so only `keep`'s faces straddle the cut and
     `keep`'s shader draws the line there per pixel (the other slot's look on the other side).
     Returns (new face slots, the cut), or None where the body has no such border.
@@ -524,7 +524,7 @@ def straight_border(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray]
     border = used[upper] & used[lower] & inside
     if border.sum() < 6:
         return None
-    cut = float(np.median(g[border]))
+    cut = float(np.median(g[border]) if at is None else at)
     other = lower if keep == upper else upper
     out = face_slot.copy()
     for i, verts in enumerate(face_verts):
@@ -538,6 +538,14 @@ def straight_border(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray]
 def neckline_band(shoulder: float) -> tuple[float, float]:
     """G range of the neck's border with a top: from just under the shoulders up the neck."""
     return shoulder - 0.02, shoulder + 0.15
+
+
+# a shirt's hem (T-shirt, sweater, shirt), rest height fraction above the hip joint: across the
+# lower belly, where the mesh moves with the pelvis. The skinning border's median lies at the hip
+# joint, on the tops of the thighs, and a hem there bent with the legs into a leotard's V between
+# them in a wide stance. Coats and jackets keep the median (they reach the hip; rescuers' lower
+# reflective band sits 0.05 above the hip joint and must stay on the coat).
+HEM_ABOVE_HIP = 0.06
 
 
 def waist_band(hip: float) -> tuple[float, float]:
@@ -555,8 +563,10 @@ def straight_neckline(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarra
 
 
 def straight_waist(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
-                   face_slot: np.ndarray, top: int, bottom: int,
-                   hip: float) -> tuple[np.ndarray, float] | None:
+                   face_slot: np.ndarray, top: int, bottom: int, hip: float,
+                   shirt: bool = False) -> tuple[np.ndarray, float] | None:
     """The top's hem over the trousers (`straight_border`): trouser faces above the cut become the
-    top's; its shader paints the trousers' look below the cut."""
-    return straight_border(g, arm, face_verts, face_slot, top, bottom, top, waist_band(hip))
+    top's; its shader paints the trousers' look below the cut. `shirt`: the cut at
+    `HEM_ABOVE_HIP`, else (coats, jackets) at the border's median."""
+    return straight_border(g, arm, face_verts, face_slot, top, bottom, top, waist_band(hip),
+                           at=hip + HEM_ABOVE_HIP if shirt else None)

@@ -263,7 +263,7 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
     look = look or {}
     person = look.get("person") or {}
     body = person.get("body") or {}
-    g = b = bare = None
+    g = b = bare = lower = None
     if look.get("region") == "skin":
         base = garments.skin_tint(nt, base)
         if look.get("face") and body.get("head_radius"):
@@ -277,7 +277,8 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
             below = look["bottom"]
             other = (garments.pattern(nt, below["pattern"], "pants", g, b, person) if below.get("pattern")
                      else _rgb(nt, below["color"]))
-            base = garments.mix_color(nt, garments.below_waist(nt, g, b, look["waist"]), base, other)
+            lower = garments.below_waist(nt, g, b, look["waist"])
+            base = garments.mix_color(nt, lower, base, other)
         bare = garments.bare_mask(nt, g, b, look["region"], look.get("cut"), look.get("neck"))
     col_out, rough_out = base, None
     if stripes:
@@ -311,7 +312,10 @@ def _cloth(name: str, color, roughness: float, dirt: float, *, stripes: bool,
         em.inputs[1].default_value = 0.25
         nt.links.new(band, em.inputs[0])
         nt.links.new(em.outputs[0], bsdf.inputs["Emission Strength"])
-    col_out, wet = garments.wear(nt, col_out, look.get("wear"), look.get("region", ""), g, b, body)
+    worn, wet = garments.wear(nt, col_out, look.get("wear"), look.get("region", ""), g, b, body)
+    if lower is not None and look.get("wear"):  # below the hem the trousers' wear (knees), not the top's
+        worn = mix(nt, lower, worn, garments.wear(nt, col_out, look["wear"], "pants", g, b, body)[0])
+    col_out = worn
     if bare is not None:  # skin below the sleeve / hem: no fabric colour, folds or sheen there
         col_out = mix(nt, bare, col_out, garments.skin_tint(nt, _rgb(nt, look["skin"])))
     if dirt > 0:

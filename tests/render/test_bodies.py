@@ -481,6 +481,11 @@ def test_every_shipped_body_gets_a_straight_hem():
         assert ((g[tris[changed]] > lo) & (g[tris[changed]] < hi)).all(), sidecar.name  # the waist only
         trousers = (new == bottom) & ~arm[tris].any(axis=1)
         assert g[tris[trousers]].max() <= cut, sidecar.name
+        # a shirt's hem lies higher, across the belly, and no trouser face reaches above it either
+        new, cut = bodies.straight_waist(g, arm, tris, slot, top, bottom, hip, shirt=True)
+        assert cut == round(hip + bodies.HEM_ABOVE_HIP, 4), sidecar.name
+        trousers = (new == bottom) & ~arm[tris].any(axis=1)
+        assert g[tris[trousers]].max() <= cut, sidecar.name
         checked += 1
     assert checked >= 50
 
