@@ -50,7 +50,7 @@ def sheet(run: Path, out: Path, labels: bool) -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp.jpg")
-    Image.fromarray(tile_sheet(tiles, tile_width=tiles[0].shape[1], gap=2)).save(tmp, quality=85, optimize=True)
+    Image.fromarray(tile_sheet(tiles, tile_width=max(tiles[0].shape[:2]), gap=2)).save(tmp, quality=85, optimize=True)
     tmp.replace(out)
 
 

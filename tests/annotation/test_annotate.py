@@ -172,3 +172,19 @@ def test_class_map_relabels_without_touching_the_masks(frames: Path, tmp_path: P
     assert main(["annotate", str(frames), "--out", str(tmp_path / "bad"), "--class-map", "rescuer"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--class-map expects SRC=DST" in err[0]
+
+
+def test_preview_sheets_keep_upright_frames_at_the_scale_of_landscape_ones():
+    """A sheet of 320x240 and 240x320 frames (a third of the default preset's are upright) showed
+    the upright ones blown up to 320x427 and every landscape one in a cell 427 tall; now each
+    frame's longer side is the tile width and cells are as large as the largest frame."""
+    from trainer.annotation.preview import tile_sheet
+
+    land = np.full((240, 320, 3), 200, np.uint8)
+    up = np.full((320, 240, 3), 100, np.uint8)
+    sheet = tile_sheet([land, up, land, up], tile_width=320, gap=2)
+    assert sheet.shape == (2 * (320 + 2) + 2, 2 * (320 + 2) + 2, 3)
+    assert (sheet == 200).all(axis=2).sum() == 2 * 240 * 320 and (sheet == 100).all(axis=2).sum() == 2 * 320 * 240
+    assert tile_sheet([land] * 4, tile_width=320, gap=2).shape == (2 * 242 + 2, 2 * 322 + 2, 3)
+    half = tile_sheet([np.full((480, 640, 3), 50, np.uint8)], tile_width=320, gap=0)
+    assert half.shape == (240, 320, 3) and (half == 50).all()

@@ -63,28 +63,38 @@ def draw_annotations(image: np.ndarray, record: ImageRecord, *, alpha: float = 0
     return out
 
 
+def fit_longer_side(image: np.ndarray, size: int) -> np.ndarray:
+    """The image scaled so its longer side is `size`: landscape and upright frames come out at the
+    same scale (scaling by width blew upright frames up by a third)."""
+    scale = size / max(image.shape[:2])
+    if scale == 1:
+        return image
+    return cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
+                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
 def tile_sheet(tiles: list[np.ndarray], tile_width: int = 320, gap: int = 4) -> np.ndarray:
-    """Images resized to `tile_width` and laid out in a near-square grid on a dark sheet."""
+    """Images with their longer side `tile_width` (`fit_longer_side`), centred in equal cells of a
+    near-square grid on a dark sheet; a cell is as wide and as tall as the widest and tallest tile,
+    so sheets of landscape frames waste nothing and mixed sheets keep every frame's shape."""
     if not tiles:
         raise ValueError("no images for a sheet")
-    tiles = [cv2.resize(t, (tile_width, max(1, round(t.shape[0] * tile_width / t.shape[1]))),
-                        interpolation=cv2.INTER_AREA) if t.shape[1] != tile_width else t for t in tiles]
+    tiles = [fit_longer_side(t, tile_width) for t in tiles]
     cols = math.ceil(math.sqrt(len(tiles)))
     rows = math.ceil(len(tiles) / cols)
-    tile_h = max(t.shape[0] for t in tiles)
-    sheet = np.full((rows * (tile_h + gap) + gap, cols * (tile_width + gap) + gap, 3), 32, np.uint8)
+    cell_w, cell_h = max(t.shape[1] for t in tiles), max(t.shape[0] for t in tiles)
+    sheet = np.full((rows * (cell_h + gap) + gap, cols * (cell_w + gap) + gap, 3), 32, np.uint8)
     for n, tile in enumerate(tiles):
         r, c = divmod(n, cols)
-        y, x = gap + r * (tile_h + gap), gap + c * (tile_width + gap)
-        sheet[y : y + tile.shape[0], x : x + tile_width] = tile
+        y = gap + r * (cell_h + gap) + (cell_h - tile.shape[0]) // 2
+        x = gap + c * (cell_w + gap) + (cell_w - tile.shape[1]) // 2
+        sheet[y : y + tile.shape[0], x : x + tile.shape[1]] = tile
     return sheet
 
 
 def _tile(dataset: Dataset, record: ImageRecord, tile_w: int) -> np.ndarray:
     image = read_image(dataset.image_path(record))
-    drawn = draw_annotations(image, record)
-    scale = tile_w / drawn.shape[1]
-    tile = cv2.resize(drawn, (tile_w, max(1, round(drawn.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    tile = fit_longer_side(draw_annotations(image, record), tile_w)
     caption = f"{record.file_name}  ({len(record.annotations)})"
     cv2.putText(tile, caption, (4, tile.shape[0] - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 3, cv2.LINE_AA)
     cv2.putText(tile, caption, (4, tile.shape[0] - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
