@@ -427,22 +427,32 @@ def read_obj_colors(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(cols), np.array(tris), np.array(region)
 
 
+def _shipped_regions():
+    """(sidecar, body, G, arm flag, triangles, region slot per triangle, slot names) of every
+    shipped body, as written in its OBJ."""
+    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
+        cols, tris, region = read_obj_colors(sidecar.with_suffix(".obj"))
+        names = sorted(set(region))
+        yield (sidecar, json.loads(sidecar.read_text()), cols[:, 1], cols[:, 2] > 0.5, tris,
+               np.array([names.index(x) for x in region]), names)
+
+
+def _slot_border(tris: np.ndarray, slot: np.ndarray, a: int, b: int, n: int) -> np.ndarray:
+    """Vertices shared by faces of slots a and b."""
+    border = np.zeros(n, bool)
+    border[np.intersect1d(tris[slot == a].ravel(), tris[slot == b].ravel())] = True
+    return border
+
+
 def test_every_shipped_body_gets_a_straight_neckline():
     """The top's border with the neck followed the skinning bones face by face: a sawtooth several
     cm tall in every close-up. After `straight_neckline` no neck skin face reaches below the cut
     (the top's shader draws the line there), only neck skin faces changed, and the cut lies inside
     the old border."""
     checked = 0
-    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
-        body = json.loads(sidecar.read_text())
-        cols, tris, region = read_obj_colors(sidecar.with_suffix(".obj"))
-        g, arm = cols[:, 1], cols[:, 2] > 0.5
-        names = sorted(set(region))
-        slot = np.array([names.index(x) for x in region])
+    for sidecar, body, g, arm, tris, slot, names in _shipped_regions():
         skin, top = names.index("skin"), names.index("jacket")
-        border = np.zeros(len(g), bool)
-        border[np.intersect1d(tris[slot == skin].ravel(), tris[slot == top].ravel())] = True
-        border &= ~arm & (g > body["landmarks"]["shoulder"] - 0.02)
+        border = _slot_border(tris, slot, skin, top, len(g)) & ~arm & (g > body["landmarks"]["shoulder"] - 0.02)
         assert np.ptp(g[border]) > 0.015, sidecar.name  # the sawtooth this fixes (4-8 cm)
         new, cut = bodies.straight_neckline(g, arm, tris, slot, skin, top, body["landmarks"]["shoulder"])
         assert g[border].min() <= cut <= g[border].max(), sidecar.name
@@ -461,16 +471,9 @@ def test_every_shipped_body_gets_a_straight_hem():
     (the top's shader paints the trousers below it), only trouser faces changed, into the top,
     and the cut lies inside the old border."""
     checked = 0
-    for sidecar in sorted((ASSETS / "shipped").glob("body_*.json")):
-        body = json.loads(sidecar.read_text())
-        cols, tris, region = read_obj_colors(sidecar.with_suffix(".obj"))
-        g, arm = cols[:, 1], cols[:, 2] > 0.5
-        names = sorted(set(region))
-        slot = np.array([names.index(x) for x in region])
+    for sidecar, body, g, arm, tris, slot, names in _shipped_regions():
         top, bottom = names.index("jacket"), names.index("pants")
-        border = np.zeros(len(g), bool)
-        border[np.intersect1d(tris[slot == top].ravel(), tris[slot == bottom].ravel())] = True
-        border &= ~arm
+        border = _slot_border(tris, slot, top, bottom, len(g)) & ~arm
         assert np.ptp(g[border]) > 0.05, sidecar.name  # the sawtooth this fixes
         hip = body["landmarks"]["hip"]
         new, cut = bodies.straight_waist(g, arm, tris, slot, top, bottom, hip)
