@@ -564,9 +564,8 @@ def straight_neckline(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarra
 
 def straight_waist(g: np.ndarray, arm: np.ndarray, face_verts: list[np.ndarray] | np.ndarray,
                    face_slot: np.ndarray, top: int, bottom: int, hip: float,
-                   shirt: bool = False) -> tuple[np.ndarray, float] | None:
+                   at: float | None = None) -> tuple[np.ndarray, float] | None:
     """The top's hem over the trousers (`straight_border`): trouser faces above the cut become the
-    top's; its shader paints the trousers' look below the cut. `shirt`: the cut at
-    `HEM_ABOVE_HIP`, else (coats, jackets) at the border's median."""
-    return straight_border(g, arm, face_verts, face_slot, top, bottom, top, waist_band(hip),
-                           at=hip + HEM_ABOVE_HIP if shirt else None)
+    top's; its shader paints the trousers' look below the cut. The cut at `at` (the garment's
+    `waist_cut`; shirts: `HEM_ABOVE_HIP` over the hip), else (coats, jackets) at the border's median."""
+    return straight_border(g, arm, face_verts, face_slot, top, bottom, top, waist_band(hip), at=at)

@@ -202,9 +202,6 @@ def _set_co(me: bpy.types.Mesh, co: np.ndarray) -> None:
     me.update()
 
 
-SHIRTS = ("tshirt", "sweater", "shirt")  # civilian tops whose hem sits across the belly (HEM_ABOVE_HIP)
-
-
 def _straighten_borders(me: bpy.types.Mesh, slots: list[str], person: dict) -> dict:
     """The top's neckline and hem as straight lines (`straight_neckline`, `straight_waist`): the
     faces of the neck's skin below the one cut and of the trousers above the other move to the
@@ -229,9 +226,8 @@ def _straighten_borders(me: bpy.types.Mesh, slots: list[str], person: dict) -> d
         if done is not None:
             face_slot, out["neck_cut"] = done
     if "pants" in slots:
-        kind = ((person.get("garments") or {}).get("top") or {}).get("kind")
-        done = straight_waist(g, arm, faces, face_slot, top, slots.index("pants"), float(lm.get("hip", 0.53)),
-                              shirt=kind in SHIRTS)
+        hem = ((person.get("garments") or {}).get("top") or {}).get("waist_cut")
+        done = straight_waist(g, arm, faces, face_slot, top, slots.index("pants"), float(lm.get("hip", 0.53)), hem)
         if done is not None:
             face_slot, out["waist_cut"] = done
     me.polygons.foreach_set("material_index", face_slot.astype(np.int32))

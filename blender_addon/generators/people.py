@@ -325,6 +325,16 @@ def sample_pattern(rng: np.random.Generator, kind: str, base: list[float]) -> di
     return pat
 
 
+SHIRTS = ("tshirt", "sweater", "shirt")  # tops whose hem sits across the belly (`bodies.HEM_ABOVE_HIP`)
+
+
+def top_hem(kind: str, lm: dict) -> float | None:
+    """Where a civilian top ends over the trousers (rest height fraction): shirts across the belly,
+    `HEM_ABOVE_HIP` over the hip joint; coats and jackets None, at the skinning border's median
+    (`bodies.straight_waist`). Drawn from no random stream, so it changes no other draw."""
+    return lm["hip"] + bodies.HEM_ABOVE_HIP if kind in SHIRTS else None
+
+
 def _cut_between(lm: dict, lo: str, hi: str, t: float) -> float:
     return r5(lm[lo] + t * (lm[hi] - lm[lo]))
 
@@ -333,7 +343,7 @@ def sample_look(rng: np.random.Generator, category: str, helmet: bool, body: dic
                 scheme: str | None = None) -> dict:
     """Skin tone, hair colour (by skin and age; some older men bald), garments with patterns
     (civilians) or agency design, trim and wear (rescuers), and a hat for some helmetless people.
-    Sleeve and hem cuts are rest height fractions (the stripe field's G) between the body's joints:
+    Sleeve, waist and hem cuts are rest height fractions (the stripe field's G) between the body's joints:
     the builder shows skin below them and keeps the cloth volume off the bare limbs."""
     person = body.get("person") or {}
     lm = {**LANDMARKS, **(body.get("landmarks") or {})}
@@ -381,7 +391,8 @@ def sample_look(rng: np.random.Generator, category: str, helmet: bool, body: dic
         thick = dict(outfit["cloth_thickness"])
         thick["jacket"] = r5(thick["jacket"] * TOP_THICKNESS[top])
         out["cloth_thickness"] = thick
-        out["garments"] = {"top": {"kind": top, "sleeve_cut": sleeve, "pattern": top_pat},
+        out["garments"] = {"top": {"kind": top, "sleeve_cut": sleeve, "waist_cut": top_hem(top, lm),
+                                   "pattern": top_pat},
                            "bottom": {"kind": bottom, "hem_cut": hem, "pattern": bottom_pat}}
     else:
         design = choice(rng, UNIFORM_DESIGNS)

@@ -485,7 +485,7 @@ def test_every_shipped_body_gets_a_straight_hem():
         trousers = (new == bottom) & ~arm[tris].any(axis=1)
         assert g[tris[trousers]].max() <= cut, sidecar.name
         # a shirt's hem lies higher, across the belly, and no trouser face reaches above it either
-        new, cut = bodies.straight_waist(g, arm, tris, slot, top, bottom, hip, shirt=True)
+        new, cut = bodies.straight_waist(g, arm, tris, slot, top, bottom, hip, people.top_hem("tshirt", body["landmarks"]))
         assert cut == round(hip + bodies.HEM_ABOVE_HIP, 4), sidecar.name
         trousers = (new == bottom) & ~arm[tris].any(axis=1)
         assert g[tris[trousers]].max() <= cut, sidecar.name

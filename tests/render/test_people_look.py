@@ -66,6 +66,10 @@ def test_garments_patterns_and_hats_cover_the_catalogue():
             assert lm["wrist"] < top["sleeve_cut"] <= lm["elbow"] + 1e-9
         else:
             assert top["sleeve_cut"] is None
+        if top["kind"] in people.SHIRTS:  # a shirt ends across the belly, a coat at the hip joint
+            assert lm["hip"] < top["waist_cut"] < lm["hip"] + 0.1
+        else:
+            assert top["waist_cut"] is None
         assert (bottom["hem_cut"] is not None) == (bottom["kind"] == "shorts")
         if bottom["hem_cut"] is not None:
             assert lm["knee"] < bottom["hem_cut"] < lm["hip"]
