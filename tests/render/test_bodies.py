@@ -444,6 +444,78 @@ def _slot_border(tris: np.ndarray, slot: np.ndarray, a: int, b: int, n: int) -> 
     return border
 
 
+HAIRLINE_BAKE = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    import bpy, numpy as np
+    from blender_addon.assets.bodies import head_frame
+    from blender_addon.builders import cleanup, faces
+    from blender_addon.builders.objects import new_material
+    out = []
+    for path in sys.argv[1:]:
+        body = json.loads(Path(path).read_text())
+        cleanup.reset_factory()
+        c, ax, fwd, r = head_frame(body)
+        rng = np.random.default_rng(0)
+        n = 64
+        up, f, s = rng.uniform(-1.2, 1.2, (3, n))
+        pts = c + r * (up[:, None] * ax + f[:, None] * fwd + s[:, None] * np.cross(ax, fwd))
+        # points near the line, where the soft edge is: about 0.2 r up at the temples, 0.8 r at the brow
+        pts[:48] += r * ax * (0.45 - 0.6 * np.clip(-f[:48], -1, 1) - up[:48] + rng.uniform(-0.05, 0.05, 48))[:, None]
+        verts, uvs = [], []
+        for k, p in enumerate(pts):  # a 10-micron triangle per point, its UVs over pixel k's centre
+            verts += [p, p + 1e-5 * fwd, p + 1e-5 * ax]
+            uvs += [((k + 0.1) / n, -1.0), ((k + 0.9) / n, -1.0), ((k + 0.5) / n, 3.0)]
+        me = bpy.data.meshes.new("probe")
+        me.from_pydata([tuple(map(float, v)) for v in verts], [], [(3 * k, 3 * k + 1, 3 * k + 2) for k in range(n)])
+        me.uv_layers.new(name="UVMap").data.foreach_set("uv", np.asarray(uvs, np.float32).ravel())
+        ob = bpy.data.objects.new("probe", me)
+        bpy.context.scene.collection.objects.link(ob)
+        mat = new_material("hairline")
+        nt = mat.node_tree
+        nt.nodes.clear()
+        em, sink = nt.nodes.new("ShaderNodeEmission"), nt.nodes.new("ShaderNodeOutputMaterial")
+        nt.links.new(faces.hairline(nt, body), em.inputs["Color"])
+        nt.links.new(em.outputs[0], sink.inputs["Surface"])
+        img = bpy.data.images.new("bake", n, 1, float_buffer=True)
+        img.colorspace_settings.name = "Non-Color"
+        tex = nt.nodes.new("ShaderNodeTexImage")
+        tex.image = img
+        nt.nodes.active = tex
+        me.materials.append(mat)
+        scene = bpy.context.scene
+        scene.render.engine = "CYCLES"
+        scene.cycles.samples = 1
+        bpy.context.view_layer.objects.active = ob
+        ob.select_set(True)
+        bpy.ops.object.bake(type="EMIT", margin=0)
+        out.append({"points": pts.tolist(), "cover": list(img.pixels[:])[0::4]})
+    print("RESULT" + json.dumps(out))
+""")
+
+
+@needs_bpy
+def test_the_hair_caps_shader_draws_the_hairline_of_above_hairline():
+    """The hairline lives twice: in numpy (`above_hairline`: which faces are the hair cap's and how
+    it rises) and as shader nodes (`faces.hairline`: where skin shows through it). Cycles bakes the
+    shader's hair cover at points round three shipped heads, most of them on the soft edge: it must
+    be `above_hairline`'s value through the same soft ramp, so the cap's faces and its painted line
+    cannot drift apart."""
+    from blender_addon.builders.faces import HAIRLINE_SOFT
+
+    sidecars = sorted((ASSETS / "shipped").glob("body_*.json"))[::20][:3]
+    r = subprocess.run([sys.executable, "-c", HAIRLINE_BAKE, *map(str, sidecars)], capture_output=True, text=True,
+                       env=env(), timeout=300, cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    results = json.loads(r.stdout.split("RESULT", 1)[1])
+    assert len(results) == len(sidecars) == 3
+    for sidecar, res in zip(sidecars, results):
+        above, _ = bodies.above_hairline(np.array(res["points"]), json.loads(sidecar.read_text()))
+        want = np.clip((above + HAIRLINE_SOFT) / (2 * HAIRLINE_SOFT), 0.0, 1.0)
+        assert ((want > 0.1) & (want < 0.9)).sum() >= 20 and (want == 0).any() and (want == 1).any(), sidecar.name
+        assert np.abs(np.array(res["cover"]) - want).max() < 0.01, sidecar.name
+
+
 def test_every_shipped_body_gets_a_straight_neckline():
     """The top's border with the neck followed the skinning bones face by face: a sawtooth several
     cm tall in every close-up. After `straight_neckline` no neck skin face reaches below the cut
