@@ -1,7 +1,7 @@
 """Sim-to-real: one fixed CPU training recipe, trained on our renders and on real photos, scored on real photos.
 
     PYTHONPATH=. python bench/sim2real.py [--preset scenes/default.toml] [--frames 240] [--factor 4]
-        [--aug-preset ground] [--label NAME] [--no-real] [--set KEY=VALUE ...] [--train-seed N]
+        [--aug-preset ground] [--label NAME] [--no-real] [--set KEY=VALUE ...] [--train-seed N[,N...]]
 
 The product's own flow end to end, each stage through the real CLI:
 1. render --frames frames of --preset (320x240, 8 spp) with `python -m blender_addon.render`;
@@ -16,7 +16,7 @@ Everything is cached under ~/.cache/rescuesynth/sim2real (RESCUESYNTH_CACHE): re
 the renderer's code (comments and docstrings aside), assets and preset (so a content change
 renders afresh, and reruns resume; more --frames of a preset start from the fewer already
 rendered, so the frame sets are nested), trained runs by the hash of everything they were made
-from. Results go to results/<label>.json.
+from. Results go to results/<label>.json (results/<label>-s<seed>.json with several seeds).
 Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
 """
 
@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import real_data  # noqa: E402
+
+from trainer.annotation.files import write_json_atomic  # noqa: E402
 
 # The fixed recipe every row of docs/sim2real.md is trained with (CPU, about 25 minutes on 2 cores).
 RECIPE = {
@@ -220,9 +222,26 @@ def table(rows: dict[str, dict]) -> str:
     lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
     for name, s in rows.items():
         cells = [f"{s[k]:.3f}" if isinstance(s.get(k), float) else "-" for k, _ in COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['found']}/{s['objects']} | {s['false_detections']}"
-                     f" ({s.get('false_duplicate', '-')} / {s.get('false_on_objects', '-')} / {s.get('false_background', '-')}) |")
+        false = " / ".join(f"{s[k]:g}" if k in s else "-" for k in ("false_duplicate", "false_on_objects", "false_background"))
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['found']:g}/{s['objects']:g} | {s['false_detections']:g}"
+                     f" ({false}) |")
     return "\n".join(lines)
+
+
+def mean_row(rows: list[dict]) -> dict:
+    """The mean of several seeds' rows, figure by figure (people found and false detections too)."""
+    return {k: sum(r[k] for r in rows) / len(rows) for k, v in rows[0].items()
+            if isinstance(v, (int, float)) and all(isinstance(r.get(k), (int, float)) for r in rows)}
+
+
+def seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"want distinct integers such as 0 or 0,1, got {text!r}")
+    return seeds
 
 
 def main() -> int:
@@ -234,8 +253,9 @@ def main() -> int:
     ap.add_argument("--aug-preset", default="ground", help="trainer augment --preset (ground)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="change the recipe for the synthetic run only (a lever; recorded in the result)")
-    ap.add_argument("--train-seed", type=int, default=RECIPE["seed"],
-                    help="training seed of both the synthetic and the real run (0): the spread of a row")
+    ap.add_argument("--train-seed", type=seed_list, default=[RECIPE["seed"]], metavar="N[,N...]",
+                    help="training seed(s) of both the synthetic and the real run (0); several (0,1) train "
+                         "each and print their means: one seed's spread is as large as most levers")
     ap.add_argument("--label", help="name of this row in results/ (default: preset stem)")
     ap.add_argument("--no-real", action="store_true", help="skip the real-trained ceiling")
     ap.add_argument("--real-src", help="Human-Segmentation-Dataset clone (see bench/real_data.py)")
@@ -252,41 +272,62 @@ def main() -> int:
         return 0
     DEV = splits["dev"]
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; real dev: {DEV}")
-    recipe = {**RECIPE, "seed": args.train_seed}
-    synth_recipe = {**recipe, **dict(s.split("=", 1) for s in args.set)}
     t0 = time.perf_counter()
     val = rendered(args.work, args.preset, VAL_FRAMES, RENDER["seed"] + 1000)
     train = augmented(args.work, rendered(args.work, args.preset, args.frames, RENDER["seed"]),
                       args.factor, args.aug_preset)
     label = args.label or args.preset.stem
-    rows = {f"renders: {label}": scores(trained(args.work, "synth", train, val, synth_recipe, []))}
-    if not args.no_real:
-        rows["real photos (ceiling)"] = scores(trained(args.work, "real", splits["train"], val, recipe, []))
-    few = {}
-    for k in [int(x) for x in args.few_shot.split(",") if x.strip()]:
-        shots = real_data.subset(splits["train"], k, args.work / "real" / f"train_k{k}")
-        tuned = {**recipe, **FEW_SHOT}
-        synth_best = trained_run(args.work, "synth", train, synth_recipe, []) / "best.pt"
-        few[k] = {"renders + k real": scores(trained(args.work, f"fewshot{k}", shots, val,
-                                                      {**tuned, "weights": str(synth_best)}, [])),
-                  "ImageNet + k real": scores(trained(args.work, f"fewshot{k}", shots, val, tuned, []))}
+    synth_name, real_name = f"renders: {label}", "real photos (ceiling)"
+    seeds = args.train_seed
+    per_seed, few = {}, {}
+    for seed in seeds:
+        recipe = {**RECIPE, "seed": seed}
+        synth_recipe = {**recipe, **dict(s.split("=", 1) for s in args.set)}
+        rows = {synth_name: scores(trained(args.work, "synth", train, val, synth_recipe, []))}
+        if not args.no_real:
+            rows[real_name] = scores(trained(args.work, "real", splits["train"], val, recipe, []))
+        per_seed[seed] = rows
+        for k in [int(x) for x in args.few_shot.split(",") if x.strip()]:
+            shots = real_data.subset(splits["train"], k, args.work / "real" / f"train_k{k}")
+            tuned = {**recipe, **FEW_SHOT}
+            synth_best = trained_run(args.work, "synth", train, synth_recipe, []) / "best.pt"
+            few[(seed, k)] = {
+                "renders + k real": scores(trained(args.work, f"fewshot{k}", shots, val,
+                                                   {**tuned, "weights": str(synth_best)}, [])),
+                "ImageNet + k real": scores(trained(args.work, f"fewshot{k}", shots, val, tuned, []))}
     print(f"\nreal dev split: {DEV} ({time.perf_counter() - t0:.0f} s)")
-    print(table(rows))
+    names = list(per_seed[seeds[0]])
+    if len(seeds) == 1:
+        shown = per_seed[seeds[0]]
+    else:
+        shown = {f"{name} (seed {seed})": per_seed[seed][name] for name in names for seed in seeds}
+        shown.update({f"{name} (mean of {len(seeds)} seeds)": mean_row([per_seed[s][name] for s in seeds])
+                      for name in names})
+    print(table(shown))
     if few:
         print("\nfew-shot (k real photos, %d steps):" % FEW_SHOT["max_steps"])
-        print(table({f"k={k}: {name}": row for k, pair in few.items() for name, row in pair.items()}))
-    synth = rows[f"renders: {label}"]
-    if "real photos (ceiling)" in rows:
-        ratio = synth["es"] / rows["real photos (ceiling)"]["es"]
-        print(f"\nsynthetic ES / real ES = {ratio:.2f} (goal >= 0.90)")
-    result = {"label": label, "preset": str(args.preset), "frames": args.frames, "factor": args.factor,
-              "aug_preset": args.aug_preset, "recipe": synth_recipe, "render": RENDER, "scores": rows,
-              "few_shot": {str(k): v for k, v in few.items()}, "few_shot_recipe": FEW_SHOT,
-              "content_hash": content_hash(args.preset), "load": os.getloadavg()[0]}
-    out = args.work / "results" / f"{label}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"result: {out}")
+        tag = (lambda seed: "") if len(seeds) == 1 else (lambda seed: f" (seed {seed})")
+        print(table({f"k={k}: {name}{tag(seed)}": row for (seed, k), pair in few.items()
+                     for name, row in pair.items()}))
+    if real_name in names:
+        ratios = [per_seed[s][synth_name]["es"] / per_seed[s][real_name]["es"] for s in seeds]
+        line = f"synthetic ES / real ES = {ratios[0]:.2f}" if len(seeds) == 1 else (
+            "synthetic ES / real ES = %.2f, mean over seeds %s (seed by seed %s)"
+            % (mean_row([per_seed[s][synth_name] for s in seeds])["es"]
+               / mean_row([per_seed[s][real_name] for s in seeds])["es"],
+               ",".join(map(str, seeds)), ", ".join(f"{r:.2f}" for r in ratios)))
+        print(f"\n{line} (goal >= 0.90)")
+    for seed in seeds:
+        recipe = {**RECIPE, "seed": seed, **dict(s.split("=", 1) for s in args.set)}
+        name = label if len(seeds) == 1 else f"{label}-s{seed}"
+        result = {"label": name, "preset": str(args.preset), "frames": args.frames, "factor": args.factor,
+                  "aug_preset": args.aug_preset, "recipe": recipe, "render": RENDER, "scores": per_seed[seed],
+                  "few_shot": {str(k): v for (s, k), v in few.items() if s == seed}, "few_shot_recipe": FEW_SHOT,
+                  "content_hash": content_hash(args.preset), "load": os.getloadavg()[0]}
+        out = args.work / "results" / f"{name}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out, result, indent=1)
+        print(f"result: {out}")
     return 0
 
 

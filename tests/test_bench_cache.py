@@ -1,9 +1,12 @@
-"""bench/sim2real.py caches renders by what they depend on: the renderer's code, not its comments."""
+"""bench/sim2real.py: its render cache key follows the renderer's code, not its comments; rows of several seeds average."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -43,3 +46,16 @@ def test_render_cache_key_ignores_comments_and_docstrings_but_not_code(tmp_path)
     assert sim2real.content_hash(preset, tmp_path) != base
     preset.write_text("[scene]\nname = 'b'\n")
     assert sim2real.content_hash(preset, tmp_path) != base
+
+
+def test_rows_of_several_seeds_average_figure_by_figure():
+    """`--train-seed 0,1` compares rows by their seeds' mean: every figure is averaged, counts too, and a
+    figure one seed lacks (an older evaluation) is left out rather than averaged over fewer seeds."""
+    a = {"es": 0.70, "found": 131, "objects": 155, "head_recall": None, "false_background": 59}
+    b = {"es": 0.76, "found": 140, "objects": 155, "head_recall": 0.7}
+    m = sim2real.mean_row([a, b])
+    assert m == {"es": (0.70 + 0.76) / 2, "found": 135.5, "objects": 155}
+    assert sim2real.seed_list("0,1") == [0, 1] and sim2real.seed_list("3") == [3]
+    for bad in ("", "0,x", "1,1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            sim2real.seed_list(bad)
