@@ -279,10 +279,10 @@ def main() -> int:
     label = args.label or args.preset.stem
     synth_name, real_name = f"renders: {label}", "real photos (ceiling)"
     seeds = args.train_seed
-    per_seed, few = {}, {}
+    per_seed, few, recipes = {}, {}, {}
     for seed in seeds:
         recipe = {**RECIPE, "seed": seed}
-        synth_recipe = {**recipe, **dict(s.split("=", 1) for s in args.set)}
+        synth_recipe = recipes[seed] = {**recipe, **dict(s.split("=", 1) for s in args.set)}
         rows = {synth_name: scores(trained(args.work, "synth", train, val, synth_recipe, []))}
         if not args.no_real:
             rows[real_name] = scores(trained(args.work, "real", splits["train"], val, recipe, []))
@@ -311,17 +311,16 @@ def main() -> int:
                      for name, row in pair.items()}))
     if real_name in names:
         ratios = [per_seed[s][synth_name]["es"] / per_seed[s][real_name]["es"] for s in seeds]
-        line = f"synthetic ES / real ES = {ratios[0]:.2f}" if len(seeds) == 1 else (
-            "synthetic ES / real ES = %.2f, mean over seeds %s (seed by seed %s)"
+        line = f"synthetic ES / real ES = {ratios[0]:.3f}" if len(seeds) == 1 else (
+            "synthetic ES / real ES = %.3f, mean over seeds %s (seed by seed %s)"
             % (mean_row([per_seed[s][synth_name] for s in seeds])["es"]
                / mean_row([per_seed[s][real_name] for s in seeds])["es"],
-               ",".join(map(str, seeds)), ", ".join(f"{r:.2f}" for r in ratios)))
+               ",".join(map(str, seeds)), ", ".join(f"{r:.3f}" for r in ratios)))
         print(f"\n{line} (goal >= 0.90)")
     for seed in seeds:
-        recipe = {**RECIPE, "seed": seed, **dict(s.split("=", 1) for s in args.set)}
         name = label if len(seeds) == 1 else f"{label}-s{seed}"
         result = {"label": name, "preset": str(args.preset), "frames": args.frames, "factor": args.factor,
-                  "aug_preset": args.aug_preset, "recipe": recipe, "render": RENDER, "scores": per_seed[seed],
+                  "aug_preset": args.aug_preset, "recipe": recipes[seed], "render": RENDER, "scores": per_seed[seed],
                   "few_shot": {str(k): v for (s, k), v in few.items() if s == seed}, "few_shot_recipe": FEW_SHOT,
                   "content_hash": content_hash(args.preset), "load": os.getloadavg()[0]}
         out = args.work / "results" / f"{name}.json"
