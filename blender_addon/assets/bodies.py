@@ -27,6 +27,9 @@ BODY_EXTS = (".obj", ".glb", ".gltf", ".fbx", ".blend")
 # Clothing regions of bodies made by assets.rescuers: one material group (usemtl) each, which the
 # renderer dresses by name (builders.surfaces.dress).
 REGIONS = ("skin", "jacket", "pants", "boots", "gloves")
+# Sidecar fields a body may carry beyond its geometry (bodies from `trainer assets rescuers`):
+# who it is, its joint heights, UV scale and chest print position; the look's sampler reads them
+BODY_EXTRAS = ("person", "landmarks", "uv_metres", "chest_uv")
 # Upright body of unknown shape (FBX/.blend without sidecar): extent as fractions of its height.
 ASSUMED_HALF_WIDTH, ASSUMED_HALF_DEPTH = 0.22, 0.15
 # Reflective bands of hi-vis clothing as ranges of the rest-pose height fraction f (0 at the soles,
@@ -118,7 +121,7 @@ def describe(path: Path) -> dict:
                  stripe_field=int(meta.get("stripe_field", 0)))
         # who the body is and where its garments can end (sex, age, ancestry; joint heights; UV
         # scale and chest print position): the look's sampler uses them when present
-        d.update({k: meta[k] for k in ("person", "landmarks", "uv_metres", "chest_uv") if k in meta})
+        d.update({k: meta[k] for k in BODY_EXTRAS if k in meta})
         return d
     if ext in (".obj", ".gltf", ".glb"):
         lo, hi = _check_format(path, ext)

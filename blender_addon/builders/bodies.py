@@ -29,6 +29,7 @@ from blender_addon.assets.bodies import (HAIRLINE_RISE, AssetWarning, above_hair
                                          straight_neckline, straight_waist, waist_band)
 from blender_addon.builders.objects import link
 from blender_addon.builders.surfaces import dress
+from blender_addon.generators.people import landmarks
 from blender_addon.quiet import quiet_stdout
 from trainer.errors import UserError
 
@@ -217,17 +218,17 @@ def _straighten_borders(me: bpy.types.Mesh, slots: list[str], person: dict) -> d
     total = np.empty(len(me.polygons), np.int64)
     me.polygons.foreach_get("loop_total", total)
     faces = np.split(loop_vert, np.cumsum(total)[:-1])
-    lm = person["body"].get("landmarks") or {}
+    lm = landmarks(person["body"])
     g, arm, top = f[:, 1], f[:, 2] > 0.5, slots.index("jacket")
     face_slot = _polygon_slots(me)
     out = dict(person)
     if "skin" in slots:
-        done = straight_neckline(g, arm, faces, face_slot, slots.index("skin"), top, float(lm.get("shoulder", 0.79)))
+        done = straight_neckline(g, arm, faces, face_slot, slots.index("skin"), top, lm["shoulder"])
         if done is not None:
             face_slot, out["neck_cut"] = done
     if "pants" in slots:
         hem = ((person.get("garments") or {}).get("top") or {}).get("waist_cut")
-        done = straight_waist(g, arm, faces, face_slot, top, slots.index("pants"), float(lm.get("hip", 0.53)), hem)
+        done = straight_waist(g, arm, faces, face_slot, top, slots.index("pants"), lm["hip"], hem)
         if done is not None:
             face_slot, out["waist_cut"] = done
     me.polygons.foreach_set("material_index", face_slot.astype(np.int32))
@@ -282,7 +283,7 @@ def _below_waist(me: bpy.types.Mesh, person: dict, slots: list[str], loop_vert: 
     slot = _polygon_slots(me)[loop_poly]
     other = np.zeros(len(f), bool)
     other[loop_vert[(slot != slots.index("jacket")) & (slot != slots.index("pants"))]] = True
-    lo, hi = waist_band(float((person["body"].get("landmarks") or {}).get("hip", 0.53)))
+    lo, hi = waist_band(landmarks(person["body"])["hip"])
     near = ~other & (f[:, 2] <= 0.5) & (f[:, 1] > lo) & (f[:, 1] < hi)
     return f[:, 1] < float(cut), near
 

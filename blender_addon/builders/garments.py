@@ -15,6 +15,7 @@ Coordinates a pattern can follow on a posed body:
 from __future__ import annotations
 
 from blender_addon.generators.people import TRIM_EDGE  # noqa: F401  (the trim colours, for the builder)
+from blender_addon.generators.people import landmarks
 
 # Default metres of body per UV unit (Anny; the body's sidecar has its own).
 UV_METRES = {"jacket": 1.9, "pants": 2.2}
@@ -185,8 +186,8 @@ def pattern(nt, pat: dict, region: str, g, b, person: dict):
         weft = ramp(nt, noise(nt, obj, scale / period * 0.5, 1.0, phase), 0.5, 0.8)
         col = mix_color(nt, math_node(nt, "MULTIPLY", weft, 0.3), base, second)
         blotch = ramp(nt, noise(nt, obj, 2.5 * scale, 3.0, phase + 3.0), 0.4, 0.7)
-        lm = body.get("landmarks") or {}
-        knee, hip = float(lm.get("knee", 0.29)), float(lm.get("hip", 0.53))
+        lm = landmarks(body)
+        knee, hip = lm["knee"], lm["hip"]
         thigh = math_node(nt, "MULTIPLY", ramp(nt, g, knee - 0.06, knee + 0.02),
                           math_node(nt, "SUBTRACT", 1.0, ramp(nt, g, hip - 0.06, hip)))
         fade = math_node(nt, "MULTIPLY", math_node(nt, "MAXIMUM", blotch, math_node(nt, "MULTIPLY", thigh, 0.7)),
@@ -224,8 +225,8 @@ def _logo(nt, u, v, pat: dict, body: dict, uvm: float):
 def _block(nt, pat: dict, g, b, body: dict):
     """0/1 second-colour area of a colour-blocked top: the sleeves, a yoke over the shoulders, or
     a band at the hem."""
-    lm = body.get("landmarks") or {}
-    shoulder, hip = float(lm.get("shoulder", 0.79)), float(lm.get("hip", 0.53))
+    lm = landmarks(body)
+    shoulder, hip = lm["shoulder"], lm["hip"]
     cut = float(pat.get("cut", 0.5))
     part = pat.get("part", "sleeves")
     if part == "sleeves":
@@ -264,15 +265,15 @@ def wear(nt, color, wear: dict | None, region: str, g, b, body: dict):
         color = mix_color(nt, m, color, washed.outputs[2])
     grime = float(wear.get("grime", 0.0))
     if grime > 0 and g is not None:
-        lm = body.get("landmarks") or {}
-        knee, elbow = float(lm.get("knee", 0.29)), float(lm.get("elbow", 0.68))
+        lm = landmarks(body)
+        knee, elbow = lm["knee"], lm["elbow"]
         if region == "pants":
             where = math_node(nt, "SUBTRACT", 1.0, math_node(nt, "ABSOLUTE", math_node(nt, "MULTIPLY",
                               math_node(nt, "SUBTRACT", g, knee), 10.0)), clamp=True)
         else:  # forearms and the lower torso
             fore = math_node(nt, "MULTIPLY", math_node(nt, "GREATER_THAN", b, 0.5), math_node(nt, "LESS_THAN", g, elbow))
             low = math_node(nt, "MULTIPLY", math_node(nt, "LESS_THAN", b, 0.5),
-                            math_node(nt, "LESS_THAN", g, float(lm.get("hip", 0.53)) + 0.1))
+                            math_node(nt, "LESS_THAN", g, lm["hip"] + 0.1))
             where = math_node(nt, "MAXIMUM", fore, math_node(nt, "MULTIPLY", low, 0.6))
         patch = ramp(nt, noise(nt, obj, 9.0, 4.0, seed + 11.0), 0.45, 0.62)
         m = math_node(nt, "MULTIPLY", math_node(nt, "MULTIPLY", patch,

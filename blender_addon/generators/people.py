@@ -173,8 +173,7 @@ def sample_outfit(rng: np.random.Generator, category: str, helmet: bool, body: d
 
 # ---- the look: skin, hair, garments and their fabric patterns, hats, wear ----
 
-# Body sidecar fields the look depends on (bodies from `trainer assets rescuers`; absent otherwise)
-BODY_EXTRAS = ("person", "landmarks", "uv_metres", "chest_uv")
+BODY_EXTRAS = bodies.BODY_EXTRAS  # the sidecar fields the look depends on (absent on plain meshes)
 # Default landmarks (rest height fraction f of Anny's joints, see trainer/bodies.py: landmarks).
 LANDMARKS = {"shoulder": 0.79, "elbow": 0.68, "wrist": 0.61, "hip": 0.53, "knee": 0.29, "ankle": 0.045}
 # Skin: individual typology angle ITA = atan((L* - 50) / b*) in degrees, the colorimetric skin
@@ -335,6 +334,13 @@ def top_hem(kind: str, lm: dict) -> float | None:
     return lm["hip"] + bodies.HEM_ABOVE_HIP if kind in SHIRTS else None
 
 
+def landmarks(body: dict) -> dict[str, float]:
+    """The body's joint heights (rest height fractions): its own, measured at import
+    (`assets.rescuers.landmarks`), over `LANDMARKS`'s defaults for bodies that carry none. Samplers
+    and builders both read them here, so a cut and the shader that follows it use one height."""
+    return {k: float(v) for k, v in {**LANDMARKS, **(body.get("landmarks") or {})}.items()}
+
+
 def _cut_between(lm: dict, lo: str, hi: str, t: float) -> float:
     return r5(lm[lo] + t * (lm[hi] - lm[lo]))
 
@@ -346,7 +352,7 @@ def sample_look(rng: np.random.Generator, category: str, helmet: bool, body: dic
     Sleeve, waist and hem cuts are rest height fractions (the stripe field's G) between the body's joints:
     the builder shows skin below them and keeps the cloth volume off the bare limbs."""
     person = body.get("person") or {}
-    lm = {**LANDMARKS, **(body.get("landmarks") or {})}
+    lm = landmarks(body)
     age = person.get("age_years")
     skin = sample_skin(rng, person.get("ancestry"))
     colors = {"skin": skin["color"]}

@@ -53,7 +53,7 @@ def test_look_is_recorded_and_deterministic_per_seed():
 def test_garments_patterns_and_hats_cover_the_catalogue():
     rng = np.random.default_rng(0)
     body = json.loads(next(SHIPPED.glob("*.json")).read_text()) if any(SHIPPED.glob("*.json")) else {}
-    lm = {**people.LANDMARKS, **body.get("landmarks", {})}
+    lm = people.landmarks(body)
     outfit = {"cloth_thickness": {"jacket": 0.015, "pants": 0.01}, "hair": {"color": [0, 0, 0], "thickness": 0.01}}
     seen, hats = set(), set()
     for _ in range(600):
