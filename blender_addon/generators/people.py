@@ -120,7 +120,7 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
                      scale=r5(height / body["stature"]),
                      body={k: body[k] for k in ("bbox_min", "bbox_max", "head_center", "head_axis", "head_radius",
                                                 "regions", "normalize", "stature", "stripe_field")})
-            p["body"].update({k: body[k] for k in BODY_EXTRAS if body.get(k) is not None})
+            p["body"].update({k: body[k] for k in bodies.BODY_EXTRAS if body.get(k) is not None})
             if helmet:
                 p["helmet_geometry"] = bodies.helmet_geometry(body)
         # a child stream (spawn does not advance `rng`): the draws above and later people stay
@@ -173,8 +173,7 @@ def sample_outfit(rng: np.random.Generator, category: str, helmet: bool, body: d
 
 # ---- the look: skin, hair, garments and their fabric patterns, hats, wear ----
 
-BODY_EXTRAS = bodies.BODY_EXTRAS  # the sidecar fields the look depends on (absent on plain meshes)
-# Default landmarks (rest height fraction f of Anny's joints, see trainer/bodies.py: landmarks).
+# Default landmarks (rest height fraction f of Anny's joints, see assets.rescuers.landmarks).
 LANDMARKS = {"shoulder": 0.79, "elbow": 0.68, "wrist": 0.61, "hip": 0.53, "knee": 0.29, "ankle": 0.045}
 # Skin: individual typology angle ITA = atan((L* - 50) / b*) in degrees, the colorimetric skin
 # classification of Chardon et al. (1991) used by Del Bino & Bernerd (2013): very light > 55,
