@@ -16,7 +16,8 @@ Everything is cached under ~/.cache/rescuesynth/sim2real (RESCUESYNTH_CACHE): re
 the renderer's code (comments and docstrings aside), assets and preset (so a content change
 renders afresh, and reruns resume; more --frames of a preset start from the fewer already
 rendered, so the frame sets are nested), trained runs by the hash of everything they were made
-from. Results go to results/<label>.json (results/<label>-s<seed>.json with several seeds).
+from, their scores by a hash of the evaluation code (trainer/evaluate). Results go to
+results/<label>.json (results/<label>-s<seed>.json with several seeds).
 Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
 """
 
@@ -101,6 +102,15 @@ def content_hash(preset: Path, root: Path = ROOT) -> str:
     return h.hexdigest()[:12]
 
 
+def eval_key(root: Path = ROOT) -> str:
+    """What a score depends on besides the model: the evaluation code (a change there re-scores cached runs)."""
+    h = hashlib.sha1()
+    for p in sorted((root / "trainer" / "evaluate").rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(code_text(p))
+    return h.hexdigest()[:12]
+
+
 def key(*parts) -> str:
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
@@ -174,7 +184,7 @@ def trained_run(work: Path, name: str, train: Path, recipe: dict, extra: list[st
 def trained(work: Path, name: str, train: Path, val: Path, recipe: dict, extra: list[str]) -> Path:
     """Fit with the recipe (cached by its inputs) and evaluate on the real dev split."""
     run = trained_run(work, name, train, recipe, extra)
-    metrics = run / "eval_dev" / "metrics.json"
+    metrics = run / f"eval_dev-{eval_key()}" / "metrics.json"
     if metrics.is_file():
         return metrics
     if not (run / "best.pt").is_file():
@@ -187,7 +197,7 @@ def trained(work: Path, name: str, train: Path, val: Path, recipe: dict, extra: 
         t0 = time.perf_counter()
         sh(cmd + extra, run.with_suffix(".log"))
         print(f"  trained in {time.perf_counter() - t0:.0f} s", flush=True)
-    sh(trainer("evaluate", str(run / "best.pt"), "--data", str(DEV), "--out", str(run / "eval_dev"),
+    sh(trainer("evaluate", str(run / "best.pt"), "--data", str(DEV), "--out", str(metrics.parent),
                "--device", "cpu", "--score-threshold", str(SCORE_THRESHOLD)), run.with_suffix(".log"))
     return metrics
 

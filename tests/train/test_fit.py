@@ -129,6 +129,17 @@ def test_evaluate_agrees_with_pycocotools_and_predict_writes_overlays(runs, shap
     assert len(m["found_recall_by_height"]) == 5
     assert all(x is None or 0.0 <= x <= 1.0 for x in m["found_recall_by_height"])
 
+    # fragments are merged by default; --keep-fragments scores the raw output: same pixels, more detections
+    raw_out = tmp_path / "eval_raw"
+    assert main(["evaluate", str(ckpt), "--data", str(shapes_dataset), "--out", str(raw_out), "--device", "cpu",
+                 "--score-threshold", "0.05", "--keep-fragments"]) == 0
+    raw = json.loads((raw_out / "metrics.json").read_text())
+    assert raw["metrics"]["fragments"] == "kept (raw model output)"
+    assert (sum(r["predictions"] for r in raw["per_image"]) - sum(r["predictions"] for r in per)
+            == m["fragments"]["merged"])
+    for a, b in zip(raw["per_image"], per):
+        assert (a["pixel_iou"], a["pixel_f1"]) == pytest.approx((b["pixel_iou"], b["pixel_f1"]), abs=1e-12)
+
     pred_out = tmp_path / "pred"
     image = shapes_dataset / "images" / "img_000.png"
     assert main(["predict", str(ckpt), str(image), str(shapes_dataset / "images"), "--out", str(pred_out),

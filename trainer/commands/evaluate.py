@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from trainer.commands import add_fragment_flag
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="COCO box/mask AP, pixel IoU/F1/ES, per-image P/R/F1; report",
@@ -19,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=2)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--grid", type=int, default=12, help="images drawn in the report (12)")
+    add_fragment_flag(p)
     p.add_argument("--trust-checkpoint", action="store_true", help="allow full unpickling (trusted files only)")
     p.set_defaults(handler=run)
 
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or args.weights.parent / f"eval_{data_name}"
     ev = evaluate_checkpoint(args.weights, args.data, out, score_threshold=args.score_threshold, device=args.device,
                              batch_size=args.batch_size, workers=args.workers, grid_images=args.grid,
-                             trust=args.trust_checkpoint)
+                             trust=args.trust_checkpoint, keep_fragments=args.keep_fragments)
     m = ev.metrics
 
     def f(v):
@@ -47,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
           f"box AP {f(m['bbox']['AP'])} AP50 {f(m['bbox']['AP50'])} | pixel IoU {f(m['pixel_iou']['mean'])} "
           f"F1 {f(m['pixel_f1']['mean'])} ES {f(m['es']['mean'])} | F1@0.5 {f(m['f1']['mean'])} "
           f"accuracy {f(m['accuracy'])}")
+    if isinstance(m["fragments"], dict):
+        print(f"fragments merged into the detection they lie in: {m['fragments']['merged']} (--keep-fragments: raw)")
     fd = m["false_detections"]
     print(f"false detections: {fd['duplicate']} duplicates, {fd['on_objects']} on labelled objects, "
           f"{fd['background']} on background")

@@ -12,6 +12,7 @@ from trainer.annotation.files import check_output
 from trainer.annotation.io import IMAGE_SUFFIXES, find_images, write_image_atomic, write_json_atomic
 from trainer.errors import UserError
 from trainer.evaluate.draw import draw_prediction, grid
+from trainer.evaluate.fragments import FRAGMENT_OVERLAP, merge_all
 from trainer.evaluate.inference import dataset_batches, predict_images, read_rgb_tensor, resolve_device
 from trainer.evaluate.metrics import Evaluation, ImagePrediction, coco_results, evaluate_predictions
 from trainer.train.checkpoint import load_trainer_checkpoint
@@ -28,7 +29,7 @@ def load_model(weights: str | Path, device: str, trust: bool) -> tuple[torch.nn.
 
 def evaluate_checkpoint(weights: str | Path, data: str | Path, out_dir: str | Path, *, score_threshold: float = 0.5,
                         device: str = "auto", batch_size: int = 2, workers: int = 0, grid_images: int = 12,
-                        trust: bool = False) -> Evaluation:
+                        trust: bool = False, keep_fragments: bool = False) -> Evaluation:
     from torch.utils.data import DataLoader
 
     from trainer.annotation.check import load_inputs
@@ -46,7 +47,10 @@ def evaluate_checkpoint(weights: str | Path, data: str | Path, out_dir: str | Pa
     det = DetectionDataset(dataset, categories)
     loader = DataLoader(det, batch_size=batch_size, num_workers=workers, collate_fn=collate)
     preds = predict_images(model, dataset_batches(loader), dev, progress=True, total=len(loader))
+    preds, merged = merge_all(preds, None if keep_fragments else score_threshold)
     evaluation = evaluate_predictions(dataset, preds, categories, score_threshold)
+    evaluation.metrics["fragments"] = ({"merged": merged, "overlap": FRAGMENT_OVERLAP} if not keep_fragments
+                                       else "kept (raw model output)")
 
     out_dir = Path(out_dir)
     shown = np.linspace(0, len(preds) - 1, min(grid_images, len(preds))).round().astype(int) if grid_images else []
@@ -82,7 +86,8 @@ def expand_images(items: list[str | Path]) -> list[Path]:
 
 
 def predict_files(weights: str | Path, images: list[str | Path], out_dir: str | Path, *,
-                  score_threshold: float = 0.5, device: str = "auto", trust: bool = False) -> dict[str, Any]:
+                  score_threshold: float = 0.5, device: str = "auto", trust: bool = False,
+                  keep_fragments: bool = False) -> dict[str, Any]:
     """Overlays in OUT/overlays/, COCO results (RLE) in OUT/predictions.json, image ids in OUT/images.json."""
     paths = expand_images(images)
     out_dir = Path(out_dir)
@@ -91,7 +96,8 @@ def predict_files(weights: str | Path, images: list[str | Path], out_dir: str | 
     entries, preds = [], []
     for i, path in enumerate(paths):
         rgb, tensor = read_rgb_tensor(path)
-        pred: ImagePrediction = predict_images(model, [([tensor], [i])], dev)[0]
+        pred: ImagePrediction = merge_all(predict_images(model, [([tensor], [i])], dev),
+                                          None if keep_fragments else score_threshold)[0][0]
         preds.append(pred)
         entries.append({"id": i + 1, "file_name": str(path), "width": rgb.shape[1], "height": rgb.shape[0]})
         stem = f"{i:05d}_{path.stem}"

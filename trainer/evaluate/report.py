@@ -67,6 +67,13 @@ def _plot_losses(run_dir: Path | None, path: Path) -> bool:
     return True
 
 
+def _fragment_line(fragments: dict | str | None) -> str:
+    if isinstance(fragments, dict):
+        return (f" {fragments['merged']} detections lying mostly (> {fragments['overlap']:g}) inside a higher-scored "
+                "one of their class were merged into it (`--keep-fragments` scores the raw output).")
+    return " Fragments kept: the model's raw output." if fragments else ""
+
+
 def _pixel_error_line(pe: dict) -> str:
     if pe.get("missed_px_found") is None:
         return ""
@@ -126,7 +133,8 @@ def write_report(out_dir: Path, evaluation: Evaluation, *, title: str, run_dir: 
              f"{m['score_threshold']}. Found {found} of {m['objects']} objects; false detections: "
              f"{fd.get('duplicate', 0)} duplicates of found objects, {fd.get('on_objects', 0)} mostly on "
              f"labelled objects (fragments, merges), {fd.get('background', 0)} on background."
-             + _pixel_error_line(m.get("pixel_errors") or {}) + _band_line(m.get("found_recall_by_height")))
+             + _fragment_line(m.get("fragments")) + _pixel_error_line(m.get("pixel_errors") or {})
+             + _band_line(m.get("found_recall_by_height")))
     facts = [f"{k}: {v}" for k, v in info.items()]
 
     def md_table(head: list[str], rows: list[list[str]]) -> str:

@@ -159,11 +159,13 @@ def validate(model: torch.nn.Module, loader: DataLoader, dataset, categories: li
              dist, score_threshold: float) -> dict[str, Any] | None:
     """Metrics of `model` on one validation loader (any number of them: the val set, a set of real
     photos, ...): every rank's shard predicted, gathered, and scored on rank 0 (None elsewhere)."""
+    from trainer.evaluate.fragments import merge_all
     from trainer.evaluate.inference import dataset_batches, predict_images
     from trainer.evaluate.metrics import evaluate_predictions
     from trainer.train.distributed import all_gather_objects
 
     preds = predict_images(model, dataset_batches(loader), device, progress=dist.is_main, total=len(loader))
+    preds = merge_all(preds, score_threshold)[0]  # scored as `trainer evaluate` scores by default
     gathered = {p.image_index: p for part in all_gather_objects(preds, dist) for p in part}  # drops sampler padding
     if not dist.is_main:
         return None
