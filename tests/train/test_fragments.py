@@ -67,6 +67,11 @@ def test_what_is_not_a_piece_stays():
     # the larger one scored lower: the piece is kept first and the person is not inside it
     out, merged = merge_fragments(_pred([head, person], [0.9, 0.7]), 0.5)
     assert merged == 0 and len(out.scores) == 2
+    # a larger, lower-scored detection around a kept one (a whole person around an upper body, a group
+    # around one person) is not a piece of it
+    around = np.zeros_like(person)
+    around[5:35, 10:25] = True  # the person's 300 px and 150 more
+    assert merge_fragments(_pred([person, around], [0.9, 0.7]), 0.5)[1] == 0
     # two people side by side
     assert merge_fragments(_pred([person, neighbour], [0.9, 0.8]), 0.5)[1] == 0
     # nothing or one detection

@@ -4,12 +4,15 @@ Mask R-CNN's box NMS (IoU 0.5 between boxes) keeps a detection of a head, a leg 
 a detection of the whole person, because a small box inside a large one has a small box IoU. Models
 trained on renders do this often on real photos: on the sim-to-real dev split most false detections
 were such pieces lying on people (docs/sim2real.md). A detection whose mask lies mostly
-(> `overlap`) inside the masks already kept for its class, higher scored, is a piece of one of them:
-it is merged into the kept detection it overlaps most (mask union, box union, the kept score).
-Merging rather than dropping keeps every predicted pixel, so the union of masks (pixel IoU, F1, ES)
-is unchanged and only the instance count is mended. Only detections at or above the score threshold
-take part: those are the ones drawn and counted; lower ones stay as they are for AP's tail.
-Detectron2's panoptic fusion uses the same test (a new mask's share already covered, 0.5).
+(> `overlap`) inside one detection already kept for its class, higher scored and larger, is a piece
+of it and is merged into it (mask union, box union, the kept score). A larger detection around a
+kept one is not a piece of it (a whole person around an upper body, or a group around one person)
+and stays. Merging rather than dropping keeps every predicted pixel, so the union of masks (pixel
+IoU, F1, ES) is unchanged and only the instance count is mended. Only detections at or above the
+score threshold take part: those are the ones drawn and counted; lower ones stay as they are for
+AP's tail. The test is the one of Detectron2's panoptic fusion (a new mask's share already
+covered, 0.5). What it cannot tell: a person inside a higher-scored detection of a whole group is
+merged into the group (one of eight dev photos with merges drawn at random).
 Masks are RLE throughout (pycocotools), nothing is decoded.
 """
 
@@ -47,9 +50,8 @@ def merge_fragments(pred: ImagePrediction, score_threshold: float,
         area = float(mask_utils.area(masks[i]))
         if same and area > 0:
             inter = [float(mask_utils.area(mask_utils.merge([masks[i], masks[k]], intersect=True))) for k in same]
-            covered = mask_utils.merge([masks[k] for k in same])
-            if float(mask_utils.area(mask_utils.merge([masks[i], covered], intersect=True))) > overlap * area:
-                k = same[int(np.argmax(inter))]
+            k = same[int(np.argmax(inter))]
+            if max(inter) > overlap * area and area < float(mask_utils.area(masks[k])):
                 masks[k] = mask_utils.merge([masks[k], masks[i]])
                 boxes[k, :2] = np.minimum(boxes[k, :2], boxes[i, :2])
                 boxes[k, 2:] = np.maximum(boxes[k, 2:], boxes[i, 2:])
