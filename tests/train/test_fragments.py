@@ -50,7 +50,7 @@ def test_a_piece_inside_a_person_is_merged_into_it_and_no_pixel_is_lost():
     assert (_decode(out.rles[0]) == (person | head)).all()  # grown by the 24 pixels above the person
     assert (_decode(out.rles[1]) == neighbour).all()
     assert out.rles[1] == pred.rles[1]  # untouched detections keep their RLE as it was
-    assert list(out.boxes[0]) == [10, 2, 20, 35]  # the box of the union
+    assert list(out.boxes[0]) == [10, 5, 20, 35]  # the box regressed for the whole person stays
     assert list(pred.scores) == pytest.approx([0.9, 0.8, 0.7]), "the input prediction is not changed"
 
 
