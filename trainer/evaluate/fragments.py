@@ -7,14 +7,15 @@ were such pieces lying on people (docs/sim2real.md). A detection whose mask lies
 (> `overlap`) inside one detection already kept for its class, higher scored and larger, is a piece
 of it and is merged into it: its mask joins the kept mask; the kept box and score stay (the box
 regressor's estimate of the whole object; a union of boxes measured worse, box AP50 0.752 -> 0.684
-on one of two models, docs/sim2real.md). A larger detection around a
-kept one is not a piece of it (a whole person around an upper body, or a group around one person)
-and stays. Merging rather than dropping keeps every predicted pixel, so the union of masks (pixel
-IoU, F1, ES) is unchanged and only the instance count is mended. Only detections at or above the
-score threshold take part: those are the ones drawn and counted; lower ones stay as they are for
-AP's tail. The test is the one of Detectron2's panoptic fusion (a new mask's share already
-covered, 0.5). What it cannot tell: a person inside a higher-scored detection of a whole group is
-merged into the group (one of eight dev photos with merges drawn at random).
+on one of two models). A larger detection around a kept one is not a piece of it (a whole person
+around an upper body, or a group around one person) and stays. Merging rather than dropping keeps
+every predicted pixel, so the union of masks (pixel IoU, F1, ES) is unchanged and only the instance
+count is mended. Only detections at or above the score threshold take part: those are the ones
+drawn and counted; lower ones stay as they are for AP's tail. The share test is Detectron2's
+panoptic fusion's (0.5 of a new mask already covered), against one kept detection instead of all
+kept pixels, so that a lower-scored detection of two people is not folded into one of them. What it
+cannot tell: a person inside a higher-scored detection of a whole group is merged into the group
+(one of eight dev photos with merges drawn at random).
 Masks are RLE throughout (pycocotools), nothing is decoded.
 """
 
@@ -25,7 +26,7 @@ from pycocotools import mask as mask_utils
 
 from trainer.evaluate.metrics import ImagePrediction
 
-FRAGMENT_OVERLAP = 0.5  # share of a detection's mask inside higher-scored ones that makes it a piece of them
+FRAGMENT_OVERLAP = 0.5  # share of a detection's mask inside a larger, higher-scored one that makes it a piece
 
 
 def _api(rle: dict) -> dict:
