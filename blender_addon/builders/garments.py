@@ -14,7 +14,7 @@ Coordinates a pattern can follow on a posed body:
 
 from __future__ import annotations
 
-from blender_addon.generators.people import TRIM_EDGE, landmarks  # noqa: F401  (TRIM_EDGE: the trim colours, for the builder)
+from blender_addon.generators.people import TRIM_EDGE, landmarks  # noqa: F401  (TRIM_EDGE: for the builder)
 
 # Default metres of body per UV unit (Anny; the body's sidecar has its own).
 UV_METRES = {"jacket": 1.9, "pants": 2.2}

@@ -24,17 +24,10 @@ from __future__ import annotations
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from trainer.evaluate.metrics import ImagePrediction
+from trainer.annotation.model import compress_rle
+from trainer.evaluate.metrics import ImagePrediction, _api
 
 FRAGMENT_OVERLAP = 0.5  # share of a detection's mask inside a larger, higher-scored one that makes it a piece
-
-
-def _api(rle: dict) -> dict:
-    return {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-
-
-def _text(rle: dict) -> dict:
-    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
 def merge_fragments(pred: ImagePrediction, score_threshold: float,
@@ -62,7 +55,7 @@ def merge_fragments(pred: ImagePrediction, score_threshold: float,
     if not merged:
         return pred, 0
     keep = [i for i in range(len(pred.scores)) if i not in merged]
-    rles = [_text(masks[i]) if i in grown else pred.rles[i] for i in keep]
+    rles = [compress_rle(masks[i]) if i in grown else pred.rles[i] for i in keep]
     return ImagePrediction(image_index=pred.image_index, boxes=pred.boxes[keep], scores=pred.scores[keep],
                            labels=pred.labels[keep], rles=rles), len(merged)
 

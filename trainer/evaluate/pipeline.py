@@ -12,7 +12,7 @@ from trainer.annotation.files import check_output
 from trainer.annotation.io import IMAGE_SUFFIXES, find_images, write_image_atomic, write_json_atomic
 from trainer.errors import UserError
 from trainer.evaluate.draw import draw_prediction, grid
-from trainer.evaluate.fragments import FRAGMENT_OVERLAP, merge_all
+from trainer.evaluate.fragments import FRAGMENT_OVERLAP, merge_all, merge_fragments
 from trainer.evaluate.inference import dataset_batches, predict_images, read_rgb_tensor, resolve_device
 from trainer.evaluate.metrics import Evaluation, ImagePrediction, coco_results, evaluate_predictions
 from trainer.train.checkpoint import load_trainer_checkpoint
@@ -96,8 +96,9 @@ def predict_files(weights: str | Path, images: list[str | Path], out_dir: str | 
     entries, preds = [], []
     for i, path in enumerate(paths):
         rgb, tensor = read_rgb_tensor(path)
-        pred: ImagePrediction = merge_all(predict_images(model, [([tensor], [i])], dev),
-                                          None if keep_fragments else score_threshold)[0][0]
+        pred: ImagePrediction = predict_images(model, [([tensor], [i])], dev)[0]
+        if not keep_fragments:
+            pred = merge_fragments(pred, score_threshold)[0]
         preds.append(pred)
         entries.append({"id": i + 1, "file_name": str(path), "width": rgb.shape[1], "height": rgb.shape[0]})
         stem = f"{i:05d}_{path.stem}"
