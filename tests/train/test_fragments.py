@@ -110,3 +110,18 @@ def test_merging_mends_precision_and_leaves_the_pixel_scores_as_they_were(shapes
     for key in ("pixel_iou", "pixel_f1", "es", "recall"):
         assert m[key]["mean"] == pytest.approx(raw[key]["mean"], abs=1e-12)
     assert merge_all(preds, None) == (preds, 0)
+
+
+def test_a_person_beside_another_inside_a_detection_of_the_group_stays():
+    """The group case (docs/sim2real.md E20): a detection of two people scored above each of them."""
+    person, head, neighbour = _scene()
+    right = np.zeros_like(person)
+    right[6:35, 20:31] = True  # touching the person: the group is one 21 px wide blob
+    group = person | right
+    out, merged = merge_fragments(_pred([group, person, right], [0.95, 0.9, 0.8]), 0.5)
+    assert merged == 0 and len(out.scores) == 3, "a whole person is not a piece of the group"
+    # a piece as short as a head still joins the group it lies in; a wide near-duplicate joins too
+    wide = np.zeros_like(person)
+    wide[8:35, 10:29] = True  # 0.9 of the group's height and width
+    out, merged = merge_fragments(_pred([group, head, wide], [0.95, 0.9, 0.8]), 0.5)
+    assert merged == 2 and len(out.scores) == 1
