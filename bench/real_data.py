@@ -14,11 +14,17 @@ instances: people who touch are one object), masks smaller than their photo are 
 nearest-neighbour, specks under 0.1% of the image are dropped, and the annotation core traces them
 into COCO + VIA as class "person". A fixed shuffle (seed 0) splits the photos 145/145 into `train`
 (for the real-trained ceiling and for --real-val picks) and `dev` (scored, never trained on).
+
+`dev_people` is `dev` with people counted one by one: in the 34 dev photos where touching people are
+one component, hand-placed seed lines (bench/dev_people.json, one per person) split the component,
+each pixel joining the line nearest to it inside the mask. Component labels reward a detection of a
+whole group; these do not (docs/sim2real.md E20).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -26,8 +32,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import json
+
 import cv2
 import numpy as np
+from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,6 +50,7 @@ CANDIDATES = [os.environ.get("RESCUESYNTH_HUMAN_SEG", ""), str(CACHE / "human-se
 SPLIT_SEED = 0
 MIN_COMPONENT = 0.001  # of the image area
 LAYOUT_VERSION = "1"  # bump when the conversion changes, so caches are rebuilt
+PEOPLE_SEEDS = Path(__file__).resolve().parent / "dev_people.json"
 
 
 def find_source(src: str | Path | None = None) -> Path | None:
@@ -88,12 +98,13 @@ def index_mask(mask_path: Path, width: int, height: int) -> np.ndarray:
 
 
 def prepare(src: str | Path | None = None, out: str | Path | None = None) -> dict[str, Path]:
-    """Build (once) and return {"train": dir, "dev": dir}; raises FileNotFoundError without a source."""
+    """Build (once) and return {"train": dir, "dev": dir, "dev_people": dir}; raises FileNotFoundError
+    without a source."""
     out = Path(out) if out else CACHE / "sim2real" / "real"
     done = out / f".done-{LAYOUT_VERSION}"
     splits = {name: out / name for name in ("train", "dev")}
     if done.is_file():
-        return splits
+        return {**splits, "dev_people": people_split(splits["dev"], out / "dev_people")}
     source = find_source(src)
     if source is None:
         raise FileNotFoundError("the Human-Segmentation-Dataset is not here; clone it to "
@@ -122,7 +133,55 @@ def prepare(src: str | Path | None = None, out: str | Path | None = None) -> dic
                 info={"source": "VikramShenoy97/Human-Segmentation-Dataset", "split": name,
                       "split_seed": SPLIT_SEED, "instances": "connected components of the binary mask"}))
     done.touch()
-    return splits
+    return {**splits, "dev_people": people_split(splits["dev"], out / "dev_people")}
+
+
+def split_people(mask: np.ndarray, lines: list[list[list[float]]]) -> np.ndarray:
+    """Binary mask -> uint16 labels 1..len(lines): each mask pixel joins the seed polyline (percent
+    coordinates) nearest to it along paths inside the mask; pieces no path reaches, the nearest label."""
+    h, w = mask.shape
+    seeds = np.zeros((h, w), np.int32)
+    for k, pts in enumerate(lines, start=1):
+        xy = np.array([[x * w / 100, y * h / 100] for x, y in pts], np.int32).reshape(-1, 1, 2)
+        cv2.polylines(seeds, [xy], False, k, thickness=max(1, round(min(w, h) / 150)))
+    inside = mask.astype(bool)
+    labels = np.where(inside, seeds, 0)
+    while True:  # breadth-first growth inside the mask, one pixel ring at a time
+        grown = ndimage.grey_dilation(labels, size=(3, 3))
+        new = inside & (labels == 0) & (grown > 0)
+        if not new.any():
+            break
+        labels[new] = grown[new]
+    left = inside & (labels == 0)
+    if left.any():
+        _, (iy, ix) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+        labels[left] = labels[iy[left], ix[left]]
+    return labels.astype(np.uint16)
+
+
+def people_split(dev: Path, out: Path, seeds: Path = PEOPLE_SEEDS) -> Path:
+    """`dev` with the components of bench/dev_people.json's photos split into people (built once per seeds file)."""
+    done = out / f".done-{hashlib.sha1(seeds.read_bytes()).hexdigest()[:12]}"
+    if done.is_file():
+        return out
+    photos = json.loads(seeds.read_text())["photos"]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = Path(tmp) / "people"
+        (frames / "masks").mkdir(parents=True)
+        shutil.copytree(dev / "images", frames / "images")
+        for photo in sorted((dev / "images").iterdir()):
+            index = cv2.imread(str(dev / "masks" / f"{photo.stem}.png"), cv2.IMREAD_UNCHANGED)
+            if photo.name in photos:
+                index = split_people(index > 0, photos[photo.name])
+            ok, png = cv2.imencode(".png", index)
+            write_bytes_atomic(frames / "masks" / f"{photo.stem}.png", png.tobytes())
+        shutil.rmtree(out, ignore_errors=True)
+        annotate_directory(frames, out, AnnotateOptions(
+            default_category="person", progress=False, formats=("coco",),
+            info={"source": "VikramShenoy97/Human-Segmentation-Dataset", "split": "dev_people",
+                  "instances": "people: components split by bench/dev_people.json's seed lines"}))
+    done.touch()
+    return out
 
 
 def subset(src: Path, k: int, out: Path, seed: int = 0) -> Path:

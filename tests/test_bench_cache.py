@@ -59,3 +59,23 @@ def test_rows_of_several_seeds_average_figure_by_figure():
     for bad in ("", "0,x", "1,1"):
         with pytest.raises(argparse.ArgumentTypeError):
             sim2real.seed_list(bad)
+
+
+def test_dev_people_split_gives_each_person_the_pixels_nearest_their_seed_line():
+    """bench/real_data.py's per-person split of a component of two touching people, and its seed file."""
+    import json
+
+    import numpy as np
+    import real_data
+
+    mask = np.zeros((50, 100), bool)
+    mask[10:45, 20:40] = True  # one person
+    mask[5:45, 40:60] = True  # the other, touching: one component
+    mask[0:3, 95:100] = True  # a speck no path inside the mask reaches
+    labels = real_data.split_people(mask, [[[30, 30], [30, 80]], [[50, 20], [50, 80]]])
+    assert set(np.unique(labels)) == {0, 1, 2} and ((labels > 0) == mask).all()
+    assert (labels[10:45, 20:38] == 1).all() and (labels[5:45, 42:60] == 2).all()
+    assert (labels[0:3, 95:100] == 2).all(), "unreachable pixels join the nearest label"
+    photos = json.loads(real_data.PEOPLE_SEEDS.read_text())["photos"]
+    assert len(photos) == 34 and all(len(lines) >= 2 for lines in photos.values())
+    assert all(0 <= v <= 100 for lines in photos.values() for line in lines for pt in line for v in pt)

@@ -9,4 +9,5 @@ def add_fragment_flag(p: argparse.ArgumentParser) -> None:
     """`--keep-fragments`, the same for every command that runs a model on images."""
     p.add_argument("--keep-fragments", action="store_true",
                    help="the model's raw detections: do not merge a detection lying mostly inside a larger, "
-                   "higher-scored one of its class into it (merged by default; trainer/evaluate/fragments.py)")
+                   "higher-scored one of its class into it (merged by default unless it is nearly as tall but "
+                   "narrower: a person beside others; trainer/evaluate/fragments.py)")
