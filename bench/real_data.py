@@ -1,4 +1,4 @@
-"""The real-photo development set of the sim-to-real work, as two datasets in our layout.
+"""The real-photo development set of the sim-to-real work, as datasets in our layout: train, dev, dev_people.
 
     PYTHONPATH=. python bench/real_data.py [--src PATH] [--out ~/.cache/rescuesynth/sim2real/real]
 
@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-import json
 
 import cv2
 import numpy as np
@@ -101,10 +100,16 @@ def prepare(src: str | Path | None = None, out: str | Path | None = None) -> dic
     """Build (once) and return {"train": dir, "dev": dir, "dev_people": dir}; raises FileNotFoundError
     without a source."""
     out = Path(out) if out else CACHE / "sim2real" / "real"
+    splits = _photo_splits(src, out)
+    return {**splits, "dev_people": people_split(splits["dev"], out / "dev_people")}
+
+
+def _photo_splits(src: str | Path | None, out: Path) -> dict[str, Path]:
+    """The train and dev splits, converted once from the source."""
     done = out / f".done-{LAYOUT_VERSION}"
     splits = {name: out / name for name in ("train", "dev")}
     if done.is_file():
-        return {**splits, "dev_people": people_split(splits["dev"], out / "dev_people")}
+        return splits
     source = find_source(src)
     if source is None:
         raise FileNotFoundError("the Human-Segmentation-Dataset is not here; clone it to "
@@ -133,7 +138,7 @@ def prepare(src: str | Path | None = None, out: str | Path | None = None) -> dic
                 info={"source": "VikramShenoy97/Human-Segmentation-Dataset", "split": name,
                       "split_seed": SPLIT_SEED, "instances": "connected components of the binary mask"}))
     done.touch()
-    return {**splits, "dev_people": people_split(splits["dev"], out / "dev_people")}
+    return splits
 
 
 def split_people(mask: np.ndarray, lines: list[list[list[float]]]) -> np.ndarray:
@@ -173,8 +178,7 @@ def people_split(dev: Path, out: Path, seeds: Path = PEOPLE_SEEDS) -> Path:
             index = cv2.imread(str(dev / "masks" / f"{photo.stem}.png"), cv2.IMREAD_UNCHANGED)
             if photo.name in photos:
                 index = split_people(index > 0, photos[photo.name])
-            ok, png = cv2.imencode(".png", index)
-            write_bytes_atomic(frames / "masks" / f"{photo.stem}.png", png.tobytes())
+            cv2.imwrite(str(frames / "masks" / f"{photo.stem}.png"), index)  # a temporary folder
         shutil.rmtree(out, ignore_errors=True)
         annotate_directory(frames, out, AnnotateOptions(
             default_category="person", progress=False, formats=("coco",),

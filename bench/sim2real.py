@@ -183,9 +183,11 @@ def trained_run(work: Path, name: str, train: Path, recipe: dict, extra: list[st
 
 
 def trained(work: Path, name: str, train: Path, val: Path, recipe: dict, extra: list[str]) -> Path:
-    """Fit with the recipe (cached by its inputs) and evaluate on the real dev split."""
+    """Fit with the recipe (cached by its inputs) and evaluate on the real dev and dev_people splits."""
     run = trained_run(work, name, train, recipe, extra)
     metrics = run / f"eval_dev-{eval_key()}" / "metrics.json"
+    if metrics.is_file() and people_metrics(metrics).is_file():
+        return metrics
     if not (run / "best.pt").is_file():
         cmd = trainer("fit", "--train", str(train), "--val", str(val), "--out", str(run))
         if (run / "last.pt").is_file():  # interrupted: the trainer's resume is exact (same batches, RNG)

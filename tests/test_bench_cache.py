@@ -1,16 +1,19 @@
-"""bench/sim2real.py: its render cache key follows the renderer's code, not its comments; rows of several seeds average."""
+"""bench/sim2real.py and bench/real_data.py: cache keys follow code, not comments; seeds average; dev_people splits.
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+import real_data  # noqa: E402
 import sim2real  # noqa: E402
 
 CODE = '''"""A module."""
@@ -63,11 +66,6 @@ def test_rows_of_several_seeds_average_figure_by_figure():
 
 def test_dev_people_split_gives_each_person_the_pixels_nearest_their_seed_line():
     """bench/real_data.py's per-person split of a component of two touching people, and its seed file."""
-    import json
-
-    import numpy as np
-    import real_data
-
     mask = np.zeros((50, 100), bool)
     mask[10:45, 20:40] = True  # one person
     mask[5:45, 40:60] = True  # the other, touching: one component
