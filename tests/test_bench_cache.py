@@ -1,4 +1,4 @@
-"""bench/sim2real.py and bench/real_data.py: cache keys follow code, not comments; seeds average; dev_people splits.
+"""bench/sim2real.py and bench/real_data.py: cache keys follow code, not comments; seeds average; dev_people splits."""
 
 from __future__ import annotations
 
