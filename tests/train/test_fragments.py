@@ -70,7 +70,7 @@ def test_what_is_not_a_piece_stays():
     # a larger, lower-scored detection around a kept one (a whole person around an upper body, a group
     # around one person) is not a piece of it
     around = np.zeros_like(person)
-    around[5:35, 10:25] = True  # the person's 300 px and 150 more
+    around[5:35, 10:30] = True  # the person's 300 px and 300 more: mask IoU 0.5
     assert merge_fragments(_pred([person, around], [0.9, 0.7]), 0.5)[1] == 0
     # two people side by side
     assert merge_fragments(_pred([person, neighbour], [0.9, 0.8]), 0.5)[1] == 0
@@ -125,3 +125,22 @@ def test_a_person_beside_another_inside_a_detection_of_the_group_stays():
     wide[8:35, 10:29] = True  # 0.9 of the group's height and width
     out, merged = merge_fragments(_pred([group, head, wide], [0.95, 0.9, 0.8]), 0.5)
     assert merged == 2 and len(out.scores) == 1
+
+
+def test_a_second_detection_of_the_same_person_is_merged_whatever_its_size():
+    """Duplicates (docs/sim2real.md E21): box NMS let both through; their masks overlap at IoU >= 0.6."""
+    person, head, neighbour = _scene()
+    larger = np.zeros_like(person)
+    larger[4:36, 10:21] = True  # 352 px around the person's 300: IoU 0.85, but larger, so not a piece
+    narrower = np.zeros_like(person)
+    narrower[5:35, 11:19] = True  # as tall and 0.8 as wide: "beside" for the piece rule, IoU 0.8
+    for dup in (larger, narrower):
+        out, merged = merge_fragments(_pred([person, neighbour, dup], [0.9, 0.8, 0.7]), 0.5)
+        assert merged == 1 and len(out.scores) == 2
+        assert (_decode(out.rles[0]) == (person | dup)).all(), "merged, not dropped: no pixel is lost"
+        assert list(out.boxes[0]) == [10, 5, 20, 35], "the higher-scored detection's box stays"
+    # another class on the same pixels stays; so does a detection overlapping at less than 0.6
+    assert merge_fragments(_pred([person, larger], [0.9, 0.7], [1, 2]), 0.5)[1] == 0
+    shifted = np.zeros_like(person)
+    shifted[5:35, 14:24] = True  # 180 of 300 px shared: IoU 0.43
+    assert merge_fragments(_pred([person, shifted], [0.9, 0.7]), 0.5)[1] == 0

@@ -10,4 +10,5 @@ def add_fragment_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-fragments", action="store_true",
                    help="the model's raw detections: do not merge a detection lying mostly inside a larger, "
                    "higher-scored one of its class into it (merged by default unless it is nearly as tall but "
-                   "narrower: a person beside others; trainer/evaluate/fragments.py)")
+                   "narrower: a person beside others), nor a second detection of the same object (masks "
+                   "overlapping most of each other; trainer/evaluate/fragments.py)")

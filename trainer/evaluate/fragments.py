@@ -19,6 +19,12 @@ narrower (<= `BESIDE_WIDTH` of its width) is an object standing beside others in
 the whole group, not a piece, and stays: on the dev photos with people split one by one (34 group
 photos, 100 people; docs/sim2real.md E20) merging those lost half the people found in groups
 (45 -> 23 and 20 of 100, two models); heads, legs and torsos are shorter than their person.
+A detection whose mask overlaps a kept one's at mask IoU >= `DUPLICATE_IOU` is a second detection
+of the same object, whatever their sizes, and is merged into it (mask NMS, as SOLO and YOLACT
+suppress by mask, where torchvision's box NMS let both through): after the rules above, a quarter of
+the remaining false detections on the per-person dev photos were such duplicates of a person already
+found (docs/sim2real.md E21). Two people side by side, or one of two inside a detection of both,
+overlap far less.
 Masks are RLE throughout (pycocotools), nothing is decoded.
 """
 
@@ -33,6 +39,7 @@ from trainer.evaluate.metrics import ImagePrediction, _api
 FRAGMENT_OVERLAP = 0.5  # share of a detection's mask inside a larger, higher-scored one that makes it a piece
 BESIDE_HEIGHT = 0.7  # box height, as a share of the container's, from which a narrow detection is a whole object
 BESIDE_WIDTH = 0.8  # box width, as a share of the container's, up to which such a detection stands beside others
+DUPLICATE_IOU = 0.6  # mask IoU with a kept detection from which a detection is a second one of the same object
 
 
 def merge_fragments(pred: ImagePrediction, score_threshold: float,
@@ -50,9 +57,13 @@ def merge_fragments(pred: ImagePrediction, score_threshold: float,
         area = float(mask_utils.area(masks[i]))
         if same and area > 0:
             inter = [float(mask_utils.area(mask_utils.merge([masks[i], masks[k]], intersect=True))) for k in same]
+            iou = [x / (area + float(mask_utils.area(masks[k])) - x) for x, k in zip(inter, same)]
             k = same[int(np.argmax(inter))]
-            if (max(inter) > overlap * area and area < float(mask_utils.area(masks[k]))
-                    and not _beside(pred.boxes[i], pred.boxes[k])):
+            piece = (max(inter) > overlap * area and area < float(mask_utils.area(masks[k]))
+                     and not _beside(pred.boxes[i], pred.boxes[k]))
+            if not piece and max(iou) >= DUPLICATE_IOU:
+                k, piece = same[int(np.argmax(iou))], True
+            if piece:
                 masks[k] = mask_utils.merge([masks[k], masks[i]])
                 merged.add(i)
                 grown.add(k)

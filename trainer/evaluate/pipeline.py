@@ -12,7 +12,8 @@ from trainer.annotation.files import check_output
 from trainer.annotation.io import IMAGE_SUFFIXES, find_images, write_image_atomic, write_json_atomic
 from trainer.errors import UserError
 from trainer.evaluate.draw import draw_prediction, grid
-from trainer.evaluate.fragments import BESIDE_HEIGHT, BESIDE_WIDTH, FRAGMENT_OVERLAP, merge_all, merge_fragments
+from trainer.evaluate.fragments import (BESIDE_HEIGHT, BESIDE_WIDTH, DUPLICATE_IOU, FRAGMENT_OVERLAP, merge_all,
+                                        merge_fragments)
 from trainer.evaluate.inference import dataset_batches, predict_images, read_rgb_tensor, resolve_device
 from trainer.evaluate.metrics import Evaluation, ImagePrediction, coco_results, evaluate_predictions
 from trainer.train.checkpoint import load_trainer_checkpoint
@@ -50,7 +51,8 @@ def evaluate_checkpoint(weights: str | Path, data: str | Path, out_dir: str | Pa
     preds, merged = merge_all(preds, None if keep_fragments else score_threshold)
     evaluation = evaluate_predictions(dataset, preds, categories, score_threshold)
     evaluation.metrics["fragments"] = (
-        {"merged": merged, "overlap": FRAGMENT_OVERLAP, "beside": [BESIDE_HEIGHT, BESIDE_WIDTH]}
+        {"merged": merged, "overlap": FRAGMENT_OVERLAP, "beside": [BESIDE_HEIGHT, BESIDE_WIDTH],
+         "duplicate_iou": DUPLICATE_IOU}
         if not keep_fragments else "kept (raw model output)")
 
     out_dir = Path(out_dir)

@@ -70,8 +70,11 @@ def _plot_losses(run_dir: Path | None, path: Path) -> bool:
 def _fragment_line(fragments: dict | str | None) -> str:
     if isinstance(fragments, dict):
         beside = (" (not those nearly as tall but narrower: people beside others)" if "beside" in fragments else "")
+        duplicate = (f", as were second detections of one object (mask IoU >= {fragments['duplicate_iou']:g})"
+                     if "duplicate_iou" in fragments else "")
         return (f" {fragments['merged']} detections lying mostly (> {fragments['overlap']:g}) inside a higher-scored "
-                f"one of their class were merged into it{beside} (`--keep-fragments` scores the raw output).")
+                f"one of their class were merged into it{beside}{duplicate} (`--keep-fragments` scores the raw "
+                "output).")
     return " Fragments kept: the model's raw output." if fragments else ""
 
 
