@@ -37,7 +37,8 @@ def compress_rle(rle: dict) -> dict:
     return {"size": [height, width], "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
 
 
-def _rle_for_api(rle: dict) -> dict:
+def api_rle(rle: dict) -> dict:
+    """A JSON-ready RLE (str counts) as pycocotools' C functions take it (bytes counts)."""
     counts = rle["counts"]
     return {"size": list(rle["size"]), "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
@@ -62,7 +63,7 @@ class Annotation:
 
     def to_mask(self, height: int, width: int) -> np.ndarray:
         """Boolean HxW mask, rasterised exactly as pycocotools' annToMask would."""
-        rle = _rle_for_api(self.rle) if self.rle is not None else polygons_to_rle(self.polygons, height, width)
+        rle = api_rle(self.rle) if self.rle is not None else polygons_to_rle(self.polygons, height, width)
         if list(rle["size"]) != [height, width]:
             raise ValueError(f"RLE size {rle['size']} does not match image size {[height, width]}")
         return mask_utils.decode(rle).astype(bool)

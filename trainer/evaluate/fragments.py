@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from trainer.annotation.model import compress_rle
-from trainer.evaluate.metrics import ImagePrediction, _api
+from trainer.annotation.model import api_rle, compress_rle
+from trainer.evaluate.metrics import ImagePrediction
 
 FRAGMENT_OVERLAP = 0.5  # share of a detection's mask inside a larger, higher-scored one that makes it a piece
 BESIDE_HEIGHT = 0.7  # box height, as a share of the container's, from which a narrow detection is a whole object
@@ -48,7 +48,7 @@ def merge_fragments(pred: ImagePrediction, score_threshold: float,
     candidates = [int(i) for i in np.argsort(-pred.scores, kind="stable") if pred.scores[i] >= score_threshold]
     if len(candidates) < 2:
         return pred, 0
-    masks = {i: _api(pred.rles[i]) for i in candidates}
+    masks = {i: api_rle(pred.rles[i]) for i in candidates}
     kept: list[int] = []
     merged: set[int] = set()
     grown: set[int] = set()

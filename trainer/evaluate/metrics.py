@@ -24,6 +24,7 @@ from pycocotools.cocoeval import COCOeval
 
 from trainer.annotation import Dataset
 from trainer.annotation.coco import to_coco
+from trainer.annotation.model import api_rle
 
 STAT_NAMES = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
 
@@ -55,11 +56,6 @@ def encode_masks(masks: np.ndarray) -> list[dict]:
         return []
     rles = mask_utils.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
     return [{"size": [int(s) for s in r["size"]], "counts": r["counts"].decode("ascii")} for r in rles]
-
-
-def _api(rle: dict) -> dict:
-    counts = rle["counts"]
-    return {"size": rle["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
 
 def coco_results(predictions: list[ImagePrediction], model_categories: list[str],
@@ -138,7 +134,7 @@ def match(pred_rles: list[dict], pred_labels: list, pred_scores: list[float], gt
     matched = np.zeros(len(pred_rles), dtype=bool)
     ious = np.zeros((len(pred_rles), len(gt_rles)))
     if pred_rles and gt_rles:
-        ious = np.asarray(mask_utils.iou([_api(r) for r in pred_rles], [_api(r) for r in gt_rles], [0] * len(gt_rles)))
+        ious = np.asarray(mask_utils.iou([api_rle(r) for r in pred_rles], [api_rle(r) for r in gt_rles], [0] * len(gt_rles)))
         for i in order:
             candidates = [(ious[i, j], j) for j in range(len(gt_rles))
                           if not taken[j] and gt_labels[j] == pred_labels[i] and ious[i, j] >= iou_threshold]
@@ -232,8 +228,8 @@ def _share_on(pred_rles: list[dict], which: list[int], gt_rles: list[dict]) -> l
     """For the predictions `which`: the share of each one's area that lies on any labelled object."""
     if not gt_rles:
         return [0.0] * len(which)
-    union = mask_utils.merge([_api(r) for r in gt_rles])
-    preds = [_api(pred_rles[i]) for i in which]
+    union = mask_utils.merge([api_rle(r) for r in gt_rles])
+    preds = [api_rle(pred_rles[i]) for i in which]
     inter = [float(mask_utils.area(mask_utils.merge([p, union], intersect=True))) for p in preds]
     return [x / max(float(mask_utils.area(p)), 1.0) for x, p in zip(inter, preds)]
 
@@ -275,7 +271,7 @@ def evaluate_predictions(dataset: Dataset, predictions: list[ImagePrediction], m
         h, w = record.height, record.width
         gt_masks = [mask_utils.decode(r).astype(bool) for r in gt_rles]  # decoded once for every pixel figure
         gt_union = np.logical_or.reduce(gt_masks) if gt_masks else np.zeros((h, w), bool)
-        pred_union = (mask_utils.decode(mask_utils.merge([_api(r) for r in pred_rles])).astype(bool)
+        pred_union = (mask_utils.decode(mask_utils.merge([api_rle(r) for r in pred_rles])).astype(bool)
                       if pred_rles else np.zeros((h, w), bool))
         iou, f1 = pixel_scores(pred_union, gt_union)
         matching = match(pred_rles, pred_labels, pred_scores, gt_rles, gt_labels)
