@@ -188,17 +188,20 @@ def people_split(dev: Path, out: Path, seeds: Path = PEOPLE_SEEDS) -> Path:
     return out
 
 
-def subset(src: Path, k: int, out: Path, seed: int = 0) -> Path:
-    """The first k photos of a fixed shuffle of `src` as a dataset of their own (images linked):
-    the few-shot sets, nested (the 5 are among the 10, the 10 among the 20)."""
+def subset(src: Path, k: int, out: Path, seed: int | None = 0) -> Path:
+    """The first k images of a fixed shuffle of `src` (seed None: in file-name order) as a dataset of
+    their own (images linked): the few-shot sets, nested (the 5 are among the 10, the 10 among the
+    20), and the first frames of a larger render."""
     from trainer.annotation import Dataset, load_dataset, write_dataset
     from trainer.annotation.io import link_or_copy
 
     if (out / "annotations" / "coco.json").is_file():
         return out
     full = load_dataset(src)
-    order = np.random.default_rng(seed).permutation(len(full.images))[:k]
-    chosen = [full.images[i] for i in sorted(order)]
+    if seed is None:
+        chosen = sorted(full.images, key=lambda r: r.file_name)[:k]
+    else:
+        chosen = [full.images[i] for i in sorted(np.random.default_rng(seed).permutation(len(full.images))[:k])]
     for record in chosen:
         link_or_copy(full.images_dir / record.file_name, out / "images" / record.file_name)
     write_dataset(Dataset(images=chosen, categories=list(full.categories), images_dir=out / "images",

@@ -16,7 +16,7 @@ gives the ceiling; the table prints both and synthetic ES as a share of real ES.
 Everything is cached under ~/.cache/rescuesynth/sim2real (RESCUESYNTH_CACHE): renders by a hash of
 the renderer's code (comments and docstrings aside), assets and preset (so a content change
 renders afresh, and reruns resume; more --frames of a preset start from the fewer already
-rendered, so the frame sets are nested), trained runs by the hash of everything they were made
+rendered, fewer are the first frames of a larger render, so the frame sets are nested), trained runs by the hash of everything they were made
 from, their scores by a hash of the evaluation code (trainer/evaluate). Results go to
 results/<label>.json (results/<label>-s<seed>.json with several seeds).
 Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
@@ -132,6 +132,10 @@ def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
     person = out.with_name(out.name + "-person")
     if (person / "annotations" / "coco.json").is_file():
         return person
+    more = _more(out, stem, tail, frames)
+    if more is not None:
+        print(f"  the first {frames} frames of {more.name}", flush=True)
+        return real_data.subset(more, frames, person, seed=None)
     if not out.exists():
         _start_from_fewer(out, stem, tail, frames)
     t0 = time.perf_counter()
@@ -144,15 +148,28 @@ def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
     return person
 
 
+def _cached_counts(out: Path, stem: str, tail: str, suffix: str = "") -> dict[int, Path]:
+    """Finished renders of the same preset, seed and settings, by frame count."""
+    found = {}
+    for d in out.parent.glob(f"{stem}-n*-{tail}{suffix}"):
+        m = d.name[len(stem) + 2:len(d.name) - len(tail) - len(suffix) - 1]
+        if m.isdigit() and (d / "annotations" / "coco.json").is_file():
+            found[int(m)] = d
+    return found
+
+
+def _more(out: Path, stem: str, tail: str, frames: int) -> Path | None:
+    """The labelled folder of the smallest finished render with more frames: its first `frames` frames
+    are the very frames asked for (frame i depends only on preset, seed and i), so nothing is rendered."""
+    more = {m: d for m, d in _cached_counts(out, stem, tail, "-person").items() if m > frames}
+    return more[min(more)] if more else None
+
+
 def _start_from_fewer(out: Path, stem: str, tail: str, frames: int) -> None:
     """Nested renders: frame i depends only on (preset, seed, i), so N frames are the first M < N of an earlier
     render plus N - M more. Copy the largest such render in and let the engine resume it: the curve of more
     renders against more augmentation then compares nested sets and renders each frame once."""
-    fewer = []
-    for d in out.parent.glob(f"{stem}-n*-{tail}"):
-        m = d.name[len(stem) + 2:-len(tail) - 1]
-        if m.isdigit() and int(m) < frames and (d / "annotations" / "coco.json").is_file():
-            fewer.append((int(m), d))
+    fewer = [(m, d) for m, d in _cached_counts(out, stem, tail).items() if m < frames]
     if fewer:
         m, src = max(fewer)
         print(f"  starting from the {m} frames of {src.name}", flush=True)

@@ -77,3 +77,26 @@ def test_dev_people_split_gives_each_person_the_pixels_nearest_their_seed_line()
     photos = json.loads(real_data.PEOPLE_SEEDS.read_text())["photos"]
     assert len(photos) == 34 and all(len(lines) >= 2 for lines in photos.values())
     assert all(0 <= v <= 100 for lines in photos.values() for line in lines for pt in line for v in pt)
+
+
+def test_fewer_frames_than_a_finished_render_are_its_first_frames_and_nothing_is_rendered(tmp_path, monkeypatch):
+    """480 x2 beside 960 x1: frame i depends only on (preset, seed, i), so the 480 are the 960's first 480."""
+    from trainer.annotation import Annotation, Dataset, ImageRecord, load_dataset, write_dataset
+
+    monkeypatch.setattr(sim2real, "content_hash", lambda preset: "h")
+    monkeypatch.setattr(sim2real, "sh", lambda *a: pytest.fail("rendered although the frames exist"))
+    tail = f"{sim2real.RENDER['resolution']}-{sim2real.RENDER['samples']}"
+    big = tmp_path / "renders" / f"p-h-s0-n4-{tail}-person"
+    (big / "images").mkdir(parents=True)
+    records = []
+    for i in (3, 1, 0, 2):  # not in frame order in the labels
+        name = f"frame_{i:06d}.png"
+        (big / "images" / name).write_bytes(b"png")
+        records.append(ImageRecord(file_name=name, width=8, height=8, annotations=[
+            Annotation(category="person", bbox=(1, 1, 3, 3), area=9, polygons=[[1, 1, 4, 1, 4, 4, 1, 4]])]))
+    write_dataset(Dataset(images=records, categories=["person"], images_dir=big / "images"), big,
+                  preview=False, formats=("coco",))
+    got = sim2real.rendered(tmp_path, Path("p.toml"), 2, 0)
+    assert got.name == f"p-h-s0-n2-{tail}-person"
+    assert [r.file_name for r in load_dataset(got).images] == ["frame_000000.png", "frame_000001.png"]
+    assert sim2real.rendered(tmp_path, Path("p.toml"), 4, 0) == big  # the render itself, as it was
