@@ -59,11 +59,11 @@ def merge_fragments(pred: ImagePrediction, score_threshold: float,
             inter = [float(mask_utils.area(mask_utils.merge([masks[i], masks[k]], intersect=True))) for k in same]
             iou = [x / (area + float(mask_utils.area(masks[k])) - x) for x, k in zip(inter, same)]
             k = same[int(np.argmax(inter))]
-            piece = (max(inter) > overlap * area and area < float(mask_utils.area(masks[k]))
-                     and not _beside(pred.boxes[i], pred.boxes[k]))
-            if not piece and max(iou) >= DUPLICATE_IOU:
-                k, piece = same[int(np.argmax(iou))], True
-            if piece:
+            joins = (max(inter) > overlap * area and area < float(mask_utils.area(masks[k]))
+                     and not _beside(pred.boxes[i], pred.boxes[k]))  # a piece of k
+            if not joins and max(iou) >= DUPLICATE_IOU:  # a second detection of the object it overlaps most
+                k, joins = same[int(np.argmax(iou))], True
+            if joins:
                 masks[k] = mask_utils.merge([masks[k], masks[i]])
                 merged.add(i)
                 grown.add(k)
