@@ -16,8 +16,9 @@ gives the ceiling; the table prints both and synthetic ES as a share of real ES.
 Everything is cached under ~/.cache/rescuesynth/sim2real (RESCUESYNTH_CACHE): renders by a hash of
 the renderer's code (comments and docstrings aside), assets and preset (so a content change
 renders afresh, and reruns resume; more --frames of a preset start from the fewer already
-rendered, fewer are the first frames of a larger render, so the frame sets are nested), trained runs by the hash of everything they were made
-from, their scores by a hash of the evaluation code (trainer/evaluate). Results go to
+rendered, fewer are the first frames of a larger render, so the frame sets are nested), trained
+runs by the hash of everything they were made from, their scores by a hash of the evaluation code
+(trainer/evaluate). Results go to
 results/<label>.json (results/<label>-s<seed>.json with several seeds).
 Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
 """
