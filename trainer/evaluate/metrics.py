@@ -134,7 +134,8 @@ def match(pred_rles: list[dict], pred_labels: list, pred_scores: list[float], gt
     matched = np.zeros(len(pred_rles), dtype=bool)
     ious = np.zeros((len(pred_rles), len(gt_rles)))
     if pred_rles and gt_rles:
-        ious = np.asarray(mask_utils.iou([api_rle(r) for r in pred_rles], [api_rle(r) for r in gt_rles], [0] * len(gt_rles)))
+        ious = np.asarray(mask_utils.iou([api_rle(r) for r in pred_rles], [api_rle(r) for r in gt_rles],
+                                         [0] * len(gt_rles)))
         for i in order:
             candidates = [(ious[i, j], j) for j in range(len(gt_rles))
                           if not taken[j] and gt_labels[j] == pred_labels[i] and ious[i, j] >= iou_threshold]
