@@ -18,8 +18,8 @@ the renderer's code (comments and docstrings aside), assets and preset (so a con
 renders afresh, and reruns resume; more --frames of a preset start from the fewer already
 rendered, fewer are the first frames of a larger render, so the frame sets are nested), trained
 runs by the hash of everything they were made from, their scores by a hash of the evaluation code
-(trainer/evaluate). Results go to
-results/<label>.json (results/<label>-s<seed>.json with several seeds).
+(trainer/evaluate). Results go to results/<label>.json (results/<label>-s<seed>.json with several
+seeds).
 Skips (exit 0) with the reason when the real photos are absent (see bench/real_data.py).
 """
 
@@ -237,24 +237,24 @@ DEV_PEOPLE = Path()
 def scores(metrics_path: Path) -> dict:
     """The figures of one run on dev, and as `people_*` its instance figures on dev_people."""
     data = json.loads(metrics_path.read_text())
-    m, rows = data["metrics"], data["per_image"]
-    tp = sum(r["tp"] for r in rows)
-    preds = sum(r["predictions"] for r in rows)
-    objects = sum(r["objects"] for r in rows)
-    people = json.loads(people_metrics(metrics_path).read_text())
-    pm, prows = people["metrics"], people["per_image"]
-    ptp = sum(r["tp"] for r in prows)
-    return {"people_segm_AP50": pm["segm"]["AP50"], "people_bbox_AP50": pm["bbox"]["AP50"],
-            "people_precision": pm["precision"]["mean"], "people_recall": pm["recall"]["mean"],
-            "people_f1": pm["f1"]["mean"], "people_found": ptp, "people_objects": sum(r["objects"] for r in prows),
-            "people_false_detections": sum(r["predictions"] for r in prows) - ptp,
-            "segm_AP50": m["segm"]["AP50"], "bbox_AP50": m["bbox"]["AP50"], "segm_AP": m["segm"]["AP"],
+    m = data["metrics"]
+    return {**_instances(data), **_instances(json.loads(people_metrics(metrics_path).read_text()), "people_"),
+            "segm_AP": m["segm"]["AP"],
             "pixel_iou": m["pixel_iou"]["mean"], "pixel_f1": m["pixel_f1"]["mean"], "es": m["es"]["mean"],
-            "precision": m["precision"]["mean"], "recall": m["recall"]["mean"], "f1": m["f1"]["mean"],
-            "found": tp, "objects": objects, "false_detections": preds - tp,
             **{f"false_{k}": v for k, v in (m.get("false_detections") or {}).items()},
             **(m.get("pixel_errors") or {}),
             "head_recall": (m.get("found_recall_by_height") or [None])[0]}
+
+
+def _instances(data: dict, prefix: str = "") -> dict:
+    """AP50s, per-image P / R / F1, and objects found and false detections summed over the photos."""
+    m, rows = data["metrics"], data["per_image"]
+    found = sum(r["tp"] for r in rows)
+    figures = {"segm_AP50": m["segm"]["AP50"], "bbox_AP50": m["bbox"]["AP50"], "precision": m["precision"]["mean"],
+               "recall": m["recall"]["mean"], "f1": m["f1"]["mean"], "found": found,
+               "objects": sum(r["objects"] for r in rows),
+               "false_detections": sum(r["predictions"] for r in rows) - found}
+    return {prefix + k: v for k, v in figures.items()}
 
 
 COLUMNS = [("segm_AP50", "mask AP50"), ("bbox_AP50", "box AP50"), ("pixel_iou", "pixel IoU"),
@@ -271,9 +271,8 @@ def people_table(rows: dict[str, dict]) -> str:
     lines = ["| trained on | " + " | ".join(c for _, c in PEOPLE_COLUMNS) + " | people found | false det. |",
              "|" + "---|" * (len(PEOPLE_COLUMNS) + 3)]
     for name, s in rows.items():
-        cells = [f"{s[k]:.3f}" if isinstance(s.get(k), float) else "-" for k, _ in PEOPLE_COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['people_found']:g}/{s['people_objects']:g} | "
-                     f"{s['people_false_detections']:g} |")
+        lines.append(f"| {name} | " + _cells(s, PEOPLE_COLUMNS) + f" | {s['people_found']:g}/{s['people_objects']:g}"
+                     f" | {s['people_false_detections']:g} |")
     return "\n".join(lines)
 
 
@@ -281,11 +280,15 @@ def table(rows: dict[str, dict]) -> str:
     head = "| trained on | " + " | ".join(c for _, c in COLUMNS) + " | found | false det. (dup / on people / bg) |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
     for name, s in rows.items():
-        cells = [f"{s[k]:.3f}" if isinstance(s.get(k), float) else "-" for k, _ in COLUMNS]
-        false = " / ".join(f"{s[k]:g}" if k in s else "-" for k in ("false_duplicate", "false_on_objects", "false_background"))
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['found']:g}/{s['objects']:g} | {s['false_detections']:g}"
-                     f" ({false}) |")
+        false = " / ".join(f"{s[k]:g}" if k in s else "-"
+                           for k in ("false_duplicate", "false_on_objects", "false_background"))
+        lines.append(f"| {name} | " + _cells(s, COLUMNS) + f" | {s['found']:g}/{s['objects']:g}"
+                     f" | {s['false_detections']:g} ({false}) |")
     return "\n".join(lines)
+
+
+def _cells(s: dict, columns: list[tuple[str, str]]) -> str:
+    return " | ".join(f"{s[k]:.3f}" if isinstance(s.get(k), float) else "-" for k, _ in columns)
 
 
 def mean_row(rows: list[dict]) -> dict:
