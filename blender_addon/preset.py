@@ -101,6 +101,9 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "faces": S("bool", False, doc="paint eyes, brows, lips and beards on shipped bodies' heads"),
         "hair_loft": S("range_float", [0.0, 0.0], 0.0, 0.15,
                        doc="m the hair stands off the scalp at the crown, in clumps (0: a close-cut cap)"),
+
+        "group": S("float", 0.0, 0.0, 1.0,
+                   doc="share of frames whose standing/walking people stand together, shoulder to shoulder"),
     },
     "civilians": {
         "count": S("range_int", [0, 2], 0, 64),
@@ -113,6 +116,8 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "long_hair": S("float", 0.0, 0.0, 1.0),
         "faces": S("bool", False),
         "hair_loft": S("range_float", [0.0, 0.0], 0.0, 0.15),
+
+        "group": S("float", 0.0, 0.0, 1.0),
     },
     "distractors": {
         "dogs": S("range_int", [0, 1], 0, 50, doc="search-and-rescue dogs / strays among the people"),

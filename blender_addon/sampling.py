@@ -20,7 +20,7 @@ from blender_addon.preset import Preset, PresetError
 FORMAT_VERSION = 1
 # Fixed order: appending a generator keeps earlier streams unchanged.
 STREAMS = ("ground", "rescuers", "civilians", "debris", "light", "weather", "camera", "render", "buildings",
-           "distractors", "setting", "orientation", "shapes")
+           "distractors", "setting", "orientation", "shapes", "groups")
 
 
 def frame_stem(frame_index: int) -> str:
@@ -59,9 +59,11 @@ def sample_scene(preset: Preset, run_seed: int, frame_index: int, assets: AssetL
     site = Site(spread=preset["rescuers"]["spread"])
     try:
         setting = light.sample_setting(rngs["setting"], preset["light"], assets.backgrounds)
-        rescuers, site = people.sample(rngs["rescuers"], preset["rescuers"], site, "rescuer", assets.rescuer_bodies)
+        rescuer_groups, civilian_groups = rngs["groups"].spawn(2)
+        rescuers, site = people.sample(rngs["rescuers"], preset["rescuers"], site, "rescuer", assets.rescuer_bodies,
+                                       rescuer_groups)
         civilians, site = people.sample(rngs["civilians"], preset["civilians"], site, "civilian",
-                                        assets.civilian_bodies)
+                                        assets.civilian_bodies, civilian_groups)
         labelled, unlabelled, site = distractors.sample(rngs["distractors"], preset["distractors"], site,
                                                         preset["output"]["categories"])
         objects = rescuers + civilians + labelled

@@ -1,7 +1,7 @@
 """Camera: ground-level, close-up or drone (UAV) view, aimed so at least one person is in frame.
 
 - ground: 5-12 m from a rescuer, who is fully in frame;
-- close: a person framed as photographers do, filling `close_fill` of the image height (above 1
+- close: a person (or, half the time, the group they stand in) framed as photographers do, filling `close_fill` of the image height (above 1
   the frame cuts them off at the knees, the waist or the chest; the head stays in frame, the
   arms and shoulders may leave it at the sides), from the front or the side at the subject's
   eye height: the large, truncated, facing people that real ground photos are full of;
@@ -35,6 +35,8 @@ CLOSE_MIN_GAP = 0.5  # m between a close-up camera and its subject's box, at the
 CLOSE_FRONT_SD = 55.0  # degrees: close-ups face their subject (normal spread about the face; few from behind)
 CLOSE_EYE_OFFSET = (-0.3, 0.2)  # m about an upright subject's eye level that a close-up is shot from
 HEAD_HALF_WIDTH = 0.15  # m: the part of a cut-off subject's top that must stay in frame
+GROUP_SHOT = 0.5  # share of close-ups of a member of a group (people.GROUP_POSES) that frame the whole group
+GROUP_SHOT_FILL = 0.9  # a group shot's largest fill: the group's height over the image height
 
 
 def close_subject(rng: np.random.Generator, people: Sequence[dict], weights: dict[str, float]) -> dict | None:
@@ -50,7 +52,7 @@ def close_subject(rng: np.random.Generator, people: Sequence[dict], weights: dic
 
 
 def _close_pose(rng, cfg, corners: np.ndarray, face_az: float, focal: float, w: int, h: int,
-                zoom_out: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                zoom_out: float = 1.0, max_fill: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Camera location, aim point and the points that must be in frame for a close-up: the subject
     spans `fill` (times `zoom_out`) of the image height; above ~0.9 only its top part fits, so the
     aim rises to keep the head inside and the feet go out of frame. Photographers shoot people
@@ -60,6 +62,8 @@ def _close_pose(rng, cfg, corners: np.ndarray, face_az: float, focal: float, w: 
     subject is shot from camera.ground_height."""
     az = face_az + math.radians(CLOSE_FRONT_SD) * rng.standard_normal()
     fill = uniform(rng, cfg["close_fill"]) * zoom_out
+    if max_fill is not None:
+        fill = min(fill, max_fill)
     lo, hi = corners.min(0), corners.max(0)
     size = max(hi[2] - lo[2], float(np.max(hi[:2] - lo[:2])))  # lying people: their length
     sensor_v = SENSOR_WIDTH_MM * h / max(w, h)  # sensor_fit AUTO: the sensor width spans the longer side
@@ -124,6 +128,12 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
     else:
         target = rescuers[rng.integers(len(rescuers))] if rescuers else None
     corners = people_gen.bbox_corners(target) if target else np.zeros((1, 3))
+    max_fill = None
+    if mode == "close" and target is not None and target.get("group") and rng.uniform() < GROUP_SHOT:
+        # a group photo: the whole row framed, everyone's head and feet in frame
+        corners = np.concatenate([people_gen.bbox_corners(p) for p in people if p.get("group") == target["group"]
+                                  and p["category"] == target["category"]])
+        max_fill = GROUP_SHOT_FILL
     center = corners.mean(0)
     face_az = bodies.face_azimuth(target.get("yaw_deg", 0.0)) if target else 0.0
     cores = [(np.asarray(d["location"]), debris_gen.bounding_radius(d)) for d in debris]
@@ -136,7 +146,7 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
             # a wide subject may not fit a narrow (upright) frame at the drawn fill: after
             # CLOSE_TRIES misses, each further try zooms out a little
             zoom_out = 0.9 ** max(0, misframed - CLOSE_TRIES)
-            loc, aim, in_frame = _close_pose(rng, cfg, corners, face_az, focal, w, h, zoom_out)
+            loc, aim, in_frame = _close_pose(rng, cfg, corners, face_az, focal, w, h, zoom_out, max_fill)
             sight = aim  # focus and line of sight on the framed part
         else:
             loc, aim = _pose(rng, cfg, mode, center)

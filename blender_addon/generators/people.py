@@ -45,6 +45,14 @@ THICKNESS = {"rescuer": {"jacket": (0.025, 0.035), "pants": (0.015, 0.02), "boot
              "civilian": {"jacket": (0.01, 0.022), "pants": (0.008, 0.015), "boots": (0.008, 0.012),
                           "gloves": (0.0, 0.0)}}
 MIN_GAP = 0.9  # m between people
+# People standing together (cfg "group"): shoulder to shoulder in a row across the way they face,
+# some half a step behind, turned about the same way, as people photographed together or walking
+# together in a street are. Only upright poses join a group (a lying or sitting person needs room).
+GROUP_POSES = ("standing", "walking", "carrying")
+GROUP_GAP = (0.55, 0.8)  # m between neighbours' centres along the row (shoulders about 0.45 m wide)
+GROUP_DEPTH = 0.25  # m a member stands in front of or behind the row, at most
+GROUP_TURN_SD = 15.0  # degrees a member's facing differs from the first member's (normal spread)
+GROUP_MIN_GAP = 0.5  # m between two members' centres, at the least
 
 
 def sample_pose(rng: np.random.Generator, pose: str) -> dict:
@@ -78,15 +86,56 @@ def place(rng: np.random.Generator, spread: float, taken: list[tuple[float, floa
     raise ValueError(f"cannot place people {MIN_GAP} m apart within spread {spread} m")
 
 
+class _Group:
+    """The row a frame's people of one section stand in when they stand together (cfg "group")."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.name: str | None = None  # the first member's name, recorded on every member
+        self.members: list[tuple[float, float]] = []
+        self.ends: list[np.ndarray] = []  # the row's two ends
+        self.face = 0.0  # the first member's face azimuth (radians)
+        self.yaw = 0.0
+
+    def start(self, name: str, x: float, y: float, yaw_deg: float) -> None:
+        self.name, self.members, self.ends = name, [(x, y)], [np.array([x, y]), np.array([x, y])]
+        self.face, self.yaw = bodies.face_azimuth(yaw_deg), yaw_deg
+
+    def slot(self, taken: Sequence[tuple[float, float]]) -> tuple[float, float, float] | None:
+        """(x, y, yaw_deg) of the next member at one end of the row, MIN_GAP from everyone standing
+        there but the members; None where neither end has room."""
+        side = np.array([-math.sin(self.face), math.cos(self.face)])
+        front = np.array([math.cos(self.face), math.sin(self.face)])
+        first = int(self.rng.integers(2))
+        gap, depth = uniform(self.rng, list(GROUP_GAP)), float(self.rng.uniform(-GROUP_DEPTH, GROUP_DEPTH))
+        turn = GROUP_TURN_SD * float(self.rng.standard_normal())
+        for end in (first, 1 - first):
+            row = self.ends[end] + (1 if end == 0 else -1) * gap * side
+            x, y = (float(v) for v in row + depth * front)
+            if all(math.hypot(x - a, y - b) >= (GROUP_MIN_GAP if (a, b) in self.members else MIN_GAP)
+                   for a, b in taken):
+                self.ends[end] = row
+                self.members.append((x, y))
+                return x, y, self.yaw + turn
+        return None
+
+
 def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
-           body_files: Sequence[dict] = ()) -> tuple[list[dict], Site]:
+           body_files: Sequence[dict] = (), group_rng: np.random.Generator | None = None) -> tuple[list[dict], Site]:
     """People of one category, and the site with them standing there and their pass indices used.
-    `body_files`: descriptions of the section's body meshes (assets.files.scan_assets)."""
+    `body_files`: descriptions of the section's body meshes (assets.files.scan_assets).
+    `group_rng`: the stream that decides whether they stand together and where (cfg "group" > 0); it
+    is apart from `rng`, so with "group" 0 every draw is the one made before groups existed."""
     out = []
+    group = (_Group(group_rng) if group_rng is not None and cfg.get("group", 0.0) > 0
+             and group_rng.uniform() < cfg["group"] else None)
     for k in range(integer(rng, cfg["count"])):
         x, y = place(rng, site.spread, site.taken)
-        site = site.stand(x, y)
         pose = choice(rng, cfg["poses"])
+        slot = group.slot(site.taken) if group is not None and group.members and pose in GROUP_POSES else None
+        if slot is not None:
+            x, y = slot[0], slot[1]
+        site = site.stand(x, y)
         if category == "rescuer":
             jacket_name = choice(rng, cfg["jackets"])
             colors = {"jacket": jitter_color(rng, JACKETS[jacket_name], 0.05),
@@ -146,7 +195,15 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
                     p["hair"] = {**p["hair"], "thickness": min(p["hair"]["thickness"], bodies.HAT_HAIR_MAX)}
             else:
                 p["hat"] = None
+        if slot is not None:
+            p["yaw_deg"], p["group"] = r5(slot[2]), group.name
+        elif group is not None and not group.members and pose in GROUP_POSES:
+            group.start(p["name"], x, y, p["yaw_deg"])
+            p["group"] = group.name
         out.append(p)
+    if group is not None and len(group.members) == 1:  # nobody joined the first member
+        for p in out:
+            p.pop("group", None)
     return out, site
 
 
