@@ -157,6 +157,8 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
                "look_at": r5(aim), "roll_deg": r5(roll), "target": target["name"] if target else None,
                "tries": attempt, "fstop": fstop, "sensor_noise": noise,
                "focus_distance": r5(np.linalg.norm(sight - loc)) if target is not None else 10.0}
+        if max_fill is not None:
+            cam["group"] = target["group"]  # a group shot: every member of that group is in frame
         if target is None:
             return cam
         if not inside_frame(cam, in_frame, w, h, MARGIN_PX):

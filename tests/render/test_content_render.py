@@ -434,3 +434,52 @@ fog_probability = 0.0
     assert d1["objects"][0]["hair"][field] and field not in d0["objects"][0]["hair"]
     assert not ((m0 > 0) & (m1 == 0)).any()
     assert (m1 > 0).sum() > (m0 > 0).sum() + 10
+
+
+def test_a_group_of_people_renders_as_touching_separate_instances(tmp_path):
+    """`civilians.group = 1` with close-ups: in a group shot every member of the row is in the
+    image as an instance of its own (own mask index, own COCO annotation), and members stand close
+    enough that some touch or overlap in the image, as the dev photos' groups do."""
+    from pycocotools.coco import COCO
+
+    preset = tmp_path / "group.toml"
+    preset.write_text("""[scene]
+name = "group"
+[render]
+resolution = [160, 120]
+samples = 2
+[output]
+categories = ["rescuer", "civilian"]
+min_pixels = 0
+min_extent = 0
+[camera]
+modes = { close = 1.0 }
+[rescuers]
+count = [0, 0]
+[civilians]
+count = [3, 3]
+poses = { standing = 1.0 }
+group = 1.0
+[weather]
+conditions = { clear = 1.0 }
+fog_probability = 0.0
+""")
+    out = tmp_path / "out_group"
+    r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(preset), "--out", str(out),
+                        "--count", "4"], capture_output=True, text=True, env=env(), timeout=300, cwd=ROOT, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    coco = COCO(str(next(out.rglob("coco.json"))))
+    shots = 0
+    for d, _, mask in frames(out):
+        members = [o for o in d["objects"] if o.get("group")]
+        assert len(members) == 3 and len({o["group"] for o in members}) == 1
+        if not d["camera"].get("group"):
+            continue
+        shots += 1
+        own = {o["index"]: mask == o["index"] for o in members}
+        assert all(m.sum() > 20 for m in own.values()), {k: int(m.sum()) for k, m in own.items()}
+        image = next(im for im in coco.imgs.values() if im["file_name"].endswith(d["image"]))
+        assert len(coco.getAnnIds(imgIds=[image["id"]])) == 3
+        near = [ndimage.binary_dilation(own[a], iterations=2) & own[b] for a in own for b in own if a < b]
+        assert any(n.any() for n in near)
+    assert shots >= 1

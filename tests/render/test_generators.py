@@ -162,3 +162,72 @@ def test_body_obj_writer_round_trips(tmp_path):
     d = bodies.describe(tmp_path / "b.obj")
     assert d["regions"] and not d["normalize"] and d["pose"] == "kneeling"
     assert copy.deepcopy(d) == d
+
+
+GROUPED = preset_from_dict({"rescuers": {"count": [2, 2]},
+                            "civilians": {"count": [3, 4], "poses": {"standing": 1, "walking": 1}, "group": 1.0},
+                            "camera": {"modes": {"close": 1}}}, Path("/nonexistent/x.toml"))
+
+
+def grouped_people(seed: int, cfg=GROUPED) -> tuple[list[dict], list[dict]]:
+    """Rescuers scattered, then civilians (standing together when cfg says so), as sample_scene runs them."""
+    rescuers, site = people.sample(np.random.default_rng([seed, 0]), cfg["rescuers"], Site(spread=6.0), "rescuer")
+    civilians, _ = people.sample(np.random.default_rng([seed, 1]), cfg["civilians"], site, "civilian",
+                                 group_rng=np.random.default_rng([seed, 2]))
+    return rescuers, civilians
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_grouped_people_stand_shoulder_to_shoulder_facing_about_the_same_way(seed):
+    """`group = 1`: every civilian joins the first one's row: each stands a row gap (plus at most
+    GROUP_DEPTH in front or behind) from a neighbour, never nearer than GROUP_MIN_GAP to another
+    member, MIN_GAP from everyone else, turned like the first member within 4 SD; same seed, same row."""
+    rescuers, civilians = grouped_people(seed)
+    assert json.dumps(grouped_people(seed)) == json.dumps((rescuers, civilians))
+    assert {p.get("group") for p in civilians} == {civilians[0]["name"]}
+    xy = np.array([p["location"][:2] for p in civilians])
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(len(xy)) * 99
+    reach = np.hypot(people.GROUP_GAP[1], 2 * people.GROUP_DEPTH)
+    assert d.min() >= people.GROUP_MIN_GAP - 1e-4 and np.all(d.min(1) <= reach + 1e-4)
+    for p in rescuers:
+        assert np.all(np.linalg.norm(xy - np.array(p["location"][:2]), axis=1) >= people.MIN_GAP - 1e-4)
+    turn = [(p["yaw_deg"] - civilians[0]["yaw_deg"] + 180) % 360 - 180 for p in civilians]
+    assert max(abs(t) for t in turn) <= 4 * people.GROUP_TURN_SD
+
+
+def test_people_keep_their_draws_without_groups_and_lying_people_never_join():
+    """`group = 0` (the schema's default) draws exactly what it drew before groups existed, with no
+    group recorded; a row takes upright people only, so lying people stay apart and unmarked."""
+    off = preset_from_dict({"civilians": {"count": [3, 4], "group": 0.0}}, Path("/nonexistent/x.toml"))
+    site = Site(spread=6.0)
+    with_stream, _ = people.sample(np.random.default_rng(3), off["civilians"], site, "civilian",
+                                   group_rng=np.random.default_rng(4))
+    without, _ = people.sample(np.random.default_rng(3), off["civilians"], site, "civilian")
+    assert json.dumps(with_stream) == json.dumps(without)
+    assert not any("group" in p for p in without)
+    lying = preset_from_dict({"civilians": {"count": [3, 3], "poses": {"lying": 1}, "group": 1.0}},
+                             Path("/nonexistent/x.toml"))
+    out, _ = people.sample(np.random.default_rng(3), lying["civilians"], site, "civilian",
+                           group_rng=np.random.default_rng(4))
+    assert not any("group" in p for p in out)
+
+
+def test_a_group_shot_frames_every_member_of_the_group():
+    """Half the close-ups of a group member frame the whole row (camera records the group): then
+    every member's box projects inside the image; the other close-ups frame the member alone."""
+    from blender_addon.geometry import inside_frame
+
+    shots = {"group": 0, "member": 0}
+    for seed in range(12):
+        rescuers, civilians = grouped_people(seed)
+        for w, h in ((320, 240), (240, 320)):
+            cam = camera.sample(np.random.default_rng([seed, w]), GROUPED["camera"], width=w, height=h,
+                                objects=civilians)
+            if cam.get("group"):
+                shots["group"] += 1
+                assert cam["group"] == civilians[0]["group"]
+                for p in civilians:
+                    assert inside_frame(cam, people.bbox_corners(p), w, h), (seed, p["name"])
+            else:
+                shots["member"] += 1
+    assert shots["group"] >= 6 and shots["member"] >= 6, shots
