@@ -1,10 +1,11 @@
 """Camera: ground-level, close-up or drone (UAV) view, aimed so at least one person is in frame.
 
 - ground: 5-12 m from a rescuer, who is fully in frame;
-- close: a person (or, half the time, the group they stand in) framed as photographers do, filling `close_fill` of the image height (above 1
+- close: a person framed as photographers do, filling `close_fill` of the image height (above 1
   the frame cuts them off at the knees, the waist or the chest; the head stays in frame, the
   arms and shoulders may leave it at the sides), from the front or the side at the subject's
-  eye height: the large, truncated, facing people that real ground photos are full of;
+  eye height: the large, truncated, facing people that real ground photos are full of; half the
+  close-ups of someone standing in a group (people.GROUP_POSES) frame the whole group instead;
 - drone: from above, looking down at `drone_pitch`.
 
 A camera pose is re-sampled (up to camera.max_tries) until the target person's bounding box

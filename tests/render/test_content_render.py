@@ -33,13 +33,14 @@ min_extent = 0
 """
 
 
-def render(tmp_path: Path, name: str, extra: str, *args: str) -> tuple[Path, subprocess.CompletedProcess]:
+def render(tmp_path: Path, name: str, extra: str, *args: str,
+           annotate: bool = False) -> tuple[Path, subprocess.CompletedProcess]:
     preset = tmp_path / f"{name}.toml"
     preset.write_text(f'[scene]\nname = "{name}"\n' + BASE + extra)
     out = tmp_path / f"out_{name}"
     r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(preset), "--out", str(out),
-                        "--no-annotate", *args], capture_output=True, text=True, env=env(), timeout=300, cwd=ROOT,
-                       check=False)
+                        *([] if annotate else ["--no-annotate"]), *args], capture_output=True, text=True, env=env(),
+                       timeout=300, cwd=ROOT, check=False)
     assert r.returncode == 0, r.stderr[-2000:]
     return out, r
 
@@ -264,8 +265,7 @@ def test_upright_frames_render_upright_with_exact_labels(tmp_path):
     image's own size (loaded with pycocotools)."""
     from pycocotools.coco import COCO
 
-    preset = tmp_path / "upright.toml"
-    preset.write_text('[scene]\nname = "upright"\n' + BASE + """
+    out, _ = render(tmp_path, "upright", """
 [camera]
 modes = { close = 1.0 }
 close_fill = [0.8, 0.9]
@@ -278,11 +278,7 @@ count = [0, 0]
 [weather]
 conditions = { clear = 1.0 }
 fog_probability = 0.0
-""")
-    out = tmp_path / "out_upright"
-    r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(preset), "--out", str(out),
-                        "--count", "2"], capture_output=True, text=True, env=env(), timeout=300, cwd=ROOT, check=False)
-    assert r.returncode == 0, r.stderr[-2000:]
+""", "--count", "2", annotate=True)
     for d, photo, mask in frames(out):
         assert (d["width"], d["height"]) == (72, 96)
         assert photo.shape[:2] == mask.shape == (96, 72)
@@ -442,16 +438,8 @@ def test_a_group_of_people_renders_as_touching_separate_instances(tmp_path):
     enough that some touch or overlap in the image, as the dev photos' groups do."""
     from pycocotools.coco import COCO
 
-    preset = tmp_path / "group.toml"
-    preset.write_text("""[scene]
-name = "group"
-[render]
-resolution = [160, 120]
-samples = 2
-[output]
+    out, _ = render(tmp_path, "group", """
 categories = ["rescuer", "civilian"]
-min_pixels = 0
-min_extent = 0
 [camera]
 modes = { close = 1.0 }
 [rescuers]
@@ -463,11 +451,7 @@ group = 1.0
 [weather]
 conditions = { clear = 1.0 }
 fog_probability = 0.0
-""")
-    out = tmp_path / "out_group"
-    r = subprocess.run([sys.executable, "-m", "blender_addon.render", "--scene", str(preset), "--out", str(out),
-                        "--count", "4"], capture_output=True, text=True, env=env(), timeout=300, cwd=ROOT, check=False)
-    assert r.returncode == 0, r.stderr[-2000:]
+""", "--count", "4", "--resolution", "160x120", annotate=True)
     coco = COCO(str(next(out.rglob("coco.json"))))
     shots = 0
     for d, _, mask in frames(out):
