@@ -101,7 +101,6 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "faces": S("bool", False, doc="paint eyes, brows, lips and beards on shipped bodies' heads"),
         "hair_loft": S("range_float", [0.0, 0.0], 0.0, 0.15,
                        doc="m the hair stands off the scalp at the crown, in clumps (0: a close-cut cap)"),
-
         "group": S("float", 0.0, 0.0, 1.0,
                    doc="share of frames whose standing/walking people stand together, shoulder to shoulder"),
     },
@@ -116,7 +115,6 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "long_hair": S("float", 0.0, 0.0, 1.0),
         "faces": S("bool", False),
         "hair_loft": S("range_float", [0.0, 0.0], 0.0, 0.15),
-
         "group": S("float", 0.0, 0.0, 1.0),
     },
     "distractors": {

@@ -132,8 +132,7 @@ def sample(rng: np.random.Generator, cfg: dict, *, width: int, height: int, obje
     max_fill = None
     if mode == "close" and target is not None and target.get("group") and rng.uniform() < GROUP_SHOT:
         # a group photo: the whole row framed, everyone's head and feet in frame
-        corners = np.concatenate([people_gen.bbox_corners(p) for p in people if p.get("group") == target["group"]
-                                  and p["category"] == target["category"]])
+        corners = np.concatenate([people_gen.bbox_corners(p) for p in people if p.get("group") == target["group"]])
         max_fill = GROUP_SHOT_FILL
     center = corners.mean(0)
     face_az = bodies.face_azimuth(target.get("yaw_deg", 0.0)) if target else 0.0

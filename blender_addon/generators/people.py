@@ -127,7 +127,7 @@ def sample(rng: np.random.Generator, cfg: dict, site: Site, category: str,
     `group_rng`: the stream that decides whether they stand together and where (cfg "group" > 0); it
     is apart from `rng`, so with "group" 0 every draw is the one made before groups existed."""
     out = []
-    group = (_Group(group_rng) if group_rng is not None and cfg.get("group", 0.0) > 0
+    group = (_Group(group_rng) if group_rng is not None and cfg["group"] > 0
              and group_rng.uniform() < cfg["group"] else None)
     for k in range(integer(rng, cfg["count"])):
         x, y = place(rng, site.spread, site.taken)
