@@ -125,10 +125,15 @@ def trainer(*args: str) -> list[str]:
     return py("-m", "trainer", *args)
 
 
-def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
-    """Renders of the preset labelled "person", cached by content."""
+def rendered(work: Path, preset: Path, frames: int, seed: int, quality: str | None = None) -> Path:
+    """Renders of the preset labelled "person", cached by content.
+
+    `quality` (draft | default | final) renders at that `[render] quality` with its own samples
+    instead of RENDER's, so the price of cheaper pixels can be measured on real photos.
+    """
     stem = f"{preset.stem}-{content_hash(preset)}-s{seed}"
-    tail = f"{RENDER['resolution']}-{RENDER['samples']}"
+    tail = f"{RENDER['resolution']}-{quality or RENDER['samples']}"
+    sampling = ["--quality", quality] if quality else ["--samples", str(RENDER["samples"])]
     out = work / "renders" / f"{stem}-n{frames}-{tail}"
     person = out.with_name(out.name + "-person")
     if (person / "annotations" / "coco.json").is_file():
@@ -141,7 +146,7 @@ def rendered(work: Path, preset: Path, frames: int, seed: int) -> Path:
         _start_from_fewer(out, stem, tail, frames)
     t0 = time.perf_counter()
     sh(py("-m", "blender_addon.render", "--scene", str(preset), "--count", str(frames), "--seed", str(seed),
-          "--out", str(out), "--resolution", RENDER["resolution"], "--samples", str(RENDER["samples"])),
+          "--out", str(out), "--resolution", RENDER["resolution"], *sampling),
        out.with_suffix(".log"))
     print(f"  rendered {frames} frames in {time.perf_counter() - t0:.0f} s", flush=True)
     sh(trainer("annotate", str(out), "--out", str(person), "--class-map", CLASS_MAP, "--formats", "coco",
@@ -313,6 +318,8 @@ def main() -> int:
     ap.add_argument("--preset", type=Path, default=ROOT / "scenes" / "default.toml")
     ap.add_argument("--frames", type=int, default=240, help="renders to train on (240)")
     ap.add_argument("--factor", type=float, default=4, help="trainer augment --factor (4; 1 = no augmentation)")
+    ap.add_argument("--quality", choices=("draft", "default", "final"),
+                    help="render at this [render] quality and its samples (default: %d spp)" % RENDER["samples"])
     ap.add_argument("--aug-preset", default="ground", help="trainer augment --preset (ground)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="change the recipe for the synthetic run only (a lever; recorded in the result)")
@@ -336,8 +343,8 @@ def main() -> int:
     DEV, DEV_PEOPLE = splits["dev"], splits["dev_people"]
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; real dev: {DEV}")
     t0 = time.perf_counter()
-    val = rendered(args.work, args.preset, VAL_FRAMES, RENDER["seed"] + 1000)
-    train = augmented(args.work, rendered(args.work, args.preset, args.frames, RENDER["seed"]),
+    val = rendered(args.work, args.preset, VAL_FRAMES, RENDER["seed"] + 1000, args.quality)
+    train = augmented(args.work, rendered(args.work, args.preset, args.frames, RENDER["seed"], args.quality),
                       args.factor, args.aug_preset)
     label = args.label or args.preset.stem
     synth_name, real_name = f"renders: {label}", "real photos (ceiling)"
@@ -385,7 +392,8 @@ def main() -> int:
     for seed in seeds:
         name = label if len(seeds) == 1 else f"{label}-s{seed}"
         result = {"label": name, "preset": str(args.preset), "frames": args.frames, "factor": args.factor,
-                  "aug_preset": args.aug_preset, "recipe": recipes[seed], "render": RENDER, "scores": per_seed[seed],
+                  "aug_preset": args.aug_preset, "recipe": recipes[seed],
+                  "render": {**RENDER, "quality": args.quality}, "scores": per_seed[seed],
                   "few_shot": {str(k): v for (s, k), v in few.items() if s == seed}, "few_shot_recipe": FEW_SHOT,
                   "content_hash": content_hash(args.preset), "load": os.getloadavg()[0]}
         out = args.work / "results" / f"{name}.json"

@@ -100,3 +100,19 @@ def test_fewer_frames_than_a_finished_render_are_its_first_frames_and_nothing_is
     assert got.name == f"p-h-s0-n2-{tail}-person"
     assert [r.file_name for r in load_dataset(got).images] == ["frame_000000.png", "frame_000001.png"]
     assert sim2real.rendered(tmp_path, Path("p.toml"), 4, 0) == big  # the render itself, as it was
+
+
+def test_a_render_quality_is_its_own_cache_entry_and_renders_with_its_own_samples(tmp_path, monkeypatch):
+    """--quality draft must not reuse (or start from) the 8-spp renders, and renders with the quality's samples."""
+    monkeypatch.setattr(sim2real, "content_hash", lambda preset: "h")
+    tail = f"{sim2real.RENDER['resolution']}-{sim2real.RENDER['samples']}"
+    for name in (f"p-h-s0-n4-{tail}-person", f"p-h-s0-n4-{tail}"):  # a finished 8-spp render
+        (tmp_path / "renders" / name / "annotations").mkdir(parents=True)
+        (tmp_path / "renders" / name / "annotations" / "coco.json").write_text("{}")
+    calls = []
+    monkeypatch.setattr(sim2real, "sh", lambda cmd, log: calls.append(cmd))
+    got = sim2real.rendered(tmp_path, Path("p.toml"), 2, 0, "draft")
+    assert got.name == f"p-h-s0-n2-{sim2real.RENDER['resolution']}-draft-person"
+    render = calls[0]
+    assert render[render.index("--quality") + 1] == "draft" and "--samples" not in render
+    assert render[render.index("--count") + 1] == "2"
