@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import real_data  # noqa: E402
 
+from blender_addon.preset import QUALITY  # noqa: E402
 from trainer.annotation.files import write_json_atomic  # noqa: E402
 
 # The fixed recipe every row of docs/sim2real.md is trained with (CPU, about 25 minutes on 2 cores).
@@ -318,7 +319,7 @@ def main() -> int:
     ap.add_argument("--preset", type=Path, default=ROOT / "scenes" / "default.toml")
     ap.add_argument("--frames", type=int, default=240, help="renders to train on (240)")
     ap.add_argument("--factor", type=float, default=4, help="trainer augment --factor (4; 1 = no augmentation)")
-    ap.add_argument("--quality", choices=("draft", "default", "final"),
+    ap.add_argument("--quality", choices=tuple(QUALITY),
                     help="render at this [render] quality and its samples (default: %d spp)" % RENDER["samples"])
     ap.add_argument("--aug-preset", default="ground", help="trainer augment --preset (ground)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

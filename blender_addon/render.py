@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="i/n: render only contiguous block i of n (0-based)")
     p.add_argument("--resolution", type=_resolution, default=None, help="WxH, overrides the preset")
     p.add_argument("--samples", type=_positive, default=None, help="Cycles samples, overrides the preset")
-    p.add_argument("--quality", choices=("draft", "default", "final"), default=None,
+    from blender_addon.preset import QUALITY  # pure data; imported here to keep `blender -P` start-up lean
+
+    p.add_argument("--quality", choices=tuple(QUALITY), default=None,
                    help="sampling preset (samples, adaptive threshold, denoiser), overrides the preset's")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None, help="overrides the preset")
     p.add_argument("--no-annotate", action="store_true", help="skip COCO/VIA/preview (run trainer annotate later)")
