@@ -1,7 +1,7 @@
 """Render benchmark: this engine against the engine of an earlier commit, side by side, plus raw Cycles.
 
     PYTHONPATH=. python bench/render.py [--baseline 08b55cc] [--frames 4] [--blocks 2] [--profile]
-        [--resolution 640x480] [--samples N] [--soak 300] [--bare 4] [--json out.json]
+        [--resolution 640x480] [--samples N] [--quality draft] [--soak 300] [--bare 4] [--json out.json]
 
 Side by side (always): the baseline engine (`git archive` of --baseline into a temp folder) and
 this checkout's engine each render the same frame indices of the default preset with
@@ -14,6 +14,11 @@ trivial scene (plane, box, sun under a grey sky) at the same resolution and rend
 layer only: no index pass, unoccluded layers, compositor or file writes), which separates what
 the content costs from what the engine adds. The machine's load average is printed with the
 figures: on a shared machine only the ratios mean much.
+
+--quality Q adds "current+Q" to the blocks: this checkout's engine at `[render] quality = Q` with
+that level's own samples (not --samples), on the same frames, so a quality level's speed-up is
+measured side by side like an engine's; its masks and COCO are compared with "current" byte for byte
+(images differ: that is the quality).
 
 --profile prints the stage table of this engine's frames (blender_addon.profiling, recorded in
 run.json): start-up, sampling, building, depsgraph, Cycles sync, BVH, scene update (sky, light
@@ -94,16 +99,18 @@ runpy.run_module("blender_addon.render", run_name="__main__", alter_sys=True)
 """
 
 
-def engine_block(tree: Path, out: Path, start: int, count: int, args) -> dict:
+def engine_block(tree: Path, out: Path, start: int, count: int, args, quality: str | None = None) -> dict:
     """One block of frames through `python -m blender_addon.render` of `tree`, in its own process;
     per-frame wall seconds from its run.json, per-frame CPU seconds from CPU_SHIM, and the whole
-    process's CPU seconds (start-up included)."""
+    process's CPU seconds (start-up included). With `quality`, at that level's own samples."""
     cmd = [python(), "-c", CPU_SHIM, "--scene", str(tree / "scenes" / "default.toml"),
            "--start", str(start), "--count", str(count), "--out", str(out), "--no-annotate",
            "--device", args.device]
     if args.resolution:
         cmd += ["--resolution", args.resolution]
-    if args.samples:
+    if quality:
+        cmd += ["--quality", quality]
+    elif args.samples:
         cmd += ["--samples", str(args.samples)]
     cpu_out = out.parent / f"{out.name}.cpu.json"
     env = dict(os.environ, PYTHONPATH=str(tree), BENCH_CPU_OUT=str(cpu_out))
@@ -250,11 +257,21 @@ def steady(block_frames: list[list[float]]) -> list[float]:
     return [t for b in block_frames for t in (b[1:] or b)]
 
 
-def side_by_side(args, tmp: Path) -> dict:
+def engine_names(args) -> list[str]:
+    """The blocks' order: the --engines picked, with this engine at --quality right after "current"."""
     names = [n for n in ("baseline", "current", "raw", "raw_scene") if n in args.engines.split(",")]
-    engines = {"current": ROOT}
+    if args.quality:
+        names.insert(names.index("current") + 1 if "current" in names else len(names), f"current+{args.quality}")
+    return names
+
+
+def side_by_side(args, tmp: Path) -> dict:
+    names = engine_names(args)
+    engines: dict[str, tuple[Path, str | None]] = {"current": (ROOT, None)}
+    if args.quality:
+        engines[f"current+{args.quality}"] = (ROOT, args.quality)
     if "baseline" in names:
-        engines["baseline"] = checkout(args.baseline, tmp / "baseline")
+        engines["baseline"] = (checkout(args.baseline, tmp / "baseline"), None)
     blocks: dict[str, list[dict]] = {n: [] for n in names}
     loads = []
     for b in range(args.blocks):
@@ -263,7 +280,8 @@ def side_by_side(args, tmp: Path) -> dict:
         for name in order:
             out = tmp / f"{name}-{b}"
             if name in engines:
-                blocks[name].append(engine_block(engines[name], out, start, args.frames, args))
+                tree, quality = engines[name]
+                blocks[name].append(engine_block(tree, out, start, args.frames, args, quality=quality))
             else:
                 blocks[name].append(worker_block(name, start, args.frames, args, tmp / f"{name}-{b}.json"))
             loads.append(os.getloadavg()[0])
@@ -282,6 +300,13 @@ def side_by_side(args, tmp: Path) -> dict:
         if n in res:
             print(f"RESULT {label:17s}: {res[n]:.2f} s/frame wall, {cpu[n]:.2f} CPU s/frame steady "
                   f"({wall[n]:.2f} s, {pcpu[n]:.2f} CPU s per frame with start-up)")
+    q = f"current+{args.quality}"
+    if q in res:
+        print(f"RESULT {q:17s}: {res[q]:.2f} s/frame wall, {cpu[q]:.2f} CPU s/frame steady "
+              f"({wall[q]:.2f} s, {pcpu[q]:.2f} CPU s per frame with start-up)")
+    if q in res and "current" in res:
+        print(f"RESULT throughput {q} / current = {cpu['current'] / cpu[q]:.2f}x in CPU s, "
+              f"{res['current'] / res[q]:.2f}x in wall s, {pcpu['current'] / pcpu[q]:.2f}x in CPU s with start-up")
     if "baseline" in res and "current" in res:
         print(f"RESULT throughput current / baseline = {cpu['baseline'] / cpu['current']:.2f}x in CPU s "
               f"({cpu['baseline'] / cpu['current'] * 100 - 100:+.0f}% frames per CPU hour), "
@@ -294,19 +319,20 @@ def side_by_side(args, tmp: Path) -> dict:
                   f"current / {ref} = {cpu['current'] / cpu[ref]:.2f}x in CPU s ({res['current'] / res[ref]:.2f}x wall)"
                   + (" (goal <= 1.3x)" if ref == "raw_scene" else ""))
     same = compare_outputs(tmp, args.blocks) if "baseline" in blocks and "current" in blocks else None
+    same_q = compare_outputs(tmp, args.blocks, "current", q) if q in blocks and "current" in blocks else None
     return {"blocks": blocks, "steady": res, "steady_cpu": cpu, "with_startup": wall, "with_startup_cpu": pcpu,
-            "load": [min(loads), max(loads)], "identical": same}
+            "load": [min(loads), max(loads)], "identical": same, "identical_quality": same_q}
 
 
-def compare_outputs(tmp: Path, n_blocks: int) -> dict:
-    """Same frames from both engines: masks, COCO and per-object pixel counts byte for byte."""
+def compare_outputs(tmp: Path, n_blocks: int, first: str = "baseline", second: str = "current") -> dict:
+    """Same frames from two engines: masks, COCO and per-object pixel counts byte for byte."""
     from blender_addon.engine import RenderOptions, annotate
     from blender_addon.preset import load_preset
 
     same = {"scenes": [0, 0], "masks": [0, 0], "images": [0, 0], "counts": [0, 0], "coco": [0, 0]}
     keys = ("index", "category", "visible_px", "unoccluded_px", "visible_fraction", "truncated")
     for b in range(n_blocks):
-        a, c = tmp / f"baseline-{b}", tmp / f"current-{b}"
+        a, c = tmp / f"{first}-{b}", tmp / f"{second}-{b}"
         for sub_dir, what in (("masks", "masks"), ("images", "images")):
             for f in sorted((a / sub_dir).glob("*.png")):
                 same[what][1] += 1
@@ -324,7 +350,7 @@ def compare_outputs(tmp: Path, n_blocks: int) -> dict:
             annotate(d, preset, RenderOptions(preset=ROOT / "scenes" / "default.toml", out=d, count=0), lambda line: None)
         same["coco"][1] += 1
         same["coco"][0] += _coco_bytes(a) == _coco_bytes(c)
-    print("RESULT same frames, baseline vs current: " + ", ".join(f"{k} identical {v[0]}/{v[1]}" for k, v in same.items())
+    print(f"RESULT same frames, {first} vs {second}: " + ", ".join(f"{k} identical {v[0]}/{v[1]}" for k, v in same.items())
           + " (images differ where a default changed the picture: docs/benchmarks.md)")
     if same["scenes"][0] < same["scenes"][1]:
         print("RESULT the engines drew different scenes (each renders its own default preset, and content was added "
@@ -432,6 +458,8 @@ def content_vs_bare(args, tmp: Path) -> None:
 
 
 def main() -> int:
+    from blender_addon.preset import QUALITY
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", default=DEFAULT_BASELINE, help="git revision of the engine to compare with")
     ap.add_argument("--frames", type=int, default=4, help="frames per block (the first of each is warm-up)")
@@ -439,6 +467,8 @@ def main() -> int:
     ap.add_argument("--start", type=int, default=0, help="first frame index")
     ap.add_argument("--resolution", default=None, help="WxH (default: the preset's, 640x480)")
     ap.add_argument("--samples", type=int, default=None, help="spp for both engines (default: each preset's own)")
+    ap.add_argument("--quality", choices=tuple(QUALITY), default=None,
+                    help="also run this engine at that [render] quality (its own samples) side by side")
     ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     ap.add_argument("--engines", default="baseline,current,raw,raw_scene",
                     help="which of baseline,current,raw,raw_scene to run side by side")
