@@ -293,14 +293,15 @@ def side_by_side(args, tmp: Path) -> dict:
     wall = {n: statistics.mean([blk["process_wall"] / args.frames for blk in blocks[n]]) for n in engines if n in names}
     pcpu = {n: statistics.mean([blk["process_cpu"] / args.frames for blk in blocks[n]]) for n in engines if n in names}
     res_desc = args.resolution or "preset resolution"
-    print(f"\nRESULT side by side, each engine's default preset, {res_desc}, {args.samples or 'preset'} spp, "
+    q = f"current+{args.quality}"
+    own = f" ({q} at that quality's own samples)" if args.quality else ""
+    print(f"\nRESULT side by side, each engine's default preset, {res_desc}, {args.samples or 'preset'} spp{own}, "
           f"{args.blocks} blocks x {args.frames} frames (first of each block left out), load {min(loads):.1f}-{max(loads):.1f}")
     print("RESULT CPU s are all threads of the process: on a loaded machine they, not wall s, compare engines")
     for n, label in (("baseline", f"baseline {args.baseline}"), ("current", "current")):
         if n in res:
             print(f"RESULT {label:17s}: {res[n]:.2f} s/frame wall, {cpu[n]:.2f} CPU s/frame steady "
                   f"({wall[n]:.2f} s, {pcpu[n]:.2f} CPU s per frame with start-up)")
-    q = f"current+{args.quality}"
     if q in res:
         print(f"RESULT {q:17s}: {res[q]:.2f} s/frame wall, {cpu[q]:.2f} CPU s/frame steady "
               f"({wall[q]:.2f} s, {pcpu[q]:.2f} CPU s per frame with start-up)")
