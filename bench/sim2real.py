@@ -243,8 +243,13 @@ DEV_PEOPLE = Path()
 def scores(metrics_path: Path) -> dict:
     """The figures of one run on dev, and as `people_*` its instance figures on dev_people."""
     data = json.loads(metrics_path.read_text())
+    return figures(data, json.loads(people_metrics(metrics_path).read_text()))
+
+
+def figures(data: dict, people: dict) -> dict:
+    """Every figure of a row from the evaluations ({"metrics", "per_image"}) on dev and on dev_people."""
     m = data["metrics"]
-    return {**_instances(data), **_instances(json.loads(people_metrics(metrics_path).read_text()), "people_"),
+    return {**_instances(data), **_instances(people, "people_"), **groups(data, people),
             "segm_AP": m["segm"]["AP"],
             "pixel_iou": m["pixel_iou"]["mean"], "pixel_f1": m["pixel_f1"]["mean"], "es": m["es"]["mean"],
             **{f"false_{k}": v for k, v in (m.get("false_detections") or {}).items()},
@@ -263,6 +268,13 @@ def _instances(data: dict, prefix: str = "") -> dict:
     return {prefix + k: v for k, v in figures.items()}
 
 
+def groups(data: dict, people: dict) -> dict:
+    """People found in the group photos: those where dev_people splits a component of dev (touching people)."""
+    components = {r["file_name"]: r["objects"] for r in data["per_image"]}
+    rows = [r for r in people["per_image"] if r["objects"] > components.get(r["file_name"], r["objects"])]
+    return {"group_found": sum(r["tp"] for r in rows), "group_people": sum(r["objects"] for r in rows)}
+
+
 COLUMNS = [("segm_AP50", "mask AP50"), ("bbox_AP50", "box AP50"), ("pixel_iou", "pixel IoU"),
            ("pixel_f1", "pixel F1"), ("es", "ES"), ("precision", "P"), ("recall", "R"), ("f1", "F1"),
            ("head_recall", "top-fifth px R")]  # pixel recall in the top fifth of found people: heads
@@ -274,11 +286,12 @@ PEOPLE_COLUMNS = [("people_segm_AP50", "mask AP50"), ("people_bbox_AP50", "box A
 
 def people_table(rows: dict[str, dict]) -> str:
     """The instance figures counted per person (dev_people), where a detection of a whole group is one error."""
-    lines = ["| trained on | " + " | ".join(c for _, c in PEOPLE_COLUMNS) + " | people found | false det. |",
-             "|" + "---|" * (len(PEOPLE_COLUMNS) + 3)]
+    lines = ["| trained on | " + " | ".join(c for _, c in PEOPLE_COLUMNS)
+             + " | people found | false det. | found in group photos |", "|" + "---|" * (len(PEOPLE_COLUMNS) + 4)]
     for name, s in rows.items():
+        group = f"{s['group_found']:g}/{s['group_people']:g}" if "group_found" in s else "-"
         lines.append(f"| {name} | " + _cells(s, PEOPLE_COLUMNS) + f" | {s['people_found']:g}/{s['people_objects']:g}"
-                     f" | {s['people_false_detections']:g} |")
+                     f" | {s['people_false_detections']:g} | {group} |")
     return "\n".join(lines)
 
 

@@ -116,3 +116,55 @@ def test_a_render_quality_is_its_own_cache_entry_and_renders_with_its_own_sample
     render = calls[0]
     assert render[render.index("--quality") + 1] == "draft" and "--samples" not in render
     assert render[render.index("--count") + 1] == "2"
+
+
+def _group_sets():
+    """One photo of two touching people: one component on dev, two people on dev_people; a second of one person."""
+    from trainer.annotation.model import Annotation, Dataset, ImageRecord
+    from trainer.evaluate.metrics import encode_masks
+
+    def ann(mask):
+        ys, xs = np.nonzero(mask)
+        return Annotation("person", (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1),
+                                     float(ys.max() - ys.min() + 1)), int(mask.sum()), rle=encode_masks(mask[None])[0])
+
+    left, right, alone = (np.zeros((40, 40), bool) for _ in range(3))
+    left[5:35, 4:14] = True
+    right[5:35, 14:24] = True
+    alone[10:30, 10:20] = True
+    dev = Dataset([ImageRecord("group.png", 40, 40, [ann(left | right)]), ImageRecord("one.png", 40, 40, [ann(alone)])],
+                  ["person"], Path("."))
+    people = Dataset([ImageRecord("group.png", 40, 40, [ann(left), ann(right)]),
+                      ImageRecord("one.png", 40, 40, [ann(alone)])], ["person"], Path("."))
+    return {"dev": dev, "dev_people": people}, (left, right, alone)
+
+
+def test_operating_points_rescore_one_inference_per_nms_and_count_people_found_in_group_photos():
+    """bench/operating_point.py: a higher score threshold drops the low-scored person, the group figure counts
+    only the photo dev_people splits, and each NMS IoU predicts once, whatever the number of thresholds."""
+    import operating_point
+    from trainer.evaluate.metrics import ImagePrediction, encode_masks
+
+    sets, (left, right, alone) = _group_sets()
+    asked = []
+
+    def predict(iou):
+        asked.append(iou)
+        group = ImagePrediction(0, np.array([[4, 5, 14, 35], [14, 5, 24, 35]], float), np.array([0.9, 0.55]),
+                                np.array([1, 1]), encode_masks(np.stack([left, right])))
+        one = ImagePrediction(1, np.array([[10, 10, 20, 30]], float), np.array([0.8]), np.array([1]),
+                              encode_masks(alone[None]))
+        return [group, one]
+
+    rows = operating_point.operating_points(sets, ["person"], predict, [0.5, 0.6], [0.5, 0.7])
+    assert asked == [0.5, 0.7] and list(rows) == [(0.5, 0.5), (0.5, 0.6), (0.7, 0.5), (0.7, 0.6)]
+    low, high = rows[(0.5, 0.5)], rows[(0.5, 0.6)]
+    assert (low["people_found"], low["people_objects"], low["group_found"], low["group_people"]) == (3, 3, 2, 2)
+    assert (high["people_found"], high["group_found"], high["people_false_detections"]) == (2, 1, 0)
+    assert low["objects"] == 2 and low["false_detections"] == 1  # on components the group is one object
+
+
+def test_group_photos_are_those_where_dev_people_splits_a_component():
+    dev = {"per_image": [{"file_name": "a", "objects": 1, "tp": 1}, {"file_name": "b", "objects": 2, "tp": 1}]}
+    people = {"per_image": [{"file_name": "a", "objects": 3, "tp": 1}, {"file_name": "b", "objects": 2, "tp": 2}]}
+    assert sim2real.groups(dev, people) == {"group_found": 1, "group_people": 3}
