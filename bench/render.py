@@ -351,7 +351,8 @@ def compare_outputs(tmp: Path, n_blocks: int, first: str = "baseline", second: s
             annotate(d, preset, RenderOptions(preset=ROOT / "scenes" / "default.toml", out=d, count=0), lambda line: None)
         same["coco"][1] += 1
         same["coco"][0] += _coco_bytes(a) == _coco_bytes(c)
-    print(f"RESULT same frames, {first} vs {second}: " + ", ".join(f"{k} identical {v[0]}/{v[1]}" for k, v in same.items())
+    print(f"RESULT same frames, {first} vs {second}: "
+          + ", ".join(f"{k} identical {v[0]}/{v[1]}" for k, v in same.items())
           + " (images differ where a default changed the picture: docs/benchmarks.md)")
     if same["scenes"][0] < same["scenes"][1]:
         print("RESULT the engines drew different scenes (each renders its own default preset, and content was added "

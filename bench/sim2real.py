@@ -261,11 +261,11 @@ def _instances(data: dict, prefix: str = "") -> dict:
     """AP50s, per-image P / R / F1, and objects found and false detections summed over the photos."""
     m, rows = data["metrics"], data["per_image"]
     found = sum(r["tp"] for r in rows)
-    figures = {"segm_AP50": m["segm"]["AP50"], "bbox_AP50": m["bbox"]["AP50"], "precision": m["precision"]["mean"],
-               "recall": m["recall"]["mean"], "f1": m["f1"]["mean"], "found": found,
-               "objects": sum(r["objects"] for r in rows),
-               "false_detections": sum(r["predictions"] for r in rows) - found}
-    return {prefix + k: v for k, v in figures.items()}
+    out = {"segm_AP50": m["segm"]["AP50"], "bbox_AP50": m["bbox"]["AP50"], "precision": m["precision"]["mean"],
+           "recall": m["recall"]["mean"], "f1": m["f1"]["mean"], "found": found,
+           "objects": sum(r["objects"] for r in rows),
+           "false_detections": sum(r["predictions"] for r in rows) - found}
+    return {prefix + k: v for k, v in out.items()}
 
 
 def groups(data: dict, people: dict) -> dict:

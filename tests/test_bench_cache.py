@@ -1,4 +1,5 @@
-"""bench/sim2real.py and bench/real_data.py: cache keys follow code, not comments; seeds average; dev_people splits."""
+"""bench/sim2real.py, bench/real_data.py and bench/operating_point.py: cache keys follow code, not comments; seeds
+average; dev_people splits; group photos; operating points re-score one inference per NMS."""
 
 from __future__ import annotations
 

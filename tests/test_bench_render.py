@@ -51,7 +51,8 @@ def test_the_quality_engine_alternates_with_current_and_its_masks_are_compared_w
         return {"frames": [cpu] * count, "cpu": [cpu] * count, "process_wall": 2 * count, "process_cpu": 2 * count}
 
     monkeypatch.setattr(bench_render, "engine_block", fake_block)
-    monkeypatch.setattr(bench_render, "compare_outputs", lambda tmp, n, a="baseline", b="current": compared.append((a, b)))
+    monkeypatch.setattr(bench_render, "compare_outputs",
+                        lambda tmp, n, a="baseline", b="current": compared.append((a, b)))
     assert bench_render.engine_names(bench_args(engines="current,raw")) == ["current", "current+draft", "raw"]
     assert bench_render.engine_names(bench_args(quality=None)) == ["current"]
     bench_render.side_by_side(bench_args(), tmp_path)
