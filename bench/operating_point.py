@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import real_data  # noqa: E402
 import sim2real  # noqa: E402
 
 COLUMNS = [("es", "ES"), ("segm_AP50", "mask AP50"), ("f1", "F1"), ("people_segm_AP50", "per person: mask AP50"),
@@ -48,15 +49,14 @@ def operating_points(sets: dict, categories: list[str], predict: Callable[[float
     return out
 
 
-def model_predictor(checkpoint: Path, dataset) -> tuple[list[str], Callable[[float], list]]:
-    """The checkpoint's categories and a function that predicts `dataset` at a given box NMS IoU."""
+def model_predictor(loaded: tuple, dataset) -> Callable[[float], list]:
+    """A function that predicts `dataset` with a `load_model` result at a given box NMS IoU."""
     from torch.utils.data import DataLoader
 
     from trainer.evaluate.inference import dataset_batches, predict_images
-    from trainer.evaluate.pipeline import load_model
     from trainer.train.data import DetectionDataset, collate
 
-    model, categories, _ckpt, device = load_model(checkpoint, "cpu", False)
+    model, categories, _ckpt, device = loaded
     det = DetectionDataset(dataset, categories)
 
     def predict(iou: float) -> list:
@@ -64,7 +64,7 @@ def model_predictor(checkpoint: Path, dataset) -> tuple[list[str], Callable[[flo
         loader = DataLoader(det, batch_size=2, collate_fn=collate)
         return predict_images(model, dataset_batches(loader), device, progress=True, total=len(loader))
 
-    return categories, predict
+    return predict
 
 
 def checkpoint_of(run: str, work: Path) -> Path:
@@ -76,10 +76,14 @@ def checkpoint_of(run: str, work: Path) -> Path:
 
 
 def floats(text: str) -> list[float]:
+    """A comma list of numbers in [0, 1] (score thresholds, IoUs)."""
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"want numbers such as 0.4,0.5, got {text!r}") from None
+        values = []
+    if not values or not all(0.0 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"want numbers from 0 to 1 such as 0.4,0.5, got {text!r}")
+    return values
 
 
 def main() -> int:
@@ -87,22 +91,29 @@ def main() -> int:
     ap.add_argument("runs", nargs="+", help="run folders (names in the cache's runs/, or paths) or checkpoints")
     ap.add_argument("--scores", type=floats, default=[0.4, 0.5, 0.6], help="score thresholds")
     ap.add_argument("--nms", type=floats, default=[0.5, 0.7], help="box NMS IoUs of the ROI heads")
+    ap.add_argument("--work", type=Path, default=real_data.CACHE / "sim2real", help="bench/sim2real.py's cache")
     args = ap.parse_args()
-    work = Path(os.environ.get("RESCUESYNTH_CACHE", Path.home() / ".cache" / "rescuesynth")) / "sim2real"
+    work = args.work
     real = work / "real"
     if not (real / "dev").is_dir() or not (real / "dev_people").is_dir():
         print(f"SKIP: no real dev photos in {real} (bench/real_data.py makes them)")
         return 0
     checkpoints = [checkpoint_of(r, work) for r in args.runs]
     from trainer.annotation.check import load_inputs
+    from trainer.errors import UserError
+    from trainer.evaluate.pipeline import load_model
+
+    try:  # every checkpoint first: a bad one is one line before any inference
+        models = [load_model(ckpt, "cpu", False) for ckpt in checkpoints]
+    except UserError as e:
+        raise SystemExit(str(e)) from None
 
     print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; dev: {real / 'dev'}")
     with tempfile.TemporaryDirectory() as tmp:  # load_inputs checks an output folder; nothing is written there
         sets = {n: load_inputs([real / n], out=Path(tmp) / n, folder=True, pixels=True)[0]
                 for n in ("dev", "dev_people")}
-    for run, ckpt in zip(args.runs, checkpoints):
-        categories, predict = model_predictor(ckpt, sets["dev"])
-        rows = operating_points(sets, categories, predict, args.scores, args.nms)
+    for run, ckpt, loaded in zip(args.runs, checkpoints, models):
+        rows = operating_points(sets, loaded[1], model_predictor(loaded, sets["dev"]), args.scores, args.nms)
         print(f"\nRESULT {run} ({ckpt}): dev and dev_people, one inference per NMS IoU")
         print("| NMS IoU | score | " + " | ".join(c for _, c in COLUMNS)
               + " | people found | false det. | found in group photos |")
