@@ -102,6 +102,9 @@ CASES: list[Case] = [
          creates="a2"),
     Case("augment-factor-0", "`augment --factor 0`", ("augment", "{w}/ds", "--out", "{w}/a3", "--factor", "0"),
          "--factor must be >= 1", creates="a3"),
+    Case("augment-paste-no-p", "`augment --preset` a file whose [copy_paste] has no `p`",
+         ("augment", "{w}/ds", "--out", "{w}/a4", "--factor", "2", "--preset", "{w}/bad_paste.toml"),
+         "copy_paste.p: missing", creates="a4"),
     Case("fit-escaping-val", "`fit --val` a dataset with an image linked from outside (found before epoch 1)",
          ("fit", "--train", "{w}/ds", "--val", "{w}/bad_link", "--out", "{w}/r0", "--weights", "none"),
          "outside the images folder", torch=True, creates="r0"),
@@ -114,6 +117,9 @@ CASES: list[Case] = [
     Case("fit-set-typo", "`fit --set` an unknown key",
          ("fit", "--train", "{w}/ds", "--val", "{w}/ds", "--out", "{w}/r3", "--set", "lr_typo=1"), "unknown setting",
          torch=True, creates="r3"),
+    Case("fit-online-paste", "`fit --set augment=` a preset with [copy_paste] (it needs the other images)",
+         ("fit", "--train", "{w}/ds", "--val", "{w}/ds", "--out", "{w}/r5", "--set", "augment={w}/paste.toml"),
+         "run `trainer augment` with this preset first", torch=True, creates="r5"),
     Case("fit-config-missing", "`fit --config` a file that does not exist",
          ("fit", "--train", "{w}/ds", "--val", "{w}/ds", "--out", "{w}/r4", "--config", "{w}/nope.toml"),
          "config not found", torch=True, creates="r4"),
@@ -180,6 +186,8 @@ def make_workspace(w: Path, *, torch: bool) -> Path:
     (w / "file.txt").write_text("not a folder\n")
     (w / "empty").mkdir()
     (w / "notcoco.json").write_text('{"hello": 1}')
+    (w / "paste.toml").write_text('name = "paste"\n[copy_paste]\np = 0.5\n')
+    (w / "bad_paste.toml").write_text('name = "bad_paste"\n[copy_paste]\nobjects = [1, 2]\n')
     (w / "noframes" / "masks").mkdir(parents=True)
     shutil.copytree(w / "frames", w / "badframes")
     mask = w / "badframes" / "masks" / "000002.png"

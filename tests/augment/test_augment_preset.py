@@ -57,7 +57,7 @@ def test_defaults_fill_missing_parameters(tmp_path: Path):
     ('transforms = 3\n', "transforms: expected a table [transforms]"),
     ('[options]\nempty = "skip"\n', "options.empty: 'skip' is not one of keep, redraw"),
     ('[options]\nmin_area = 0\n', "options.min_area: 0 is below the minimum 1"),
-    ('colour = 1\n', "colour: unknown top-level key (allowed: name, description, options, transforms)"),
+    ('colour = 1\n', "colour: unknown top-level key (allowed: name, description, options, copy_paste, transforms)"),
     ('[transforms.crop\np = 1\n', "invalid TOML"),
 ])
 def test_bad_presets_give_one_line_naming_the_file(tmp_path: Path, text: str, fragment: str):

@@ -14,6 +14,8 @@ File shape (see presets/default.toml):
     min_area = 16            # instances with fewer visible pixels after augmenting are dropped
     empty = "redraw"         # "keep" or "redraw" a variant whose transforms removed every object
     max_redraws = 5
+    [copy_paste]             # optional: objects of other images pasted beside this one's, first
+    p = 0.5
     [transforms.crop]        # one table per transform; absent = off
     p = 0.5                  # probability this transform is applied to a variant
     scale = [0.5, 1.0]       # ranges are [low, high], sampled uniformly per variant
@@ -24,6 +26,7 @@ weather, then the camera: blur, noise, JPEG), whatever order the file lists them
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,12 +91,39 @@ OPTIONS: dict[str, Spec] = {
     "max_redraws": S("int", 5, 0, 100),
 }
 
-# The file: name, description, [options], and one optional table per transform (absent = off).
+# [copy_paste] (trainer.augment.copy_paste; offline only, before the transforms): objects cut from
+# other images of the dataset pasted beside objects of this one. Absent or p = 0: off.
+COPY_PASTE: dict[str, Spec] = {
+    "p": P,
+    "objects": S("range_int", [1, 2], 1, 10),          # pasted per variant that gets any, each beside one there
+    "scale": S("range_float", [0.85, 1.15], 0.1, 10.0),  # pasted height over its anchor's (cut-off pairs: widths)
+    "offset": S("range_float", [0.4, 1.1], 0.0, 5.0),    # centre distance over the two half-widths (1: touching)
+    "front": S("float", 0.5, 0.0, 1.0),                  # share in front of everything (else behind everything)
+    "min_height": S("int", 24, 1, 10**5),                # px: smaller donors are not used
+    "feather": S("float", 0.7, 0.1, 10.0),               # px, sigma of the pasted edge
+}
+
+# The file: name, description, [options], [copy_paste] and one optional table per transform (absent = off).
 SCHEMA = Table({
     "name": S("str", None), "description": S("str", ""), "options": Table(OPTIONS),
+    "copy_paste": Table(COPY_PASTE, required=("p",), optional=True),
     "transforms": Table({name: Table({"p": P, **params}, required=("p",), optional=True)
                          for name, params in TRANSFORMS.items()}, unknown="unknown transform (known: {allowed})"),
 }, unknown="unknown top-level key (allowed: {allowed})")
+
+
+@dataclass(frozen=True)
+class CopyPasteSpec:
+    """The validated [copy_paste] table (COPY_PASTE has the defaults and meanings; trainer.augment.copy_paste
+    does the pasting)."""
+
+    p: float
+    objects: tuple[int, int]
+    scale: tuple[float, float]
+    offset: tuple[float, float]
+    front: float
+    min_height: int
+    feather: float
 
 
 @dataclass(frozen=True)
@@ -115,12 +145,16 @@ class Preset:
     min_area: int = 16
     empty: str = "redraw"
     max_redraws: int = 5
+    copy_paste: CopyPasteSpec | None = None  # None: off
     source: str = "<dict>"
     sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for run.json / COCO info, enough to rebuild the preset."""
-        return {
+        """JSON-ready form for run.json / COCO info, enough to rebuild the preset (copy_paste only
+        when on, so presets without it keep the form, and the resume keys, they always had)."""
+        paste = {} if self.copy_paste is None else {"copy_paste": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self.copy_paste).items()}}
+        return {**paste,
             "name": self.name, "source": self.source, "sha256": self.sha256,
             "options": {"min_area": self.min_area, "empty": self.empty, "max_redraws": self.max_redraws},
             "transforms": {t.name: {"p": t.p, **{k: list(v) if isinstance(v, tuple) else v
@@ -140,8 +174,11 @@ def preset_from_dict(data: dict[str, Any], *, source: str = "<dict>", sha256: st
                                               for k, v in table.items() if k != "p"})
              for name, table in full["transforms"].items() if table["p"] > 0]  # in TRANSFORMS order
     name = full["name"] if full["name"] is not None else Path(source).stem
+    paste = full.get("copy_paste")
+    copy_paste = (CopyPasteSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in paste.items()})
+                  if paste and paste["p"] > 0 else None)
     return Preset(name=name, description=full["description"], transforms=tuple(specs), source=source,
-                  sha256=sha256, **full["options"])
+                  sha256=sha256, copy_paste=copy_paste, **full["options"])
 
 
 def available_presets() -> list[str]:

@@ -35,7 +35,8 @@ from trainer.annotation import annotation_from_crop
 from trainer.annotation.trace import POLYGON_CONVENTIONS, SEGMENTATION_MODES
 from trainer.annotation.parallel import default_workers, process_map
 from trainer.augment.albu import import_albumentations
-from trainer.augment.masks import instance_crops, pack_masks
+from trainer.augment.copy_paste import Donor, find_donors, paste_beside
+from trainer.augment.masks import instance_crops, pack_masks, unpack_masks
 from trainer.augment.pipeline import Pipeline, build_pipeline
 from trainer.augment.preset import Preset, load_preset
 from trainer.errors import DatasetError, UserError
@@ -46,6 +47,7 @@ OUTPUT_NAMES = ("images", "annotations", "preview.png", "run.json", STATE_DIR)
 IMAGE_FORMATS = ("same", "png", "jpg")
 # Attributes the transforms make stale; the core recomputes truncated/has_holes when tracing.
 STALE_ATTRIBUTES = ("visible_fraction", "unoccluded_px", "truncated", "has_holes")
+PASTE_STREAM = 1  # copy-paste draws from (variant seed, this): the transforms' own draws stay as they were
 
 
 @dataclass
@@ -194,6 +196,7 @@ class _Job:
     out: Path
     seed: int
     options: AugmentOptions
+    donors: list[Donor] = field(default_factory=list)  # objects copy-paste may take (preset [copy_paste])
 
 
 _JOB: _Job | None = None
@@ -238,15 +241,34 @@ def _trace(packed: np.ndarray, sources: list[Annotation], preset: Preset, segmen
     return anns
 
 
+def _copy_paste(job: _Job, task: _Task, image: np.ndarray, packed: np.ndarray, seed: int
+                ) -> tuple[np.ndarray, np.ndarray, list[Annotation], list[dict[str, Any]]]:
+    """The preset's [copy_paste] on one variant's input (or the input as it is, when its draw says no)."""
+    sources = task.record.annotations
+    spec = job.pipeline.preset.copy_paste
+    rng = np.random.default_rng([seed, PASTE_STREAM])
+    if spec is None or not job.donors or rng.random() >= spec.p:
+        return image, packed, sources, []
+    height, width = image.shape[:2]
+    image, masks, pasted = paste_beside(image, list(unpack_masks(packed, len(sources))), job.donors, task.index,
+                                        rng, spec, job.pipeline.preset.min_area)
+    if not pasted:
+        return image, packed, sources, []
+    sources = sources + [dataclasses.replace(d.annotation, attributes={**d.annotation.attributes,
+                                                                       "pasted_from": params["source"]})
+                         for d, params in pasted]
+    return image, pack_masks(masks, height, width), sources, [params for _, params in pasted]
+
+
 def _make_variant(job: _Job, task: _Task, variant: int, image: np.ndarray, packed: np.ndarray
                   ) -> _Done:
     preset = job.pipeline.preset
-    sources = task.record.annotations
     dropped: Counter = Counter()
     redraw = 0
     while True:
         seed = variant_seed(job.seed, task.index, variant, redraw)
-        out_image, out_packed, applied = job.pipeline.apply_packed(image, packed, seed)
+        pasted_image, pasted_packed, sources, pasted = _copy_paste(job, task, image, packed, seed)
+        out_image, out_packed, applied = job.pipeline.apply_packed(pasted_image, pasted_packed, seed)
         attempt_dropped: Counter = Counter()
         anns = _trace(out_packed, sources, preset, job.options.segmentation, attempt_dropped)
         retry = (not anns and sources and preset.empty == "redraw" and redraw < preset.max_redraws)
@@ -259,7 +281,8 @@ def _make_variant(job: _Job, task: _Task, variant: int, image: np.ndarray, packe
     height, width = out_image.shape[:2]
     attributes = {**task.record.attributes,
                   "augment": {"source": task.record.file_name, "variant": variant, "seed": seed,
-                              "redraws": redraw, "transforms": applied}}
+                              "redraws": redraw, "transforms": (["copy_paste"] if pasted else []) + applied,
+                              **({"copy_paste": pasted} if pasted else {})}}
     record = ImageRecord(name, width, height, anns, attributes)
     write_bytes_atomic(job.out / "images" / name, _encode(out_image, suffix, job.options))
     return _Done(task.index, variant, record, dropped, redraw)
@@ -428,7 +451,8 @@ def augment_dataset(src: str | Path, out: str | Path, options: AugmentOptions | 
         if (i, 0) not in finished:
             tasks.append(_Task(i, rec, path, list(range(n + 1))))
 
-    job = _Job(pipeline=pipeline, out=out, seed=opts.seed, options=opts)
+    donors = find_donors(dataset, paths, preset.copy_paste.min_height) if preset.copy_paste else []
+    job = _Job(pipeline=pipeline, out=out, seed=opts.seed, options=opts, donors=donors)
     workers = opts.workers or default_workers(len(tasks), min_items_per_worker=4)
     results = _run(tasks, job, workers, opts.progress)
 

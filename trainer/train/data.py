@@ -18,7 +18,7 @@ from torch.utils.data import Sampler
 
 from trainer.annotation import Dataset
 from trainer.annotation.io import read_image
-from trainer.errors import DatasetError
+from trainer.errors import DatasetError, UserError
 from trainer.train.config import TrainConfig
 
 # (image HxWx3 uint8 RGB, target with numpy "boxes" (N,4 xyxy float32), "masks" (N,H,W uint8), "labels" (N,),
@@ -185,6 +185,9 @@ class PresetAugment:
         from trainer.augment import build_pipeline
 
         self.pipeline = build_pipeline(preset)
+        if self.pipeline.preset.copy_paste is not None:
+            raise UserError("[copy_paste] pastes objects from the dataset's other images, which online augmentation "
+                            "does not see: run `trainer augment` with this preset first", preset)
         self.min_area = max(1, self.pipeline.preset.min_area)
 
     def __call__(self, image: np.ndarray, target: dict, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
