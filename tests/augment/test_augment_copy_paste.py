@@ -219,3 +219,29 @@ def test_online_augmentation_refuses_a_copy_paste_preset_in_one_line(tmp_path: P
     path = _preset(tmp_path)
     with pytest.raises(UserError, match=r"paste.toml: \[copy_paste\] .* run `trainer augment`"):
         PresetAugment(str(path))
+
+
+def test_no_paste_lands_mostly_outside_the_frame(people_dir: Path):
+    """Pushed towards the sides, an object is pasted only while at least half of it is inside (no slivers)."""
+    from trainer.augment.copy_paste import MIN_INSIDE
+    from trainer.composite.cutout import cut_out
+    from trainer.composite.paste import warp_foreground
+
+    _, donors = _donors(people_dir)
+    image, masks = _scene(0)
+    sizes, pasted_any, refused_any = [], False, False
+    for step in range(20):
+        offset = 0.5 + 0.25 * step
+        for seed in range(3):
+            _, new_masks, pasted = paste_beside(image, masks, donors, 0, np.random.default_rng(seed),
+                                                _spec(offset=(offset, offset)), 16)
+            if not pasted:
+                refused_any = True
+                continue
+            pasted_any = True
+            donor, params = pasted[0]
+            rgb = cv2.cvtColor(cv2.imread(str(donor.path)), cv2.COLOR_BGR2RGB)
+            fg = cut_out(rgb, donor.annotation.to_mask(donor.height, donor.width), "person", "")
+            whole = warp_foreground(fg, params["scale"], 0.0, params["flip"]).mask.sum()
+            sizes.append(new_masks[-1].sum() / whole)
+    assert pasted_any and refused_any and min(sizes) >= MIN_INSIDE

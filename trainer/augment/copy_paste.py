@@ -33,6 +33,7 @@ from trainer.errors import DatasetError
 EDGE = 1  # px: a box this close to an image side counts as cut off by it
 MIN_VISIBLE = 0.8  # a donor whose render says it is less visible than this is mostly hidden: not used
 ROOMIER_SIDE = 0.75  # share of pastes on the anchor's side with more of the image
+MIN_INSIDE = 0.5  # share of a pasted object that must land inside the frame (no slivers at the sides)
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ def paste_beside(image: np.ndarray, masks: list[np.ndarray], donors: list[Donor]
         else:  # on the anchor's ground line, give or take a few per cent of its height
             y = int(round(ay1 + rng.uniform(-0.04, 0.04) * (ay1 - ay0))) - wy1
         front = bool(rng.random() < spec.front)
-        out, new = _composite(image, masks, warped, x, y, front, spec.feather)
-        if new.sum() < min_area:  # placed mostly outside the frame or behind the others
+        out, new, inside = _composite(image, masks, warped, x, y, front, spec.feather)
+        if inside < MIN_INSIDE * warped.mask.sum() or new.sum() < min_area:  # mostly outside, or hidden
             continue
         image = out
         if front:
@@ -145,9 +146,9 @@ def paste_beside(image: np.ndarray, masks: list[np.ndarray], donors: list[Donor]
 
 
 def _composite(image: np.ndarray, masks: list[np.ndarray], warped: Warped, x: int, y: int, front: bool,
-               feather: float) -> tuple[np.ndarray, np.ndarray]:
+               feather: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Blend the warped object at (x, y), clipped to the image; behind = under every existing mask.
-    Returns the image and the object's visible mask (full size)."""
+    Returns the image, the object's visible mask (full size) and its pixels inside the frame."""
     height, width = image.shape[:2]
     h, w = warped.mask.shape
     py, px = max(0, -y), max(0, -x)
@@ -157,8 +158,9 @@ def _composite(image: np.ndarray, masks: list[np.ndarray], warped: Warped, x: in
     canvas = np.zeros(padded.shape[:2], bool)
     canvas[y + py:y + py + h, x + px:x + px + w] = warped.mask
     new = canvas[py:py + height, px:px + width]
+    inside = int(new.sum())
     if not front and masks:
         occupied = np.logical_or.reduce(masks)
         new &= ~occupied
         out[occupied] = image[occupied]  # the feathered edge does not spill over whoever stands in front
-    return out, new
+    return out, new, inside
