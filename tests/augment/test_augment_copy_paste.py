@@ -59,7 +59,8 @@ def people_dir(tmp_path_factory) -> Path:
         image, masks = _scene(i)
         name = f"{i:03d}.png"
         cv2.imwrite(str(root / "images" / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        anns = [annotation_from_mask(m, "person") for m in masks]
+        anns = [annotation_from_mask(m, "person", attributes={"index": k + 1, "name": f"person_{k}"})
+                for k, m in enumerate(masks)]  # as renders name their objects
         records.append(ImageRecord(name, W, H, anns, {}))
     write_dataset(Dataset(images=records, categories=["person"], images_dir=root / "images"), root, preview=False)
     return root
@@ -188,6 +189,8 @@ def test_augment_labels_of_pasted_variants_are_exact_and_reproducible(people_dir
         for ann, (mask, k) in zip(rec.annotations, kept):
             assert (ann.to_mask(H, W) == mask).all()  # RLE/polygon of the moved mask, exact
             assert ("pasted_from" in ann.attributes) == (k >= len(source.annotations))
+            if "pasted_from" in ann.attributes:  # its mask index and name belonged to its own frame
+                assert not {"index", "name"} & set(ann.attributes)
         written = cv2.cvtColor(cv2.imread(str(tmp_path / "a" / "images" / rec.file_name)), cv2.COLOR_BGR2RGB)
         assert (written == expected_image).all()
     assert pasted_variants >= 8  # of 12 variants

@@ -47,6 +47,8 @@ OUTPUT_NAMES = ("images", "annotations", "preview.png", "run.json", STATE_DIR)
 IMAGE_FORMATS = ("same", "png", "jpg")
 # Attributes the transforms make stale; the core recomputes truncated/has_holes when tracing.
 STALE_ATTRIBUTES = ("visible_fraction", "unoccluded_px", "truncated", "has_holes")
+# A pasted object's attributes that name it in its own frame (its mask index and object name there)
+DONOR_FRAME_ATTRIBUTES = ("index", "name")
 PASTE_STREAM = 1  # copy-paste draws from (variant seed, this): the transforms' own draws stay as they were
 
 
@@ -254,9 +256,9 @@ def _copy_paste(job: _Job, task: _Task, image: np.ndarray, packed: np.ndarray, s
                                         rng, spec, job.pipeline.preset.min_area)
     if not pasted:
         return image, packed, sources, []
-    sources = sources + [dataclasses.replace(d.annotation, attributes={**d.annotation.attributes,
-                                                                       "pasted_from": params["source"]})
-                         for d, params in pasted]
+    sources = sources + [dataclasses.replace(d.annotation, attributes={
+        **{k: v for k, v in d.annotation.attributes.items() if k not in DONOR_FRAME_ATTRIBUTES},
+        "pasted_from": params["source"]}) for d, params in pasted]
     return image, pack_masks(masks, height, width), sources, [params for _, params in pasted]
 
 
