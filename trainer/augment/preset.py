@@ -97,7 +97,7 @@ COPY_PASTE: dict[str, Spec] = {
     "p": P,
     "objects": S("range_int", [1, 2], 1, 10),          # pasted per variant that gets any, each beside one there
     "scale": S("range_float", [0.85, 1.15], 0.1, 10.0),  # pasted height over its anchor's (cut-off pairs: widths)
-    "offset": S("range_float", [0.4, 1.1], 0.0, 5.0),    # centre distance over the two half-widths (1: touching)
+    "offset": S("range_float", [1.0, 1.3], 0.0, 5.0),    # centre distance over the two half-widths (1: touching)
     "front": S("float", 0.5, 0.0, 1.0),                  # share in front of everything (else behind everything)
     "min_height": S("int", 24, 1, 10**5),                # px: smaller donors are not used
     "feather": S("float", 0.7, 0.1, 10.0),               # px, sigma of the pasted edge
