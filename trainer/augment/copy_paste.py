@@ -4,9 +4,11 @@ Why: people who stand together, touch and hide each other are where render-train
 miss most on real photos (docs/sim2real.md, group photos), and renders hold few such scenes. Pasting
 whole objects between images (Dwibedi et al. 2017 "Cut, Paste and Learn"; Ghiasi et al. 2021
 "Simple Copy-Paste") makes them without a render: the pasted object stands beside an object of
-the target image (the anchor) at its size, a little in front of or behind it, so the two overlap
-or touch as people in a group do. Labels stay exact: a pasted object in front takes its pixels
-from every mask under it; one behind keeps only the pixels nobody else covers.
+the target image (the anchor) at its size, in front of or behind it, so the two touch (or, with a
+smaller `offset`, overlap) as people in a group do. Labels stay exact: a pasted object in front
+takes its pixels from every mask under it; one behind keeps only the pixels nobody else covers.
+Measured on real photos (docs/sim2real.md, E28/E29): more people found in the group photos for
+more false detections, so the shipped presets leave it off; overlapping pastes split people.
 
 A donor is an object seen whole (not cut by its image's sides or top, not mostly occluded) or cut
 off only by the bottom edge, as the people of close-ups are; a bottom-cut donor is pasted beside a
