@@ -203,6 +203,7 @@ def test_presets_without_copy_paste_keep_their_recorded_form(tmp_path: Path):
     assert preset_from_dict({"name": "x", "copy_paste": {"p": 0.0}}).copy_paste is None
     spec = preset_from_dict({"name": "x", "copy_paste": {"p": 0.3}}).copy_paste
     assert spec is not None and spec.objects == (1, 2) and spec.min_height == 24
+    assert spec.offset == (1.0, 1.3)  # beside, not over: E29's measured setting (docs/sim2real.md)
 
 
 @pytest.mark.parametrize("text, fragment", [
